@@ -1,6 +1,11 @@
 //! Sans-IO OpenVPN client and server state machines in the RouterOS model.
 //!
-//! This crate will compose `ovpn-wire`, `ovpn-crypto`, `ovpn-ppp`, `ovpn-pool` and `ovpn-pki` into a
+//! This crate composes `ovpn-wire`, `ovpn-crypto`, `ovpn-ppp`, `ovpn-pool` and `ovpn-pki` into a
 //! `Client` and a `Server` that take bytes and `now` in and give transmits, events and the next timer
-//! out; it opens no socket and reads no clock. It is filled by the project's issue 6; until then it is
-//! empty.
+//! out; it opens no socket and reads no clock.
+
+pub mod control;
+pub mod km2;
+pub mod peer_info;
+pub mod push;
+pub mod reliable;
