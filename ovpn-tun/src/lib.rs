@@ -1,5 +1,336 @@
 //! Linux TUN and TAP devices, with their addresses and routes, for the ovpn crates.
 //!
-//! This is the one library crate of the workspace that talks to the operating system. It will own
-//! opening `ovpn-incomingN`/`ovpn-outN` devices, setting their MTU, addresses and routes. It is filled
-//! by the project's issue 6; until then it is empty.
+//! This is the one library crate of the workspace that talks to the operating system. A [`Device`]
+//! is a TUN (layer 3, `mode=ip`) or TAP (layer 2, `mode=ethernet`) interface created by name, such
+//! as RouterOS's `ovpn-incoming1` or `ovpn-out1`, with its MTU and addresses set; it disappears when
+//! dropped. Devices are opened with [tun-rs](https://docs.rs/tun-rs) (creation, MTU and addresses
+//! through ioctls and netlink); routes are added with the `ip` tool.
+//!
+//! Creating a device needs `CAP_NET_ADMIN` (root): without it the error is
+//! [`TunError::NotPermitted`], which says so.
+//!
+//! ```no_run
+//! use ovpn_tun::{Device, DeviceConfig, Layer};
+//! use std::net::Ipv4Addr;
+//!
+//! let dev = Device::create(&DeviceConfig {
+//!     name: "ovpn-incoming1".into(),
+//!     layer: Layer::Tun,
+//!     mtu: 1500,
+//!     ipv4: Some((Ipv4Addr::new(10, 8, 0, 1), 32, Some(Ipv4Addr::new(10, 8, 0, 2)))),
+//! })?;
+//! let mut buf = [0u8; 65536];
+//! let n = dev.recv(&mut buf)?; // an IP packet the host routed into the tunnel
+//! dev.send(&buf[..n])?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::process::Command;
+
+/// TUN (IP packets) or TAP (Ethernet frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layer {
+    /// Layer 3: IP packets (RouterOS `mode=ip`).
+    #[default]
+    Tun,
+    /// Layer 2: Ethernet frames (RouterOS `mode=ethernet`).
+    Tap,
+}
+
+/// What to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// The interface name (at most 15 bytes on Linux).
+    pub name: String,
+    /// TUN or TAP.
+    pub layer: Layer,
+    /// The MTU.
+    pub mtu: u16,
+    /// An IPv4 address with its prefix length and, for a point-to-point link, the peer's address.
+    pub ipv4: Option<(Ipv4Addr, u8, Option<Ipv4Addr>)>,
+}
+
+/// Why a device could not be created or configured.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TunError {
+    /// Creating or configuring interfaces needs CAP_NET_ADMIN (run as root).
+    #[error("not permitted to create or configure {name}: run as root (CAP_NET_ADMIN)")]
+    NotPermitted {
+        /// The interface.
+        name: String,
+    },
+    /// `/dev/net/tun` is missing (no tun module, or a container without the device).
+    #[error("/dev/net/tun is missing: load the tun module or give the container the device")]
+    NoTunDevice,
+    /// The name is empty, too long (over 15 bytes) or contains characters Linux refuses.
+    #[error("bad interface name {0:?}")]
+    BadName(String),
+    /// Any other system error, with what was being done.
+    #[error("{what} {name}: {source}")]
+    Io {
+        /// What failed (`creating`, `setting the MTU of`, ...).
+        what: &'static str,
+        /// The interface.
+        name: String,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// The `ip` tool failed.
+    #[error("`{command}` failed: {stderr}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// What it printed.
+        stderr: String,
+    },
+}
+
+/// A TUN or TAP device. Reads and writes are whole packets (frames for TAP), without the 4-byte
+/// packet-information header. The device is removed when this is dropped.
+pub struct Device {
+    dev: tun_rs::SyncDevice,
+    name: String,
+    layer: Layer,
+}
+
+impl core::fmt::Debug for Device {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Device")
+            .field("name", &self.name)
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn classify(what: &'static str, name: &str, e: io::Error) -> TunError {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => TunError::NotPermitted { name: name.into() },
+        io::ErrorKind::NotFound if !std::path::Path::new("/dev/net/tun").exists() => {
+            TunError::NoTunDevice
+        }
+        _ => TunError::Io {
+            what,
+            name: name.into(),
+            source: e,
+        },
+    }
+}
+
+impl Device {
+    /// Creates the device, sets its MTU and address and brings it up.
+    pub fn create(config: &DeviceConfig) -> Result<Self, TunError> {
+        let name = config.name.as_str();
+        if name.is_empty()
+            || name.len() > 15
+            || name
+                .bytes()
+                .any(|b| b == b'/' || b == b' ' || b == 0 || b == b':')
+        {
+            return Err(TunError::BadName(name.into()));
+        }
+        let mut builder = tun_rs::DeviceBuilder::new()
+            .name(name)
+            .mtu(config.mtu)
+            .layer(match config.layer {
+                Layer::Tun => tun_rs::Layer::L3,
+                Layer::Tap => tun_rs::Layer::L2,
+            })
+            .packet_information(false);
+        if let Some((addr, prefix, peer)) = config.ipv4 {
+            builder = builder.ipv4(addr, prefix, peer);
+        }
+        let dev = builder
+            .build_sync()
+            .map_err(|e| classify("creating", name, e))?;
+        Ok(Self {
+            dev,
+            name: name.into(),
+            layer: config.layer,
+        })
+    }
+
+    /// The interface name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// TUN or TAP.
+    pub fn layer(&self) -> Layer {
+        self.layer
+    }
+
+    /// Switches between blocking and non-blocking reads and writes.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), TunError> {
+        self.dev
+            .set_nonblocking(nonblocking)
+            .map_err(|e| classify("setting non-blocking mode on", &self.name, e))
+    }
+
+    /// Reads one packet (or frame) into `buf`; `WouldBlock` when non-blocking and none is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.dev.recv(buf)
+    }
+
+    /// Writes one packet (or frame).
+    pub fn send(&self, packet: &[u8]) -> io::Result<usize> {
+        self.dev.send(packet)
+    }
+
+    /// Changes the MTU.
+    pub fn set_mtu(&self, mtu: u16) -> Result<(), TunError> {
+        self.dev
+            .set_mtu(mtu)
+            .map_err(|e| classify("setting the MTU of", &self.name, e))
+    }
+
+    /// Adds (or replaces) a route to `network/prefix` through this device, via `gateway` if given.
+    pub fn add_route(
+        &self,
+        network: Ipv4Addr,
+        prefix: u8,
+        gateway: Option<Ipv4Addr>,
+    ) -> Result<(), TunError> {
+        let dst = format!("{network}/{prefix}");
+        let mut args = vec!["route", "replace", dst.as_str(), "dev", self.name.as_str()];
+        let gw = gateway.map(|g| g.to_string());
+        if let Some(g) = &gw {
+            args.extend(["via", g.as_str()]);
+        }
+        ip(&args)
+    }
+}
+
+impl AsRawFd for Device {
+    fn as_raw_fd(&self) -> RawFd {
+        self.dev.as_raw_fd()
+    }
+}
+
+/// Runs `ip ARGS...`, turning a failure into [`TunError::Command`].
+pub fn ip(args: &[&str]) -> Result<(), TunError> {
+    let command = format!("ip {}", args.join(" "));
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| TunError::Command {
+            command: command.clone(),
+            stderr: e.to_string(),
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(TunError::Command {
+            command,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_root() -> bool {
+        std::fs::read_to_string("/proc/self/status")
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn bad_names_are_refused_before_any_system_call() {
+        for name in ["", "a-name-longer-than-15", "a/b", "a b"] {
+            let e = Device::create(&DeviceConfig {
+                name: name.into(),
+                layer: Layer::Tun,
+                mtu: 1500,
+                ipv4: None,
+            })
+            .unwrap_err();
+            assert!(matches!(e, TunError::BadName(_)), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn tun_device_gets_its_address_mtu_and_route_and_goes_away() {
+        if !is_root() || !std::path::Path::new("/dev/net/tun").exists() {
+            eprintln!("skipped: needs root and /dev/net/tun");
+            return;
+        }
+        // A private namespace keeps the host's interfaces and routes untouched.
+        let ns = format!("ovpntun{}", std::process::id());
+        ip(&["netns", "add", &ns]).unwrap();
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", "tests::in_namespace", "--ignored", "--nocapture"])
+            .output()
+            .unwrap();
+        let _ = ip(&["netns", "del", &ns]);
+        let log = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{log}");
+        assert!(log.contains("1 passed"), "{log}");
+    }
+
+    /// Runs inside the namespace made by the test above.
+    #[test]
+    #[ignore = "run by tun_device_gets_its_address_mtu_and_route_and_goes_away inside a namespace"]
+    fn in_namespace() {
+        let dev = Device::create(&DeviceConfig {
+            name: "ovpn-test1".into(),
+            layer: Layer::Tun,
+            mtu: 1400,
+            ipv4: Some((
+                Ipv4Addr::new(10, 99, 0, 1),
+                32,
+                Some(Ipv4Addr::new(10, 99, 0, 2)),
+            )),
+        })
+        .unwrap();
+        dev.add_route(Ipv4Addr::new(192, 168, 77, 0), 24, None)
+            .unwrap();
+        let show = |args: &[&str]| {
+            String::from_utf8(Command::new("ip").args(args).output().unwrap().stdout).unwrap()
+        };
+        let link = show(&["link", "show", "ovpn-test1"]);
+        assert!(link.contains("mtu 1400"), "{link}");
+        let addr = show(&["addr", "show", "ovpn-test1"]);
+        assert!(addr.contains("10.99.0.1 peer 10.99.0.2"), "{addr}");
+        let routes = show(&["route"]);
+        assert!(
+            routes.contains("192.168.77.0/24 dev ovpn-test1"),
+            "{routes}"
+        );
+
+        // A packet the kernel routes into the device comes out of recv: ping the peer.
+        dev.set_nonblocking(false).unwrap();
+        let mut ping = Command::new("ping")
+            .args(["-c", "1", "-W", "1", "10.99.0.2"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        // The kernel may send IPv6 router solicitations first; skip them.
+        let n = loop {
+            let n = dev.recv(&mut buf).unwrap();
+            if buf[0] >> 4 == 4 {
+                break n;
+            }
+        };
+        assert_eq!(&buf[16..20], &[10, 99, 0, 2], "to the peer");
+        assert_eq!(buf[9], 1, "ICMP");
+        assert!(n >= 28);
+        let _ = ping.wait();
+
+        drop(dev);
+        let after = show(&["link", "show"]);
+        assert!(!after.contains("ovpn-test1"), "{after}");
+    }
+}
