@@ -206,6 +206,12 @@ impl<T: Clone> Reliable<T> {
             .any(|o| o.next_try.is_none())
     }
 
+    /// Whether message `id` was sent and has been acknowledged.
+    pub fn is_acked(&self, id: u32) -> bool {
+        id.wrapping_sub(self.next_send_id) > u32::MAX / 2
+            && !self.sending.iter().any(|o| o.id == id)
+    }
+
     /// Whether every message we sent has been acknowledged.
     pub fn all_acked(&self) -> bool {
         self.sending.is_empty()

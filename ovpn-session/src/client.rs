@@ -1,0 +1,716 @@
+//! The OpenVPN client (RouterOS `/interface ovpn-client`), sans-IO.
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use ovpn_crypto::{Cipher, Digest};
+use ovpn_wire::PeerId;
+use zeroize::Zeroizing;
+
+use crate::channel::{Channel, ChannelEvent, DataParams, LocalInfo, Side, Timings, TlsFactory};
+use crate::config::{Mode, Transmit, Transport, keepalive};
+use crate::control::ControlMessage;
+use crate::error::{DisconnectReason, DropReason, EncapError};
+use crate::peer_info::{Occ, OccProto, PeerInfo, iv_proto, occ_option};
+use crate::push::{PushOptions, Route, Topology};
+use crate::random::{Random, SystemRandom};
+use crate::tls_config::{Identity, SessionClock, TlsConfigError, TlsVersion, client_config};
+use crate::verify::PeerCheck;
+use crate::wrap::ControlProtection;
+
+/// How often PUSH_REQUEST is repeated until a PUSH_REPLY arrives (`PUSH_REQUEST_INTERVAL`,
+/// common.h).
+const PUSH_REQUEST_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A client's configuration (RouterOS `/interface ovpn-client` properties).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The interface name (`ovpn-out1`), used in logs and events.
+    pub name: String,
+    /// The server (`connect-to` and `port`).
+    pub server: SocketAddr,
+    /// `protocol`.
+    pub transport: Transport,
+    /// `mode`.
+    pub mode: Mode,
+    /// `user`.
+    pub user: String,
+    /// `password`.
+    pub password: Zeroizing<String>,
+    /// `cipher`: the one data cipher this client uses.
+    pub cipher: Cipher,
+    /// `auth`: the HMAC digest for CBC ciphers.
+    pub auth: Digest,
+    /// Speak OpenVPN 2.4+ cipher negotiation and tls-ekm (peer-info `IV_CIPHERS`, `IV_PROTO` with
+    /// the tls-ekm and cc-exit bits). Off: a RouterOS client's peer-info (`IV_PROTO=2` only), the
+    /// cipher from the options string and the legacy PRF.
+    pub negotiate: bool,
+    /// `certificate`: our certificate chain and key, if any.
+    pub identity: Option<Identity>,
+    /// How the server's certificate is checked (`ca-certificate`, and the tls-server role).
+    pub check: Arc<dyn PeerCheck>,
+    /// `tls-auth`/`tls-crypt` (not in RouterOS; for OpenVPN servers that require it).
+    pub protection: ControlProtection,
+    /// `tls-version`.
+    pub tls_version: TlsVersion,
+    /// `keepalive-timeout` (None: `disabled`). A pushed `ping`/`ping-restart` takes precedence.
+    pub keepalive_timeout: Option<Duration>,
+    /// `max-mtu`.
+    pub max_mtu: u16,
+    /// `add-default-route`.
+    pub add_default_route: bool,
+    /// `route-nopull`: ignore pushed routes.
+    pub route_nopull: bool,
+    /// `disconnect-notify`: tell the server when we close (EXIT or OCC EXIT).
+    pub disconnect_notify: bool,
+    /// Wait before reconnecting after a failure.
+    pub reconnect_delay: Duration,
+    /// `reneg-sec` (None: never by time).
+    pub reneg: Option<Duration>,
+    /// Randomness (the system's by default).
+    pub random: Arc<dyn Random>,
+}
+
+impl ClientConfig {
+    /// A configuration with RouterOS's defaults for everything but the essentials.
+    pub fn new(
+        name: impl Into<String>,
+        server: SocketAddr,
+        user: impl Into<String>,
+        password: impl Into<String>,
+        check: Arc<dyn PeerCheck>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            server,
+            transport: Transport::Udp,
+            mode: Mode::Ip,
+            user: user.into(),
+            password: Zeroizing::new(password.into()),
+            cipher: Cipher::Aes256Gcm,
+            auth: Digest::Sha1,
+            negotiate: true,
+            identity: None,
+            check,
+            protection: ControlProtection::None,
+            tls_version: TlsVersion::Any,
+            keepalive_timeout: Some(Duration::from_secs(60)),
+            max_mtu: 1500,
+            add_default_route: false,
+            route_nopull: false,
+            disconnect_notify: true,
+            reconnect_delay: Duration::from_secs(5),
+            reneg: None,
+            random: Arc::new(SystemRandom),
+        }
+    }
+}
+
+/// The client's status, as RouterOS's `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientState {
+    /// Attempting to reach the server.
+    Connecting,
+    /// The tunnel is established.
+    Connected,
+    /// Not connected, no retry (closed locally).
+    Disconnected,
+    /// The last attempt failed (with why); a retry is scheduled.
+    Error(DisconnectReason),
+}
+
+/// What the tunnel interface should look like, from PUSH_REPLY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunSettings {
+    /// Our address in the tunnel.
+    pub address: Ipv4Addr,
+    /// The prefix length (subnet topology), or 32 with `peer` for point-to-point.
+    pub prefix_len: u8,
+    /// The server's end (point-to-point topologies) or the route gateway (subnet).
+    pub peer: Option<Ipv4Addr>,
+    /// The tunnel MTU.
+    pub mtu: u16,
+    /// Routes to add through the tunnel (empty with `route-nopull`).
+    pub routes: Vec<Route>,
+    /// Install a default route through the tunnel (`add-default-route`, or pushed
+    /// `redirect-gateway`).
+    pub default_route: bool,
+    /// DNS servers offered.
+    pub dns: Vec<Ipv4Addr>,
+    /// Everything that was pushed.
+    pub pushed: PushOptions,
+}
+
+/// What happened, for the application.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// A new attempt begins (TCP callers open a new connection now).
+    Connecting,
+    /// The tunnel is up: configure the interface.
+    Connected {
+        /// The interface settings.
+        tun: TunSettings,
+        /// The cipher and digest in use (`AES-256-GCM` or `AES-256-CBC/SHA256`).
+        encoding: String,
+    },
+    /// New data keys are in use.
+    KeysRotated,
+    /// The tunnel went down.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+        /// When the client tries again (None after [`Client::close`]).
+        will_retry_at: Option<Instant>,
+    },
+}
+
+/// What a received packet gave.
+#[derive(Debug)]
+pub enum Received<'a> {
+    /// An IP packet (or Ethernet frame) for the tunnel interface, in the caller's buffer.
+    Packet(&'a mut [u8]),
+    /// Nothing for the tunnel (control traffic, keepalive).
+    Consumed,
+}
+
+/// An OpenVPN client session, sans-IO.
+///
+/// # Driving it
+///
+/// After any `handle_*` call or command, drain [`Client::poll_transmit`] until `None`, then
+/// [`Client::poll_event`] until `None`, then read [`Client::poll_timeout`] and call
+/// [`Client::handle_timeout`] when it has passed. `now` must not go backwards.
+///
+/// ```text
+/// loop {
+///     while let Some(t) = client.poll_transmit(now, &mut buf) { socket.send(&buf[..t.len]) }
+///     while let Some(e) = client.poll_event() { /* Connected: configure the TUN */ }
+///     wait for: socket readable | tun readable | client.poll_timeout()
+///     socket -> client.handle_datagram(now, &mut pkt) -> Received::Packet(ip) -> tun.send(ip)
+///     tun -> buf[HEADROOM..] -> client.encapsulate(now, &mut buf, HEADROOM, n) -> socket.send
+///     timeout -> client.handle_timeout(now)
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    tls: Arc<rustls::ClientConfig>,
+    clock: SessionClock,
+    unix_at_start: (Instant, u64),
+    channel: Option<Channel>,
+    state: ClientState,
+    push: PushOptions,
+    server_occ: Option<String>,
+    push_request_at: Option<Instant>,
+    retry_at: Option<Instant>,
+    tun: Option<TunSettings>,
+    events: VecDeque<ClientEvent>,
+    closing: bool,
+}
+
+/// Why a client could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientConfigError {
+    /// The TLS configuration was refused (a bad certificate or key).
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
+}
+
+impl Client {
+    /// A client that starts connecting at once. `unix_now` is the wall-clock time at `now` (for
+    /// certificate validity and tls-auth timestamps); later times are derived from `now`.
+    pub fn new(
+        config: ClientConfig,
+        now: Instant,
+        unix_now: SystemTime,
+    ) -> Result<Self, ClientConfigError> {
+        let clock = SessionClock::default();
+        let unix = unix_now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        clock.set(unix);
+        let tls = client_config(
+            config.check.clone(),
+            config.identity.as_ref(),
+            config.tls_version,
+            clock.clone(),
+        )?;
+        let mut c = Self {
+            config,
+            tls,
+            clock,
+            unix_at_start: (now, unix),
+            channel: None,
+            state: ClientState::Connecting,
+            push: PushOptions::default(),
+            server_occ: None,
+            push_request_at: None,
+            retry_at: None,
+            tun: None,
+            events: VecDeque::new(),
+            closing: false,
+        };
+        c.start(now);
+        Ok(c)
+    }
+
+    fn unix(&self, now: Instant) -> u64 {
+        self.unix_at_start.1
+            + now
+                .saturating_duration_since(self.unix_at_start.0)
+                .as_secs()
+    }
+
+    fn occ(&self) -> String {
+        let c = self.config.cipher;
+        let aead = c.is_aead();
+        Occ {
+            tap: self.config.mode == Mode::Ethernet,
+            link_mtu: u32::from(self.config.max_mtu) + 49,
+            tun_mtu: u32::from(self.config.max_mtu),
+            proto: match self.config.transport {
+                Transport::Udp => OccProto::Udp,
+                Transport::Tcp => OccProto::TcpClient,
+            },
+            cipher: Some(c.openvpn_name()),
+            auth: if aead {
+                "[null-digest]"
+            } else {
+                self.config.auth.openvpn_name()
+            },
+            keysize_bits: (c.key_len() * 8) as u32,
+            server: false,
+        }
+        .to_string()
+    }
+
+    fn peer_info(&self) -> String {
+        let mtu = self.config.max_mtu.max(1600).to_string();
+        if self.config.negotiate {
+            let proto = iv_proto::DATA_V2
+                | iv_proto::REQUEST_PUSH
+                | iv_proto::TLS_KEY_EXPORT
+                | iv_proto::CC_EXIT_NOTIFY;
+            let mut pairs = vec![
+                ("IV_VER", format!("ovpn-rs-{}", env!("CARGO_PKG_VERSION"))),
+                ("IV_PLAT", "linux".to_owned()),
+                ("IV_TCPNL", "1".to_owned()),
+                ("IV_MTU", mtu),
+                ("IV_CIPHERS", self.config.cipher.openvpn_name().to_owned()),
+                ("IV_PROTO", proto.to_string()),
+            ];
+            if matches!(self.config.cipher, Cipher::Aes256Gcm | Cipher::Aes128Gcm) {
+                pairs.push(("IV_NCP", "2".to_owned()));
+            }
+            PeerInfo::render(&pairs)
+        } else {
+            // What a RouterOS 7 client sends (OpenVPN/openvpn#1097).
+            PeerInfo::render(&[("IV_PROTO", iv_proto::DATA_V2.to_string())])
+        }
+    }
+
+    fn start(&mut self, now: Instant) {
+        self.push = PushOptions::default();
+        self.server_occ = None;
+        self.tun = None;
+        self.push_request_at = None;
+        self.retry_at = None;
+        self.state = ClientState::Connecting;
+        let local = LocalInfo {
+            options: self.occ(),
+            username: self.config.user.clone(),
+            password: self.config.password.clone(),
+            peer_info: self.peer_info(),
+        };
+        let timings = Timings {
+            reneg: self.config.reneg,
+            ..Timings::default()
+        };
+        match Channel::new(
+            now,
+            self.unix(now),
+            Side::Client,
+            &self.config.protection,
+            TlsFactory::Client(self.tls.clone()),
+            local,
+            timings,
+            self.config.random.clone(),
+        ) {
+            Ok(mut ch) => {
+                // Until the server says otherwise, our own keepalive-timeout decides.
+                if let Some(t) = self.config.keepalive_timeout {
+                    let (_, restart) = keepalive(t);
+                    ch.ping_timeout = Some(restart.max(Duration::from_secs(60)));
+                }
+                self.channel = Some(ch);
+                self.events.push_back(ClientEvent::Connecting);
+                tracing::info!(name = %self.config.name, server = %self.config.server, "connecting");
+            }
+            Err(reason) => self.disconnected(now, reason),
+        }
+    }
+
+    /// The client's status.
+    pub fn state(&self) -> &ClientState {
+        &self.state
+    }
+
+    /// The interface settings once connected.
+    pub fn tun(&self) -> Option<&TunSettings> {
+        self.tun.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Takes one received packet (a datagram, or one frame of the TCP stream without its length
+    /// prefix). Decrypts data packets in place.
+    pub fn handle_datagram<'b>(
+        &mut self,
+        now: Instant,
+        packet: &'b mut [u8],
+    ) -> Result<Received<'b>, DropReason> {
+        self.clock.set(self.unix(now));
+        let (opcode, _) = ovpn_wire::peek(packet)?;
+        let Some(ch) = self.channel.as_mut() else {
+            return Err(DropReason::NotReady);
+        };
+        if opcode.is_data() {
+            let r = ch.open(now, packet);
+            self.process_events(now);
+            return match r? {
+                Some(range) => Ok(Received::Packet(&mut packet[range])),
+                None => Ok(Received::Consumed),
+            };
+        }
+        let r = ch.handle_control(now, packet);
+        self.process_events(now);
+        r.map(|()| Received::Consumed)
+    }
+
+    /// Seals the packet at `buf[start..start + len]` in place (header and crypto overhead go into
+    /// the `HEADROOM` bytes before it and the `TAILROOM` after), and returns the range to send.
+    pub fn encapsulate(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        start: usize,
+        len: usize,
+    ) -> Result<Range<usize>, EncapError> {
+        if self.state != ClientState::Connected {
+            return Err(EncapError::NotConnected);
+        }
+        let mtu = self.tun.as_ref().map_or(1500, |t| usize::from(t.mtu));
+        if len > mtu {
+            return Err(EncapError::PacketTooLarge { len, mtu });
+        }
+        let ch = self.channel.as_mut().ok_or(EncapError::NotConnected)?;
+        let tcp = self.config.transport == Transport::Tcp;
+        let r = ch.seal(now, buf, start, len)?;
+        if tcp { frame_tcp(buf, r) } else { Ok(r) }
+    }
+
+    /// Timers: retransmission, keepalive, push request, reconnection.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock.set(self.unix(now));
+        if let Some(at) = self.retry_at
+            && now >= at
+            && !self.closing
+        {
+            self.start(now);
+            return;
+        }
+        if let Some(at) = self.push_request_at
+            && now >= at
+            && let Some(ch) = self.channel.as_mut()
+        {
+            ch.send_message("PUSH_REQUEST");
+            self.push_request_at = Some(now + PUSH_REQUEST_INTERVAL);
+        }
+        if let Some(ch) = self.channel.as_mut() {
+            ch.handle_timeout(now);
+        }
+        self.process_events(now);
+    }
+
+    /// The next packet to send, written into `buf` (framed for TCP).
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let ch = self.channel.as_mut()?;
+        let p = ch.poll_transmit(now)?;
+        buf.clear();
+        if self.config.transport == Transport::Tcp {
+            buf.extend_from_slice(&(p.len() as u16).to_be_bytes());
+        }
+        buf.extend_from_slice(&p);
+        Some(Transmit {
+            destination: self.config.server,
+            len: buf.len(),
+        })
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t = self.channel.as_ref().and_then(Channel::poll_timeout);
+        for x in [self.push_request_at, self.retry_at].into_iter().flatten() {
+            t = Some(t.map_or(x, |t| t.min(x)));
+        }
+        t
+    }
+
+    /// Starts a key renegotiation now.
+    pub fn renegotiate(&mut self, now: Instant) {
+        if let Some(ch) = self.channel.as_mut() {
+            ch.renegotiate(now);
+        }
+    }
+
+    /// Closes the tunnel (telling the server when `disconnect-notify` is on) and does not retry.
+    pub fn close(&mut self, now: Instant) {
+        self.closing = true;
+        if let Some(ch) = self.channel.as_mut()
+            && self.state == ClientState::Connected
+            && self.config.disconnect_notify
+        {
+            if self.push.cc_exit() {
+                ch.send_message("EXIT");
+            } else if self.config.transport == Transport::Udp {
+                ch.send_occ_exit(now);
+            }
+        }
+        self.retry_at = None;
+        self.push_request_at = None;
+        if self.state != ClientState::Disconnected {
+            self.state = ClientState::Disconnected;
+            self.events.push_back(ClientEvent::Disconnected {
+                reason: DisconnectReason::LocallyClosed,
+                will_retry_at: None,
+            });
+        }
+    }
+
+    fn disconnected(&mut self, now: Instant, reason: DisconnectReason) {
+        tracing::info!(name = %self.config.name, "terminating... - {reason}");
+        let retry = (!self.closing).then(|| now + self.config.reconnect_delay);
+        self.retry_at = retry;
+        self.push_request_at = None;
+        self.tun = None;
+        self.state = ClientState::Error(reason.clone());
+        self.events.push_back(ClientEvent::Disconnected {
+            reason,
+            will_retry_at: retry,
+        });
+    }
+
+    fn process_events(&mut self, now: Instant) {
+        while let Some(ev) = self.channel.as_mut().and_then(Channel::poll_event) {
+            match ev {
+                ChannelEvent::TlsEstablished { description, .. } => {
+                    tracing::debug!(name = %self.config.name, "control channel: {description}");
+                }
+                ChannelEvent::PeerKeyMethod { key_id, km2 } => {
+                    if key_id.get() == 0 {
+                        self.server_occ = Some(km2.options.clone());
+                        // Ask for the configuration now, and again every 5 s until it comes.
+                        if let Some(ch) = self.channel.as_mut() {
+                            ch.send_message("PUSH_REQUEST");
+                        }
+                        self.push_request_at = Some(now + PUSH_REQUEST_INTERVAL);
+                    }
+                }
+                ChannelEvent::Message(m) => self.handle_message(now, &m),
+                ChannelEvent::KeysInstalled { key_id } => {
+                    if key_id.get() == 0 {
+                        self.connected(now);
+                    } else {
+                        self.events.push_back(ClientEvent::KeysRotated);
+                    }
+                }
+                ChannelEvent::OccExit => {
+                    self.fail(now, DisconnectReason::ClosedByPeer(Some("OCC EXIT".into())))
+                }
+                ChannelEvent::Failed(reason) => self.fail(now, reason),
+            }
+        }
+    }
+
+    fn fail(&mut self, now: Instant, reason: DisconnectReason) {
+        self.channel = None;
+        self.disconnected(now, reason);
+    }
+
+    fn handle_message(&mut self, now: Instant, text: &str) {
+        match ControlMessage::parse(text) {
+            ControlMessage::PushReply(opts) => {
+                if self.push_request_at.is_none() {
+                    return; // a repeated reply after we applied one
+                }
+                if let Err(e) = self.push.merge(&opts) {
+                    tracing::warn!(name = %self.config.name, "{e}");
+                }
+                if self.push.continuation == Some(2) {
+                    return;
+                }
+                self.push_request_at = None;
+                self.apply_push(now);
+            }
+            ControlMessage::AuthFailed(reason) => {
+                let reason = reason
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| "login incorrect".into());
+                self.fail(now, DisconnectReason::AuthFailed(reason));
+            }
+            ControlMessage::Restart(r) | ControlMessage::Halt(r) => {
+                self.fail(now, DisconnectReason::ClosedByPeer(r));
+            }
+            ControlMessage::Exit => self.fail(now, DisconnectReason::ClosedByPeer(None)),
+            ControlMessage::Info(t) => tracing::info!(name = %self.config.name, "server info: {t}"),
+            other => tracing::debug!(name = %self.config.name, "ignored control message {other}"),
+        }
+    }
+
+    /// Decides the data channel from what was pushed (ssl_ncp.c `check_pull_client_ncp`).
+    fn apply_push(&mut self, now: Instant) {
+        let ours = self.config.cipher;
+        let cipher = match (&self.push.cipher, self.server_occ.as_deref()) {
+            (Some(c), _) => c
+                .parse::<Cipher>()
+                .ok()
+                .filter(|c| *c == ours)
+                .ok_or_else(|| {
+                    format!(
+                        "no encryption: the server chose {c}, we offer {}",
+                        ours.openvpn_name()
+                    )
+                }),
+            // Poor man's NCP: the server's options string names its cipher.
+            (None, Some(occ)) => match occ_option(occ, "cipher") {
+                Some(c) if c.parse::<Cipher>().ok() == Some(ours) => Ok(ours),
+                Some(c) => Err(format!(
+                    "no encryption: the server uses {c}, we offer {}",
+                    ours.openvpn_name()
+                )),
+                None => Ok(ours),
+            },
+            (None, None) => Ok(ours),
+        };
+        let cipher = match cipher {
+            Ok(c) => c,
+            Err(e) => {
+                self.fail(now, DisconnectReason::NoEncryption(e));
+                return;
+            }
+        };
+        let digest = self
+            .push
+            .auth
+            .as_deref()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(self.config.auth);
+        let Some(ch) = self.channel.as_mut() else {
+            return;
+        };
+        ch.tx_peer_id = self.push.peer_id.and_then(PeerId::new);
+        match (self.push.ping, self.push.ping_restart) {
+            (Some(p), Some(r)) => {
+                ch.ping_interval = Some(Duration::from_secs(p.into()));
+                ch.ping_timeout = Some(Duration::from_secs(r.into()));
+            }
+            _ => {
+                if let Some(t) = self.config.keepalive_timeout {
+                    let (p, r) = keepalive(t);
+                    ch.ping_interval = Some(p);
+                    ch.ping_timeout = Some(r);
+                }
+            }
+        }
+        ch.set_data_params(
+            now,
+            DataParams {
+                cipher,
+                digest,
+                ekm: self.config.negotiate && self.push.tls_ekm(),
+            },
+        );
+        self.process_events(now);
+    }
+
+    fn connected(&mut self, now: Instant) {
+        let p = &self.push;
+        let mtu = p
+            .tun_mtu
+            .and_then(|m| u16::try_from(m).ok())
+            .unwrap_or(self.config.max_mtu)
+            .min(self.config.max_mtu);
+        let topology = p.topology.unwrap_or_default();
+        let Some((address, second)) = p.ifconfig else {
+            let reason = DisconnectReason::Protocol("the server pushed no ifconfig".into());
+            self.channel = None;
+            self.disconnected(now, reason);
+            return;
+        };
+        let (prefix_len, peer) = match topology {
+            Topology::Subnet => (u32::from(second).leading_ones() as u8, p.route_gateway),
+            Topology::Net30 | Topology::P2p => (32, Some(second)),
+        };
+        let tun = TunSettings {
+            address,
+            prefix_len,
+            peer,
+            mtu,
+            routes: if self.config.route_nopull {
+                Vec::new()
+            } else {
+                p.routes.clone()
+            },
+            default_route: self.config.add_default_route || p.redirect_gateway.is_some(),
+            dns: p.dns.clone(),
+            pushed: p.clone(),
+        };
+        let encoding = self
+            .channel
+            .as_ref()
+            .and_then(Channel::data_params)
+            .map(encoding)
+            .unwrap_or_default();
+        tracing::info!(name = %self.config.name, %encoding, "connected");
+        self.state = ClientState::Connected;
+        self.tun = Some(tun.clone());
+        self.events
+            .push_back(ClientEvent::Connected { tun, encoding });
+    }
+}
+
+/// RouterOS's `encoding` text for a data channel (`AES-256-GCM`, `AES-256-CBC/SHA256`).
+pub(crate) fn encoding(p: DataParams) -> String {
+    if p.cipher.is_aead() {
+        p.cipher.openvpn_name().to_owned()
+    } else {
+        format!("{}/{}", p.cipher.openvpn_name(), p.digest.openvpn_name())
+    }
+}
+
+/// Prepends the TCP length prefix in the two bytes before `r`.
+pub(crate) fn frame_tcp(buf: &mut [u8], r: Range<usize>) -> Result<Range<usize>, EncapError> {
+    if r.start < 2 {
+        return Err(EncapError::BufferTooSmall { needed: 2 });
+    }
+    let len = u16::try_from(r.len()).map_err(|_| EncapError::PacketTooLarge {
+        len: r.len(),
+        mtu: usize::from(u16::MAX),
+    })?;
+    buf[r.start - 2..r.start].copy_from_slice(&len.to_be_bytes());
+    Ok(r.start - 2..r.end)
+}

@@ -1,0 +1,48 @@
+//! Configuration shared by clients and servers, in RouterOS terms.
+
+use std::time::Duration;
+
+/// The transport (`protocol=udp|tcp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// One OpenVPN packet per datagram.
+    #[default]
+    Udp,
+    /// A byte stream of packets with 2-byte length prefixes. The caller cuts the received stream
+    /// into packets (with `ovpn_wire::TcpFrameDecoder`); everything the session gives back to send
+    /// is already framed.
+    Tcp,
+}
+
+/// The tunnel mode (`mode=ip|ethernet`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Layer 3: IP packets (TUN).
+    #[default]
+    Ip,
+    /// Layer 2: Ethernet frames (TAP).
+    Ethernet,
+}
+
+/// Room a caller keeps before a packet handed to `encapsulate` (header, HMAC, IV, packet id and the
+/// TCP length prefix of the largest suite).
+pub const HEADROOM: usize = 96;
+/// Room a caller keeps after a packet handed to `encapsulate` (CBC padding).
+pub const TAILROOM: usize = 32;
+
+/// What a transmit is: the bytes are in the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to send it.
+    pub destination: std::net::SocketAddr,
+    /// How many bytes of the buffer to send.
+    pub len: usize,
+}
+
+/// RouterOS's `keepalive-timeout`, turned into OpenVPN's ping and ping-restart: a ping after
+/// `timeout / 6` of silence from us (10 s for the default 60 s, as OpenVPN's `keepalive 10 60`),
+/// and the peer is declared dead after `timeout` of silence from it.
+pub fn keepalive(timeout: Duration) -> (Duration, Duration) {
+    let ping = (timeout / 6).max(Duration::from_secs(1));
+    (ping, timeout)
+}
