@@ -128,6 +128,9 @@ fn packets(fx: &Fixture) -> Vec<(Dir, Vec<u8>)> {
     out
 }
 
+/// The in-clear body of a control packet: acks, remote session id, message id, payload.
+type Body = (Vec<PacketId>, Option<SessionId>, Option<PacketId>, Vec<u8>);
+
 /// What the checks below need from a control packet, whatever its protection.
 #[derive(Debug)]
 struct Seen {
@@ -136,15 +139,13 @@ struct Seen {
     key_id: KeyId,
     session_id: SessionId,
     /// Present when the body is in clear (plain and tls-auth).
-    control: Option<(Vec<PacketId>, Option<SessionId>, Option<PacketId>, Vec<u8>)>,
+    control: Option<Body>,
     /// tls-auth / tls-crypt replay id.
     replay_id: Option<PacketId>,
     wkc: Option<Vec<u8>>,
 }
 
-fn control_fields(
-    c: &ControlPacket<'_>,
-) -> (Vec<PacketId>, Option<SessionId>, Option<PacketId>, Vec<u8>) {
+fn control_fields(c: &ControlPacket<'_>) -> Body {
     (
         c.acks.to_vec(),
         c.remote_session_id,
