@@ -1,0 +1,459 @@
+//! RouterOS script (`.rsc`) parsing: the command syntax of RouterOS's console, as far as the
+//! OpenVPN page's commands need it.
+//!
+//! - `# comment` lines; blank lines.
+//! - A line ending in `\` continues on the next line.
+//! - A menu path alone on a line (`/certificate`) sets the context for the following relative
+//!   commands (`add ...`, `sign ...`); an absolute command names its menu (`/ip pool add ...`).
+//! - Arguments are `key=value` or positional (`sign ca-template ca=ca`); values may be quoted
+//!   (`"a b"`, with `\"`, `\\`, `\n`, `\t` and `\r` escapes); `[find ...]` is kept as one positional
+//!   token.
+
+use core::fmt;
+
+/// The menus the programs know; the longest matching prefix of a command's words is its menu.
+pub const MENUS: &[&str] = &[
+    "certificate",
+    "certificate crl",
+    "certificate settings",
+    "interface ovpn-server server",
+    "interface ovpn-server",
+    "interface ovpn-client",
+    "interface list",
+    "interface list member",
+    "ip pool",
+    "ip address",
+    "ip route",
+    "ip firewall filter",
+    "ip firewall nat",
+    "ip firewall mangle",
+    "ipv6 pool",
+    "ppp profile",
+    "ppp secret",
+    "ppp aaa",
+    "ppp active",
+    "system logging",
+    "system identity",
+    "log",
+];
+
+/// One command of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The 1-based line it starts on.
+    pub line: usize,
+    /// The menu, words joined by spaces (`ip pool`).
+    pub menu: String,
+    /// The verb (`add`, `set`, `sign`, ...).
+    pub verb: String,
+    /// Positional arguments, in order.
+    pub positional: Vec<String>,
+    /// `key=value` arguments, in order.
+    pub props: Vec<(String, String)>,
+}
+
+impl Command {
+    /// The value of property `key`, if given.
+    pub fn prop(&self, key: &str) -> Option<&str> {
+        self.props
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The properties as borrowed pairs.
+    pub fn prop_pairs(&self) -> Vec<(&str, &str)> {
+        self.props
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{} {}", self.menu, self.verb)?;
+        for p in &self.positional {
+            write!(f, " {}", quote(p))?;
+        }
+        for (k, v) in &self.props {
+            write!(f, " {k}={}", quote(v))?;
+        }
+        Ok(())
+    }
+}
+
+/// Quotes a value when RouterOS would need it.
+pub fn quote(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@+*".contains(c))
+    {
+        return v.to_owned();
+    }
+    let mut s = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A script error, with its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {what}")]
+pub struct ScriptError {
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// Parses a whole script. Every problem is reported (not only the first), each with its line.
+pub fn parse(script: &str) -> Result<Vec<Command>, Vec<ScriptError>> {
+    let mut commands = Vec::new();
+    let mut errors = Vec::new();
+    let mut context: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    let mut start_line = 0;
+    for (i, raw) in script.lines().enumerate() {
+        let line_no = i + 1;
+        if pending.is_empty() {
+            start_line = line_no;
+        }
+        let trimmed = raw.trim_end();
+        if let Some(cont) = trimmed.strip_suffix('\\')
+            && !cont.ends_with('\\')
+        {
+            pending.push_str(cont);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(trimmed);
+        let text = core::mem::take(&mut pending);
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        match parse_line(text, &context) {
+            Ok(Line::Context(c)) => context = c,
+            Ok(Line::Command(mut c)) => {
+                c.line = start_line;
+                commands.push(c);
+            }
+            Err(what) => errors.push(ScriptError {
+                line: start_line,
+                what,
+            }),
+        }
+    }
+    if !pending.trim().is_empty() {
+        errors.push(ScriptError {
+            line: start_line,
+            what: "the script ends inside a continued line".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(commands)
+    } else {
+        Err(errors)
+    }
+}
+
+enum Line {
+    Context(Vec<String>),
+    Command(Command),
+}
+
+fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
+    let tokens = tokenize(text)?;
+    let (absolute, mut words) = match tokens.first() {
+        Some(Token::Word(w)) if w.starts_with('/') => {
+            let mut v = Vec::new();
+            for part in w.trim_start_matches('/').split('/') {
+                if !part.is_empty() {
+                    v.push(Token::Word(part.to_owned()));
+                }
+            }
+            v.extend(tokens[1..].iter().cloned());
+            (true, v)
+        }
+        _ => (false, tokens),
+    };
+    // `..` goes up one menu level in relative commands.
+    let mut base: Vec<String> = if absolute {
+        Vec::new()
+    } else {
+        context.to_vec()
+    };
+    while let Some(Token::Word(w)) = words.first() {
+        if w != ".." {
+            break;
+        }
+        base.pop();
+        words.remove(0);
+    }
+    if words.is_empty() {
+        return Ok(Line::Context(base));
+    }
+    // The menu: base plus the longest run of leading bare words that names a known menu.
+    let leading: Vec<String> = words
+        .iter()
+        .map_while(|t| match t {
+            Token::Word(w) => Some(w.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut menu_len = None;
+    for n in (0..=leading.len()).rev() {
+        let mut m = base.clone();
+        m.extend(leading[..n].iter().cloned());
+        if MENUS.contains(&m.join(" ").as_str()) {
+            menu_len = Some(n);
+            break;
+        }
+    }
+    let Some(n) = menu_len else {
+        let mut m = base.clone();
+        m.extend(leading.iter().cloned());
+        let path = m.join(" ");
+        // A menu level on its own (`/ip`) is a context when some known menu lies below it.
+        if leading.len() == words.len()
+            && MENUS
+                .iter()
+                .any(|k| k.starts_with(&path) && k.as_bytes().get(path.len()) == Some(&b' '))
+        {
+            return Ok(Line::Context(m));
+        }
+        return Err(format!("unknown menu or command: /{path}"));
+    };
+    let mut menu = base;
+    menu.extend(leading[..n].iter().cloned());
+    let rest = &words[n..];
+    let Some(first) = rest.first() else {
+        return Ok(Line::Context(menu));
+    };
+    let Token::Word(verb) = first else {
+        return Err(format!("expected a command after /{}", menu.join(" ")));
+    };
+    let mut cmd = Command {
+        line: 0,
+        menu: menu.join(" "),
+        verb: verb.clone(),
+        positional: Vec::new(),
+        props: Vec::new(),
+    };
+    for t in &rest[1..] {
+        match t {
+            Token::Word(w) | Token::Quoted(w) | Token::Bracket(w) => cmd.positional.push(w.clone()),
+            Token::Prop(k, v) => cmd.props.push((k.clone(), v.clone())),
+        }
+    }
+    Ok(Line::Command(cmd))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Quoted(String),
+    Bracket(String),
+    Prop(String, String),
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        if c == '#' {
+            break; // a comment after the command
+        }
+        if c == '[' {
+            let mut depth = 0;
+            let mut s = String::new();
+            for c in chars.by_ref() {
+                s.push(c);
+                match c {
+                    '[' => depth += 1,
+                    ']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if depth != 0 {
+                return Err("unterminated [".into());
+            }
+            out.push(Token::Bracket(s));
+            continue;
+        }
+        if c == '"' {
+            chars.next();
+            out.push(Token::Quoted(quoted(&mut chars)?));
+            continue;
+        }
+        let mut word = String::new();
+        let mut value = None;
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c == '=' && value.is_none() && !word.is_empty() {
+                let v = match chars.peek() {
+                    Some('"') => {
+                        chars.next();
+                        quoted(&mut chars)?
+                    }
+                    _ => {
+                        let mut v = String::new();
+                        while let Some(&c) = chars.peek() {
+                            if c.is_whitespace() {
+                                break;
+                            }
+                            v.push(c);
+                            chars.next();
+                        }
+                        v
+                    }
+                };
+                value = Some(v);
+                break;
+            }
+            word.push(c);
+        }
+        out.push(match value {
+            Some(v) => Token::Prop(word, v),
+            None => Token::Word(word),
+        });
+    }
+    Ok(out)
+}
+
+fn quoted(chars: &mut core::iter::Peekable<core::str::Chars<'_>>) -> Result<String, String> {
+    let mut s = String::new();
+    loop {
+        match chars.next() {
+            None => return Err("unterminated quote".into()),
+            Some('"') => return Ok(s),
+            Some('\\') => match chars.next() {
+                Some('n') => s.push('\n'),
+                Some('t') => s.push('\t'),
+                Some('r') => s.push('\r'),
+                Some(c) => s.push(c),
+                None => return Err("unterminated quote".into()),
+            },
+            Some(c) => s.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server commands of the RouterOS OpenVPN page, as written there.
+    const PAGE: &str = r#"
+/certificate
+add name=ca-template common-name="OpenVPN CA" days-valid=3650 \
+    key-size=2048 key-usage=key-cert-sign,crl-sign
+sign ca-template ca=ca-template name=ca
+
+/ip pool add name=ovpn-pool ranges=10.8.0.2-10.8.0.254
+/ppp profile add name=ovpn-profile \
+    local-address=10.8.0.1 \
+    remote-address=ovpn-pool \
+    dns-server=8.8.8.8 \
+    use-compression=no \
+    use-encryption=required
+/ppp secret add name=client1 password=StrongPassword1 \
+    profile=ovpn-profile service=ovpn
+/interface ovpn-server server set \
+    enabled=yes \
+    port=1194 \
+    cipher=aes256-cbc \
+    max-mtu=1500
+/ip firewall filter
+add chain=input protocol=udp dst-port=1194 action=accept comment="OpenVPN UDP server"
+/interface ovpn-client set [find] keepalive-timeout=30
+"#;
+
+    #[test]
+    fn parses_the_routeros_page() {
+        let cmds = parse(PAGE).unwrap();
+        let summary: Vec<(usize, &str, &str)> = cmds
+            .iter()
+            .map(|c| (c.line, c.menu.as_str(), c.verb.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (3, "certificate", "add"),
+                (5, "certificate", "sign"),
+                (7, "ip pool", "add"),
+                (8, "ppp profile", "add"),
+                (14, "ppp secret", "add"),
+                (16, "interface ovpn-server server", "set"),
+                (22, "ip firewall filter", "add"),
+                (23, "interface ovpn-client", "set"),
+            ]
+        );
+        assert_eq!(cmds[0].prop("common-name"), Some("OpenVPN CA"));
+        assert_eq!(cmds[0].prop("key-usage"), Some("key-cert-sign,crl-sign"));
+        assert_eq!(cmds[1].positional, ["ca-template"]);
+        assert_eq!(cmds[1].prop("ca"), Some("ca-template"));
+        assert_eq!(cmds[3].props.len(), 6);
+        assert_eq!(cmds[6].prop("comment"), Some("OpenVPN UDP server"));
+        assert_eq!(cmds[7].positional, ["[find]"]);
+        assert_eq!(cmds[5].prop("max-mtu"), Some("1500"));
+    }
+
+    #[test]
+    fn quoting_and_escapes() {
+        let c = &parse(r#"/ppp secret add name=a password="p \"q\" \\ r" comment="""#).unwrap()[0];
+        assert_eq!(c.prop("password"), Some(r#"p "q" \ r"#));
+        assert_eq!(c.prop("comment"), Some(""));
+        let back = parse(&c.to_string()).unwrap();
+        assert_eq!(back[0].props, c.props);
+        assert_eq!(
+            parse("/certificate export-certificate ca export-passphrase=\"\"").unwrap()[0]
+                .prop("export-passphrase"),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn every_error_has_its_line() {
+        let errs =
+            parse("/ip pool add name=a\n/nonsense thing\n/ppp secret add name=\"x\n").unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].line, 2);
+        assert!(errs[0].what.contains("unknown menu"), "{}", errs[0]);
+        assert_eq!(errs[1].line, 3);
+        assert!(errs[1].what.contains("unterminated quote"));
+        let errs = parse("/ip pool add \\").unwrap_err();
+        assert!(errs[0].what.contains("continued line"));
+    }
+
+    #[test]
+    fn context_and_relative_paths() {
+        let cmds = parse("/ip\npool add name=a ranges=10.0.0.1\n/ppp\nsecret add name=b\n..\nip pool print # all\n").unwrap();
+        assert_eq!(cmds[0].menu, "ip pool");
+        assert_eq!(cmds[1].menu, "ppp secret");
+        assert_eq!(cmds[2].menu, "ip pool");
+        assert_eq!(cmds[2].verb, "print");
+    }
+}
