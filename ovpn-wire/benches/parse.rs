@@ -35,6 +35,7 @@ fn data_header(c: &mut Criterion) {
         key_id: KeyId::new(1).unwrap(),
         peer_id: PeerId::new(7).unwrap(),
     };
+    group.throughput(Throughput::Bytes(DataHeader::V2_LEN as u64));
     group.bench_function("write_header", |b| {
         b.iter(|| black_box(black_box(header).write(&mut out).unwrap()))
     });
