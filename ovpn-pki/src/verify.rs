@@ -16,6 +16,7 @@ use webpki::CertRevocationList;
 
 use crate::cert::CertInfo;
 use crate::error::VerifyError;
+use crate::key::{Curve, KeyType};
 use crate::template::KeyUsage;
 
 /// id-kp-serverAuth 1.3.6.1.5.5.7.3.1, DER value bytes.
@@ -139,6 +140,8 @@ impl VerifiedPeer {
 #[derive(Debug, Clone)]
 pub struct PeerVerifier {
     anchors: Vec<TrustAnchor<'static>>,
+    /// Subject name and key type of each trusted CA, to explain signature failures.
+    anchor_keys: Vec<(Vec<u8>, KeyType)>,
     crls: Vec<CertificateRevocationListDer<'static>>,
     role: PeerRole,
     crl_expiry: CrlExpiry,
@@ -157,8 +160,14 @@ impl PeerVerifier {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let anchor_keys = trusted
+            .iter()
+            .filter_map(|c| CertInfo::parse(c).ok())
+            .map(|i| (i.subject_der, i.key_type))
+            .collect();
         Ok(Self {
             anchors,
+            anchor_keys,
             crls: Vec::new(),
             role,
             crl_expiry: CrlExpiry::default(),
@@ -210,9 +219,15 @@ impl PeerVerifier {
     ) -> Result<VerifiedPeer, VerifyError> {
         let info =
             CertInfo::parse(end_entity).map_err(|detail| VerifyError::Malformed { detail })?;
+        if !usable_key(info.key_type) {
+            return Err(VerifyError::UnsupportedAlgorithm);
+        }
         let ee =
             webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki(e, self.role))?;
-        let eku = webpki::KeyUsage::required(match self.role {
+        // webpki applies its EKU rule to intermediates too, where RFC 5280 (and OpenSSL) only
+        // require the purpose if the extension is present; the end entity's EKU is required
+        // below.
+        let eku = webpki::KeyUsage::required_if_present(match self.role {
             PeerRole::TlsServer => EKU_SERVER_AUTH,
             PeerRole::TlsClient => EKU_CLIENT_AUTH,
         });
@@ -244,8 +259,28 @@ impl PeerVerifier {
             revocation,
             None,
         )
-        .map_err(|e| map_webpki(e, self.role))?;
+        .map_err(|e| {
+            let bad_signature = matches!(e, webpki::Error::InvalidSignatureForPublicKey);
+            let mapped = map_webpki(e, self.role);
+            if bad_signature && self.issuer_key_unusable(&info, intermediates) {
+                VerifyError::UnsupportedAlgorithm
+            } else {
+                mapped
+            }
+        })?;
 
+        // remote-cert-tls: the extended key usage must name the role
+        // (`ssl_verify_openssl.c: x509_verify_cert_eku`, which fails without the extension).
+        if !info.has_extended_key_usage_extension || !info.key_usage.contains(self.role.key_usage())
+        {
+            return Err(VerifyError::WrongKeyUsage {
+                expected: self.role,
+                detail: match self.role {
+                    PeerRole::TlsServer => "extended key usage lacks tls-server",
+                    PeerRole::TlsClient => "extended key usage lacks tls-client",
+                },
+            });
+        }
         // remote-cert-tls: the key usage extension must be present (OPENVPN_KU_REQUIRED) and
         // allow the TLS handshake.
         if !info.has_key_usage_extension {
@@ -281,6 +316,19 @@ impl PeerVerifier {
         })
     }
 
+    /// Whether a CA that could have issued `info` has a key ring cannot verify with.
+    fn issuer_key_unusable(&self, info: &CertInfo, intermediates: &[CertificateDer<'_>]) -> bool {
+        let from_chain = intermediates
+            .iter()
+            .filter_map(|c| CertInfo::parse(c).ok())
+            .map(|i| (i.subject_der, i.key_type));
+        self.anchor_keys
+            .iter()
+            .cloned()
+            .chain(from_chain)
+            .any(|(subject, kt)| subject == info.issuer_der && !usable_key(kt))
+    }
+
     /// [`PeerVerifier::verify`] for a chain given as one slice, end entity first.
     pub fn verify_chain(
         &self,
@@ -289,6 +337,15 @@ impl PeerVerifier {
     ) -> Result<VerifiedPeer, VerifyError> {
         let (ee, rest) = chain.split_first().ok_or(VerifyError::NoCertificate)?;
         self.verify(ee, rest, now)
+    }
+}
+
+/// Whether ring (rustls' provider here) can verify signatures made with a key of this type.
+fn usable_key(kt: KeyType) -> bool {
+    match kt {
+        KeyType::Rsa { bits } => (2048..=8192).contains(&bits),
+        KeyType::Ec(c) => matches!(c, Curve::P256 | Curve::P384),
+        _ => false,
     }
 }
 
