@@ -78,9 +78,26 @@ pub fn data_open(data: &[u8]) {
     }
 }
 
-/// Arbitrary bytes into [`TlsCrypt::unwrap`] (and [`TlsAuth::unwrap`]) with a fixed key.
+/// The static key of OpenVPN's `tests/unit_tests/openvpn/test_pkt.c`, so that the packets of
+/// that test (used as seeds) authenticate and the fuzzer reaches the code behind the tag.
+const TEST_PKT_KEY: &str = "-----BEGIN OpenVPN Static key V1-----
+37268ea8f95d7f71f9fb8fc03770c460daf714a483d815c013ce0a537efc18f2
+8f4f172669d9e6a413bac6741d8ea05400f49b7fd6326470f23798c606bf53d4
+de63ebc64ec59d57ce5d04d5b62e68b53ca6e5354351097fa370446c4d269f18
+7bb6ae54af2dc70ff7317fe2f8754b8282aad4202f9fa42c8640245d883e2c54
+a0c1c489a036cf3a8964d8d289c1583b9447c262b1da5fd167a5d27bd5ac5143
+17bc2343a31a2efc38dd920d910375f51c2e27f3afd36c49269da079f7ce466e
+bb0f9ad13e9bbb4665974e6bc24b513c5700393bf4a3e7f967e2f384069ac8a8
+e78b18b15604993fd16515cce9c0f3e42b4126b999005ade802797b0eeb8b9e6
+-----END OpenVPN Static key V1-----
+";
+
+/// Arbitrary bytes into [`TlsCrypt::unwrap`] (and [`TlsAuth::unwrap`], SHA1/SHA256/MD5) with
+/// `test_pkt.c`'s key, server side; then the input is wrapped and unwrapped as a plain packet.
 pub fn tls_crypt_unwrap(data: &[u8]) {
-    let key = StaticKey::generate(*block().as_bytes());
+    let Ok(key) = StaticKey::parse(TEST_PKT_KEY) else {
+        return;
+    };
     let now = base_instant();
     let mut out = [0u8; 2048];
     if let Ok(mut server) = TlsCrypt::new(&key, Role::Server) {
@@ -128,5 +145,6 @@ mod tests {
             data_open(input);
             tls_crypt_unwrap(input);
         }
+        assert!(StaticKey::parse(TEST_PKT_KEY).is_ok());
     }
 }

@@ -215,7 +215,7 @@ fn split_op_sid(plain: &[u8]) -> Result<(&[u8], &[u8]), CryptoError> {
 
 struct TlsCryptKey {
     aes: aes::Aes256,
-    mac: ring::hmac::Key,
+    mac: HmacKey,
 }
 
 impl TlsCryptKey {
@@ -224,16 +224,14 @@ impl TlsCryptKey {
         let ka = &block.hmac_slot(index)[..TLS_CRYPT_KEY_LEN];
         Ok(TlsCryptKey {
             aes: aes::Aes256::new_from_slice(ke).map_err(|_| CryptoError::WeakKey)?,
-            mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, ka),
+            mac: HmacKey::new(Digest::Sha256, ka).ok_or(CryptoError::WeakKey)?,
         })
     }
 
-    fn tag(&self, parts: &[&[u8]]) -> ring::hmac::Tag {
-        let mut ctx = ring::hmac::Context::with_key(&self.mac);
-        for p in parts {
-            ctx.update(p);
-        }
-        ctx.sign()
+    fn tag(&self, parts: &[&[u8]]) -> [u8; TLS_CRYPT_TAG_LEN] {
+        let mut tag = [0u8; TLS_CRYPT_TAG_LEN];
+        self.mac.sign(parts, &mut tag);
+        tag
     }
 
     /// AES-256-CTR from `input` to `output` (same length) with the tag's first 16 bytes as
@@ -380,7 +378,7 @@ impl TlsCrypt {
     ) -> Result<(), CryptoError> {
         let pid = pid_bytes(pid);
         let tag = self.send_key.tag(&[header, &pid, rest]);
-        let tag = tag.as_ref();
+        let tag = &tag[..];
         let pid_at = header.len();
         let tag_at = pid_at + PID_LONG;
         let ct_at = tag_at + TLS_CRYPT_TAG_LEN;
@@ -412,7 +410,7 @@ impl TlsCrypt {
         self.recv_key
             .ctr(tag, &wrapped[TLS_CRYPT_OFF_CT..], out_rest)?;
         let computed = self.recv_key.tag(&[header, pid, out_rest]);
-        if !bool::from(computed.as_ref().ct_eq(tag)) {
+        if !bool::from(computed[..].ct_eq(tag)) {
             out_rest.fill(0);
             return Err(CryptoError::AuthFailed);
         }
