@@ -244,9 +244,9 @@ impl Channel {
         Ok(ch)
     }
 
-    /// Our session id.
-    pub(crate) fn local_session_id(&self) -> SessionId {
-        self.local_sid
+    /// The peer's session id, once known.
+    pub(crate) fn remote_session_id(&self) -> Option<SessionId> {
+        self.remote_sid
     }
 
     fn unix_time(&self, now: Instant) -> u64 {
@@ -308,11 +308,6 @@ impl Channel {
             tracing::debug!(%reason, "session failed");
             self.events.push_back(ChannelEvent::Failed(reason));
         }
-    }
-
-    /// Whether the session has failed (it ignores input from then on).
-    pub(crate) fn is_failed(&self) -> bool {
-        self.failed
     }
 
     /// Starts a renegotiation (soft reset) from our side.
@@ -435,8 +430,9 @@ impl Channel {
                     _ => {}
                 }
             }
-            // The client speaks first once TLS is up; the server answers the client's record.
-            if ks.tls_done() && !ks.km2_sent && (side == Side::Client || ks.km2_received) {
+            // The client speaks first once TLS is up; the server answers the client's record
+            // once its logic has chosen the options ([`Channel::send_key_method`]).
+            if ks.tls_done() && !ks.km2_sent && side == Side::Client {
                 write_km2(ks, &self.local, side)?;
             }
             if !ks.km2_received && ks.tls_done() {
@@ -448,9 +444,6 @@ impl Channel {
                         ks.plain_in.drain(..used);
                         ks.km2_received = true;
                         ks.remote = Some(km2.source.clone());
-                        if side == Side::Server && !ks.km2_sent {
-                            write_km2(ks, &self.local, side)?;
-                        }
                         events.push(ChannelEvent::PeerKeyMethod {
                             key_id: ks.key_id,
                             km2,
@@ -469,6 +462,24 @@ impl Channel {
         })();
         self.events.extend(events);
         if let Err(e) = result {
+            self.fail(e);
+            return;
+        }
+        self.try_install_keys(now, idx);
+    }
+
+    /// Server side: answers the client's key-method-2 record of key state `key_id` with ours,
+    /// carrying `options` (the options string for the data channel chosen for this client).
+    pub(crate) fn send_key_method(&mut self, now: Instant, key_id: KeyId, options: &str) {
+        self.local.options = options.to_owned();
+        let Some(idx) = self.keys.iter().position(|k| k.key_id == key_id) else {
+            return;
+        };
+        let ks = &mut self.keys[idx];
+        if ks.km2_sent || !ks.km2_received {
+            return;
+        }
+        if let Err(e) = write_km2(ks, &self.local, self.side) {
             self.fail(e);
             return;
         }
@@ -711,24 +722,9 @@ impl Channel {
         t
     }
 
-    /// Whether packets are waiting (call [`Channel::poll_transmit`]).
-    pub(crate) fn wants_transmit(&self) -> bool {
-        !self.out.is_empty()
-            || self.keys.iter().any(|k| {
-                k.reliable.has_acks()
-                    || k.reliable.has_unsent()
-                    || (k.reliable.is_acked(0) && k.tls.wants_write())
-            })
-    }
-
     /// The key state we send data with: the newest one with keys.
     fn current(&self) -> Option<&KeyState> {
         self.keys.iter().rev().find(|k| k.data.is_some())
-    }
-
-    /// Whether data can be sent.
-    pub(crate) fn has_keys(&self) -> bool {
-        self.current().is_some()
     }
 
     /// Data-channel overhead before and after the payload (header included).
@@ -857,11 +853,6 @@ impl Channel {
             return Ok(None);
         }
         Ok(Some(range))
-    }
-
-    /// Whether all our control messages were acknowledged (used before closing).
-    pub(crate) fn all_acked(&self) -> bool {
-        self.keys.iter().all(|k| k.reliable.all_acked())
     }
 }
 

@@ -153,7 +153,7 @@ pub enum ClientEvent {
     /// The tunnel is up: configure the interface.
     Connected {
         /// The interface settings.
-        tun: TunSettings,
+        tun: Box<TunSettings>,
         /// The cipher and digest in use (`AES-256-GCM` or `AES-256-CBC/SHA256`).
         encoding: String,
     },
@@ -517,8 +517,11 @@ impl Client {
     fn process_events(&mut self, now: Instant) {
         while let Some(ev) = self.channel.as_mut().and_then(Channel::poll_event) {
             match ev {
-                ChannelEvent::TlsEstablished { description, .. } => {
-                    tracing::debug!(name = %self.config.name, "control channel: {description}");
+                ChannelEvent::TlsEstablished {
+                    key_id,
+                    description,
+                } => {
+                    tracing::debug!(name = %self.config.name, key_id = key_id.get(), "control channel: {description}");
                 }
                 ChannelEvent::PeerKeyMethod { key_id, km2 } => {
                     if key_id.get() == 0 {
@@ -688,8 +691,10 @@ impl Client {
         tracing::info!(name = %self.config.name, %encoding, "connected");
         self.state = ClientState::Connected;
         self.tun = Some(tun.clone());
-        self.events
-            .push_back(ClientEvent::Connected { tun, encoding });
+        self.events.push_back(ClientEvent::Connected {
+            tun: Box::new(tun),
+            encoding,
+        });
     }
 }
 

@@ -14,6 +14,7 @@ pub mod peer_info;
 pub mod push;
 pub mod random;
 pub mod reliable;
+mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod tls;
@@ -26,4 +27,8 @@ pub use client::{
 };
 pub use config::{HEADROOM, Mode, TAILROOM, Transmit, Transport};
 pub use error::{DisconnectReason, DropReason, EncapError};
+pub use server::{
+    AuthMode, Server, ServerConfig, ServerConfigError, ServerEvent, ServerReceived, SessionInfo,
+    SharedAuthenticator,
+};
 pub use wrap::ControlProtection;

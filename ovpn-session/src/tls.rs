@@ -3,8 +3,6 @@
 
 use std::io::{Read as _, Write as _};
 
-use rustls::pki_types::CertificateDer;
-
 /// One TLS connection (client or server side) fed from and drained into memory.
 pub(crate) struct Tls {
     conn: rustls::Connection,
@@ -70,10 +68,6 @@ impl Tls {
         let _ = self.conn.writer().write_all(data);
     }
 
-    pub(crate) fn wants_write(&self) -> bool {
-        self.conn.wants_write()
-    }
-
     pub(crate) fn is_handshaking(&self) -> bool {
         self.conn.is_handshaking()
     }
@@ -83,11 +77,6 @@ impl Tls {
         self.conn.export_keying_material([0u8; 256], label, None)
     }
 
-    /// The peer's certificate chain, end entity first.
-    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
-        self.conn.peer_certificates()
-    }
-
     /// A description of the negotiated protocol and suite for logs (`TLSv1_3 / TLS13_AES_256_GCM_SHA384`).
     pub(crate) fn describe(&self) -> String {
         format!(
@@ -95,10 +84,5 @@ impl Tls {
             self.conn.protocol_version(),
             self.conn.negotiated_cipher_suite().map(|s| s.suite())
         )
-    }
-
-    /// Queues a close_notify alert.
-    pub(crate) fn close(&mut self) {
-        self.conn.send_close_notify();
     }
 }

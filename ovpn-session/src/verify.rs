@@ -22,6 +22,25 @@ pub trait PeerCheck: core::fmt::Debug + Send + Sync {
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 }
 
+/// The standard check: the chain leads to a trusted CA, is valid now, is not revoked, and carries
+/// the role's key usage (OpenVPN's `remote-cert-tls`).
+impl PeerCheck for ovpn_pki::PeerVerifier {
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        match self.verify(end_entity, intermediates, now) {
+            Ok(peer) => {
+                tracing::debug!(target: "ovpn", "peer certificate {} verified", peer.common_name);
+                Ok(())
+            }
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+}
+
 /// The refusal as it travels through rustls (recovered by [`refusal_reason`]).
 #[derive(Debug)]
 struct Refused(Box<dyn std::error::Error + Send + Sync>);
@@ -41,14 +60,13 @@ fn refuse(e: Box<dyn std::error::Error + Send + Sync>) -> rustls::Error {
 }
 
 /// Describes a TLS failure in RouterOS's words where it is about certificates: a refusal by our
-/// [`PeerCheck`] reads `certificate verification failed: <why>`, the peer refusing ours reads
-/// `could not verify peer certificate`... as seen from the peer; any other TLS error is described
-/// as rustls describes it.
+/// [`PeerCheck`] reads as the check words it (ovpn-pki: `could not verify peer certificate: <why>`),
+/// other certificate problems `certificate verification failed: <why>`, the peer refusing our
+/// certificate says so; any other TLS error is described as rustls describes it.
 pub fn refusal_reason(e: &rustls::Error) -> String {
     match e {
-        rustls::Error::InvalidCertificate(CertificateError::Other(o)) => {
-            format!("certificate verification failed: {}", o.0)
-        }
+        // Our PeerCheck's own words (ovpn-pki says `could not verify peer certificate: <why>`).
+        rustls::Error::InvalidCertificate(CertificateError::Other(o)) => o.0.to_string(),
         rustls::Error::InvalidCertificate(c) => {
             format!("certificate verification failed: {c:?}")
         }

@@ -1,5 +1,362 @@
-//! A deterministic in-memory network for driving clients and servers without sockets.
+//! A deterministic in-memory network for driving a [`Client`] and a [`Server`] without sockets:
+//! simulated time, and links that lose, duplicate, delay and reorder datagrams as a seeded
+//! generator decides, so that any run can be replayed from its seed.
+//!
+//! Time comes from one `Instant` taken at the start plus `Duration`s; nothing here sleeps.
 
 mod link;
 
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
 pub use link::{Link, LinkConfig, LinkStats, SimRng};
+use ovpn_wire::{Decoded, PeerId, TcpFrameDecoder};
+
+use crate::{
+    Client, ClientEvent, HEADROOM, Received, Server, ServerEvent, ServerReceived, TAILROOM,
+    Transport,
+};
+
+/// The client's and the server's addresses in the simulation.
+pub const CLIENT_ADDR: &str = "192.0.2.2:40000";
+/// See [`CLIENT_ADDR`].
+pub const SERVER_ADDR: &str = "192.0.2.1:1194";
+
+/// One line of the simulation's trace: when, which side, what.
+#[derive(Debug, Clone)]
+pub struct TraceLine {
+    /// Time since the start.
+    pub at: Duration,
+    /// `client`, `server`, `c2s`, `s2c`.
+    pub side: &'static str,
+    /// What happened.
+    pub what: String,
+}
+
+/// A client and a server joined by two simulated links.
+#[derive(Debug)]
+pub struct Sim {
+    /// The seed everything random in the network came from (print it on failure).
+    pub seed: u64,
+    /// When the simulation started.
+    pub epoch: Instant,
+    /// The simulated time.
+    pub now: Instant,
+    /// The client under test.
+    pub client: Client,
+    /// The server under test.
+    pub server: Server,
+    /// Client to server.
+    pub c2s: Link,
+    /// Server to client.
+    pub s2c: Link,
+    /// The client's address as the server sees it (change it to simulate NAT rebinding).
+    pub client_addr: SocketAddr,
+    /// Packets that came out of the client's tunnel (decrypted, from the server).
+    pub client_tun: VecDeque<Vec<u8>>,
+    /// Packets that came out of the server's tunnel, with the client they came from.
+    pub server_tun: VecDeque<(PeerId, Vec<u8>)>,
+    /// Every client event so far.
+    pub client_events: Vec<ClientEvent>,
+    /// Every server event so far.
+    pub server_events: Vec<ServerEvent>,
+    /// What happened, for failure dumps.
+    pub trace: Vec<TraceLine>,
+    /// Packets dropped by either side, with the reason.
+    pub drops: Vec<(&'static str, crate::DropReason)>,
+    tcp: Option<TcpState>,
+    buf: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct TcpState {
+    to_server: TcpFrameDecoder,
+    to_client: TcpFrameDecoder,
+    rng: Option<SimRng>,
+}
+
+/// The seed to use: `OVPN_SIM_SEED` when set, else `default`.
+pub fn seed_from_env(default: u64) -> u64 {
+    std::env::var("OVPN_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+impl Sim {
+    /// Joins `client` and `server` (both created at `epoch`) with links of `link`'s behaviour.
+    /// Over TCP the links lose, duplicate and reorder nothing (TCP does not), but the byte stream is
+    /// cut into pieces at random points.
+    pub fn new(
+        seed: u64,
+        epoch: Instant,
+        client: Client,
+        server: Server,
+        link: LinkConfig,
+    ) -> Self {
+        let tcp = client.config().transport == Transport::Tcp;
+        let link = if tcp {
+            LinkConfig {
+                loss: 0.0,
+                duplicate: 0.0,
+                reorder: 0.0,
+                jitter: Duration::ZERO,
+                ..link
+            }
+        } else {
+            link
+        };
+        Self {
+            seed,
+            epoch,
+            now: epoch,
+            client,
+            server,
+            c2s: Link::new(link.clone(), seed),
+            s2c: Link::new(link, seed ^ 0x5a5a_5a5a_5a5a_5a5a),
+            client_addr: CLIENT_ADDR
+                .parse()
+                .unwrap_or(SocketAddr::from(([192, 0, 2, 2], 40000))),
+            client_tun: VecDeque::new(),
+            server_tun: VecDeque::new(),
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            trace: Vec::new(),
+            drops: Vec::new(),
+            tcp: tcp.then(|| TcpState {
+                rng: Some(SimRng::new(seed ^ 0x1234)),
+                ..TcpState::default()
+            }),
+            buf: Vec::with_capacity(2048),
+        }
+    }
+
+    fn log(&mut self, side: &'static str, what: String) {
+        self.trace.push(TraceLine {
+            at: self.now.saturating_duration_since(self.epoch),
+            side,
+            what,
+        });
+    }
+
+    /// Drains both sides' output, delivers what is due, then jumps to the next thing that happens.
+    /// Returns false when nothing will ever happen again.
+    pub fn step(&mut self) -> bool {
+        self.process();
+        self.jump()
+    }
+
+    /// Everything due at the current time: deliveries, timers, output.
+    fn process(&mut self) {
+        self.drain();
+        let now = self.now;
+        while let Some(d) = self.c2s.deliver(now) {
+            self.deliver_to_server(d);
+        }
+        while let Some(d) = self.s2c.deliver(now) {
+            self.deliver_to_client(d);
+        }
+        if self.client.poll_timeout().is_some_and(|t| t <= now) {
+            self.client.handle_timeout(now);
+        }
+        if self.server.poll_timeout().is_some_and(|t| t <= now) {
+            self.server.handle_timeout(now);
+        }
+        self.drain();
+    }
+
+    /// Moves time to the next delivery or timer.
+    fn jump(&mut self) -> bool {
+        let next = [
+            self.c2s.next_delivery(),
+            self.s2c.next_delivery(),
+            self.client.poll_timeout(),
+            self.server.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        match next {
+            Some(t) => {
+                // Timers in the past after a full drain would spin: never go backwards, and
+                // always make progress.
+                self.now = t.max(self.now + Duration::from_micros(1));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Steps until `done` says so or `limit` of simulated time has passed. Returns whether `done`.
+    /// `done` is asked after each instant is fully processed, so `now` is when it became true.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let end = self.now + limit;
+        loop {
+            self.process();
+            if done(self) {
+                return true;
+            }
+            if !self.jump() || self.now > end {
+                return false;
+            }
+        }
+    }
+
+    /// Advances simulated time by `d`, processing everything on the way.
+    pub fn advance(&mut self, d: Duration) {
+        let end = self.now + d;
+        while self.now < end {
+            let before = self.now;
+            if !self.step() || self.now > end {
+                self.now = end.max(before);
+                self.drain();
+                break;
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        let now = self.now;
+        let mut buf = core::mem::take(&mut self.buf);
+        while let Some(t) = self.client.poll_transmit(now, &mut buf) {
+            self.log("c2s", format!("{} bytes", t.len));
+            self.send_c2s(&buf[..t.len]);
+        }
+        while let Some(t) = self.server.poll_transmit(now, &mut buf) {
+            self.log("s2c", format!("{} bytes to {}", t.len, t.destination));
+            self.send_s2c(&buf[..t.len]);
+        }
+        self.buf = buf;
+        while let Some(e) = self.client.poll_event() {
+            self.log("client", format!("{e:?}"));
+            self.client_events.push(e);
+        }
+        while let Some(e) = self.server.poll_event() {
+            self.log("server", format!("{e:?}"));
+            self.server_events.push(e);
+        }
+    }
+
+    fn send_c2s(&mut self, bytes: &[u8]) {
+        let now = self.now;
+        match self.tcp.as_mut().and_then(|t| t.rng.as_mut()) {
+            Some(rng) => {
+                for chunk in random_chunks(rng, bytes) {
+                    self.c2s.send(now, chunk);
+                }
+            }
+            None => self.c2s.send(now, bytes),
+        }
+    }
+
+    fn send_s2c(&mut self, bytes: &[u8]) {
+        let now = self.now;
+        match self.tcp.as_mut().and_then(|t| t.rng.as_mut()) {
+            Some(rng) => {
+                for chunk in random_chunks(rng, bytes) {
+                    self.s2c.send(now, chunk);
+                }
+            }
+            None => self.s2c.send(now, bytes),
+        }
+    }
+
+    fn deliver_to_server(&mut self, bytes: Vec<u8>) {
+        let frames = match self.tcp.as_mut() {
+            Some(t) => deframe(&mut t.to_server, &bytes),
+            None => vec![bytes],
+        };
+        for mut f in frames {
+            let from = self.client_addr;
+            match self.server.handle_datagram(self.now, from, &mut f) {
+                Ok(ServerReceived::Packet { peer, packet }) => {
+                    let p = packet.to_vec();
+                    self.server_tun.push_back((peer, p));
+                }
+                Ok(ServerReceived::Consumed) => {}
+                Err(e) => {
+                    self.log("server", format!("drop: {e}"));
+                    self.drops.push(("server", e));
+                }
+            }
+        }
+    }
+
+    fn deliver_to_client(&mut self, bytes: Vec<u8>) {
+        let frames = match self.tcp.as_mut() {
+            Some(t) => deframe(&mut t.to_client, &bytes),
+            None => vec![bytes],
+        };
+        for mut f in frames {
+            match self.client.handle_datagram(self.now, &mut f) {
+                Ok(Received::Packet(p)) => {
+                    let p = p.to_vec();
+                    self.client_tun.push_back(p);
+                }
+                Ok(Received::Consumed) => {}
+                Err(e) => {
+                    self.log("client", format!("drop: {e}"));
+                    self.drops.push(("client", e));
+                }
+            }
+        }
+    }
+
+    /// Sends `packet` into the client's tunnel (towards the server).
+    pub fn client_send(&mut self, packet: &[u8]) -> Result<(), crate::EncapError> {
+        let mut buf = vec![0u8; HEADROOM + packet.len() + TAILROOM];
+        buf[HEADROOM..HEADROOM + packet.len()].copy_from_slice(packet);
+        let r = self
+            .client
+            .encapsulate(self.now, &mut buf, HEADROOM, packet.len())?;
+        self.log("c2s", format!("data {} bytes", r.len()));
+        self.send_c2s(&buf[r]);
+        Ok(())
+    }
+
+    /// Sends `packet` into the server's tunnel towards `peer`.
+    pub fn server_send(&mut self, peer: PeerId, packet: &[u8]) -> Result<(), crate::EncapError> {
+        let mut buf = vec![0u8; HEADROOM + packet.len() + TAILROOM];
+        buf[HEADROOM..HEADROOM + packet.len()].copy_from_slice(packet);
+        let (_, r) = self
+            .server
+            .encapsulate(self.now, peer, &mut buf, HEADROOM, packet.len())?;
+        self.log("s2c", format!("data {} bytes", r.len()));
+        self.send_s2c(&buf[r]);
+        Ok(())
+    }
+
+    /// The trace as text, with the seed, for a failure message.
+    pub fn dump(&self) -> String {
+        let mut s = format!(
+            "simulation seed {} (OVPN_SIM_SEED={0} replays it)\n",
+            self.seed
+        );
+        for l in self.trace.iter().rev().take(80).rev() {
+            s += &format!("{:>10.3?} {:6} {}\n", l.at, l.side, l.what);
+        }
+        s
+    }
+}
+
+fn random_chunks<'a>(rng: &mut SimRng, bytes: &'a [u8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let n = 1 + (rng.next_u64() as usize) % rest.len();
+        let (a, b) = rest.split_at(n);
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+fn deframe(dec: &mut TcpFrameDecoder, mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    while let Ok(Decoded::Frame { frame, consumed }) = dec.decode(bytes) {
+        frames.push(frame.to_vec());
+        bytes = &bytes[consumed..];
+    }
+    frames
+}

@@ -1,0 +1,436 @@
+//! Our client against our server on the simulated network: handshake, push, data both ways,
+//! keepalive, renegotiation, reconnection, loss/duplication/reordering, TCP stream cuts, refusals.
+//! Every failure prints the seed (`OVPN_SIM_SEED=N` replays it) and the trace.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::*;
+use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
+use ovpn_session::{ClientEvent, ClientState, DisconnectReason, ServerEvent};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn connect(sim: &mut Sim) {
+    assert!(
+        sim.run_until(LIMIT, connected),
+        "did not connect\n{}",
+        sim.dump()
+    );
+}
+
+/// Sends `n` numbered packets each way and checks that each arrives exactly once (lossy links
+/// may drop some: the data channel is unreliable, but never duplicates).
+fn exchange(sim: &mut Sim, n: u32, expect_all: bool) {
+    let peer = sim.server.sessions(sim.now)[0].peer;
+    let addr = sim.client.tun().unwrap().address.octets();
+    sim.client_tun.clear();
+    sim.server_tun.clear();
+    for i in 0..n {
+        sim.client_send(&ip_packet(addr, [10, 8, 0, 1], i, 100 + i as usize % 1300))
+            .unwrap();
+        sim.server_send(
+            peer,
+            &ip_packet([10, 8, 0, 1], addr, i, 60 + i as usize % 1400),
+        )
+        .unwrap();
+        sim.advance(Duration::from_millis(5));
+    }
+    sim.advance(Duration::from_secs(2));
+    for (side, got) in [
+        (
+            "server",
+            sim.server_tun
+                .iter()
+                .map(|(_, p)| packet_number(p))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "client",
+            sim.client_tun.iter().map(|p| packet_number(p)).collect(),
+        ),
+    ] {
+        let unique: BTreeSet<u32> = got.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            got.len(),
+            "{side} got a packet twice\n{}",
+            sim.dump()
+        );
+        assert!(unique.iter().all(|&i| i < n));
+        if expect_all {
+            assert_eq!(got.len() as u32, n, "{side} lost packets\n{}", sim.dump());
+        } else {
+            assert!(!got.is_empty(), "{side} got nothing\n{}", sim.dump());
+        }
+    }
+}
+
+#[test]
+fn handshake_push_and_data_both_ways() {
+    let seed = seed_from_env(1);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    let tun = sim.client.tun().unwrap().clone();
+    assert_eq!(
+        tun.address.octets(),
+        [10, 8, 0, 2],
+        "first address of the pool"
+    );
+    assert_eq!(tun.prefix_len, 24);
+    assert_eq!(
+        tun.peer.map(|p| p.octets()),
+        Some([10, 8, 0, 1]),
+        "local-address"
+    );
+    assert_eq!(tun.dns.len(), 1, "the profile's dns-server");
+    let s = &sim.server.sessions(sim.now)[0];
+    assert_eq!(s.name, "ovpn-incoming1");
+    assert_eq!(s.user.as_deref(), Some("client1"));
+    assert_eq!(s.encoding.as_deref(), Some("AES-256-GCM"));
+    assert!(
+        sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Connected { name, user, address, .. }
+            if name == "ovpn-incoming1" && user == "client1" && address.octets() == [10, 8, 0, 2]))
+    );
+    exchange(&mut sim, 200, true);
+}
+
+#[test]
+fn every_cipher_suite_carries_data() {
+    for (i, (cipher, auth, negotiate)) in [
+        ("aes256-gcm", "sha1", true),
+        ("aes128-gcm", "sha1", true),
+        ("aes256-cbc", "sha256", true),
+        ("aes128-cbc", "sha1", false),
+        ("blowfish128", "sha1", false),
+        ("aes256-cbc", "sha512", false),
+        ("aes128-cbc", "md5", false),
+        ("CHACHA20-POLY1305", "sha1", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let seed = seed_from_env(100 + i as u64);
+        let mut s = server_config(seed);
+        s.ciphers = [
+            "aes256-gcm",
+            "aes128-gcm",
+            "aes256-cbc",
+            "aes128-cbc",
+            "blowfish128",
+            "CHACHA20-POLY1305",
+        ]
+        .iter()
+        .map(|c| c.parse().unwrap())
+        .collect();
+        s.auths = ["md5", "sha1", "sha256", "sha512"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+        let mut c = client_config(seed);
+        c.cipher = cipher.parse().unwrap();
+        c.auth = auth.parse().unwrap();
+        c.negotiate = negotiate;
+        let mut sim = sim(seed, s, c, LinkConfig::default());
+        connect(&mut sim);
+        let enc = sim.server.sessions(sim.now)[0].encoding.clone().unwrap();
+        assert!(
+            enc.starts_with(
+                &cipher
+                    .parse::<ovpn_crypto::Cipher>()
+                    .unwrap()
+                    .openvpn_name()
+                    .to_string()
+            ),
+            "{cipher}: {enc}"
+        );
+        exchange(&mut sim, 20, true);
+    }
+}
+
+#[test]
+fn lossy_links_still_connect_and_never_duplicate_data() {
+    for seed in 0..8 {
+        let seed = seed_from_env(1000 + seed);
+        let mut sim = sim(
+            seed,
+            server_config(seed),
+            client_config(seed),
+            LinkConfig::lossy(0.2),
+        );
+        connect(&mut sim);
+        exchange(&mut sim, 100, false);
+        let stats = sim.c2s.stats();
+        assert!(
+            stats.lost > 0 && stats.duplicated > 0 && stats.reordered > 0,
+            "{stats:?}"
+        );
+    }
+}
+
+#[test]
+fn tcp_stream_cut_anywhere() {
+    for seed in 0..4 {
+        let seed = seed_from_env(2000 + seed);
+        let (c, s) = tcp(client_config(seed), server_config(seed));
+        let mut sim = sim(seed, s, c, LinkConfig::default());
+        connect(&mut sim);
+        exchange(&mut sim, 50, true);
+    }
+}
+
+#[test]
+fn renegotiation_keeps_traffic_flowing() {
+    let seed = seed_from_env(3);
+    let mut s = server_config(seed);
+    s.reneg = Some(Duration::from_secs(30));
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    connect(&mut sim);
+    for round in 0..3 {
+        sim.advance(Duration::from_secs(31));
+        exchange(&mut sim, 20, true);
+        let rotations = sim
+            .client_events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::KeysRotated))
+            .count();
+        assert!(
+            rotations > round,
+            "no key rotation by round {round}\n{}",
+            sim.dump()
+        );
+    }
+    // Traffic right across a client-initiated renegotiation.
+    sim.client.renegotiate(sim.now);
+    exchange(&mut sim, 50, true);
+    assert!(connected(&sim));
+}
+
+#[test]
+fn keepalive_timeout_drops_the_session_and_frees_the_address() {
+    let seed = seed_from_env(4);
+    let mut s = server_config(seed);
+    s.keepalive_timeout = Some(Duration::from_secs(30));
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    connect(&mut sim);
+    // Idle but alive: pings keep it up.
+    sim.advance(Duration::from_secs(100));
+    assert!(
+        connected(&sim),
+        "pings keep an idle tunnel up\n{}",
+        sim.dump()
+    );
+    // The client vanishes (cable cut): the server drops it within keepalive-timeout.
+    let cut = sim.now;
+    sim.c2s.set_config(LinkConfig {
+        loss: 1.0,
+        ..LinkConfig::default()
+    });
+    assert!(
+        sim.run_until(Duration::from_secs(31), |s| s
+            .server
+            .sessions(s.now)
+            .is_empty()),
+        "session still there\n{}",
+        sim.dump()
+    );
+    assert!(
+        sim.now - cut <= Duration::from_secs(31),
+        "{:?}\n{}",
+        sim.now - cut,
+        sim.dump()
+    );
+    assert!(sim.server_events.iter().any(|e| matches!(
+        e,
+        ServerEvent::Disconnected {
+            reason: DisconnectReason::PingRestart,
+            ..
+        }
+    )));
+    assert_eq!(sim.server.pools().used().count(), 0, "address released");
+}
+
+#[test]
+fn client_reconnects_after_server_restart() {
+    let seed = seed_from_env(5);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    // The server restarts: a new endpoint that knows nothing of the old session.
+    sim.server =
+        ovpn_session::Server::new(server_config(seed + 1), pools(), sim.now, unix_epoch()).unwrap();
+    sim.c2s.clear();
+    sim.s2c.clear();
+    assert!(
+        sim.run_until(Duration::from_secs(300), |s| {
+            connected(s)
+                && s.client_events
+                    .iter()
+                    .filter(|e| matches!(e, ClientEvent::Connected { .. }))
+                    .count()
+                    == 2
+        }),
+        "no reconnection\n{}",
+        sim.dump()
+    );
+    exchange(&mut sim, 20, true);
+}
+
+#[test]
+fn wrong_password_is_login_incorrect_on_both_sides() {
+    let seed = seed_from_env(6);
+    let mut c = client_config(seed);
+    c.password = "nope".to_string().into();
+    let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+    assert!(sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))));
+    let ClientState::Error(reason) = sim.client.state().clone() else {
+        unreachable!()
+    };
+    assert!(reason.to_string().contains("login incorrect"), "{reason}");
+    assert!(sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Disconnected { reason, .. } if reason.to_string().contains("login incorrect"))));
+    assert_eq!(sim.server.pools().used().count(), 0);
+}
+
+#[test]
+fn other_service_is_unknown_service() {
+    let seed = seed_from_env(7);
+    let mut c = client_config(seed);
+    c.user = "pptp-user".into();
+    c.password = "pw3".to_string().into();
+    let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+    assert!(sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))));
+    assert!(
+        sim.client.state()
+            == &ClientState::Error(DisconnectReason::AuthFailed("unknown service".into())),
+        "{:?}",
+        sim.client.state()
+    );
+}
+
+#[test]
+fn cipher_mismatch_is_no_encryption_naming_both_sides() {
+    let seed = seed_from_env(8);
+    let mut s = server_config(seed);
+    s.ciphers = vec!["aes256-cbc".parse().unwrap()];
+    let mut c = client_config(seed);
+    c.cipher = "aes128-gcm".parse().unwrap();
+    let mut sim = sim(seed, s, c, LinkConfig::default());
+    assert!(sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))));
+    let ClientState::Error(reason) = sim.client.state().clone() else {
+        unreachable!()
+    };
+    let text = reason.to_string();
+    assert!(text.contains("no encryption"), "{text}");
+    assert!(
+        text.contains("AES-256-CBC") && text.contains("AES-128-GCM"),
+        "{text}"
+    );
+}
+
+#[test]
+fn certificate_refusals_have_their_own_words() {
+    for (name, want) in [
+        ("foreign-client1", "could not verify peer certificate"),
+        ("expired-client1", "expired"),
+        ("revoked-client1", "revoked"),
+    ] {
+        let seed = seed_from_env(9);
+        let mut c = client_config(seed);
+        c.identity = Some(identity(name));
+        let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+        assert!(
+            sim.run_until(LIMIT, |s| s
+                .server_events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Disconnected { .. }))),
+            "{name}\n{}",
+            sim.dump()
+        );
+        let reason = sim
+            .server_events
+            .iter()
+            .find_map(|e| match e {
+                ServerEvent::Disconnected { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(reason.contains(want), "{name}: {reason}");
+        assert!(!connected(&sim));
+    }
+}
+
+#[test]
+fn without_client_certificates_password_alone_logs_in() {
+    let seed = seed_from_env(10);
+    let mut s = server_config(seed);
+    s.client_check = None; // require-client-certificate=no
+    let mut c = client_config(seed);
+    c.identity = None;
+    let mut sim = sim(seed, s, c, LinkConfig::default());
+    connect(&mut sim);
+    exchange(&mut sim, 10, true);
+}
+
+#[test]
+fn two_clients_get_their_own_names_and_addresses() {
+    let seed = seed_from_env(11);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    // A second client from another address: drive it by hand against the same server.
+    let mut c2 = client_config(seed + 7);
+    c2.user = "client2".into();
+    c2.password = "pw2".to_string().into();
+    c2.identity = Some(identity("client2"));
+    let mut client2 = ovpn_session::Client::new(c2, sim.now, unix_epoch()).unwrap();
+    let from2: std::net::SocketAddr = "192.0.2.3:40001".parse().unwrap();
+    let mut buf = Vec::new();
+    for _ in 0..200 {
+        let now = sim.now;
+        while let Some(t) = client2.poll_transmit(now, &mut buf) {
+            let mut d = buf[..t.len].to_vec();
+            let _ = sim.server.handle_datagram(now, from2, &mut d);
+        }
+        while let Some(t) = sim.server.poll_transmit(now, &mut buf) {
+            let mut d = buf[..t.len].to_vec();
+            if t.destination == from2 {
+                let _ = client2.handle_datagram(now, &mut d);
+            }
+        }
+        while client2.poll_event().is_some() {}
+        client2.handle_timeout(now);
+        sim.server.handle_timeout(now);
+        if client2.state() == &ClientState::Connected {
+            break;
+        }
+        sim.now += Duration::from_millis(10);
+    }
+    assert_eq!(client2.state(), &ClientState::Connected);
+    let mut names: Vec<_> = sim
+        .server
+        .sessions(sim.now)
+        .into_iter()
+        .map(|s| (s.name, s.address))
+        .collect();
+    names.sort();
+    assert_eq!(names[0].0, "ovpn-incoming1");
+    assert_eq!(names[1].0, "ovpn-incoming2");
+    assert_ne!(names[0].1, names[1].1);
+}
