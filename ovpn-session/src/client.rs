@@ -350,7 +350,7 @@ impl Client {
                 }
                 self.channel = Some(ch);
                 self.events.push_back(ClientEvent::Connecting);
-                tracing::info!(name = %self.config.name, server = %self.config.server, "connecting");
+                tracing::info!(target: "ovpn", "{}: connecting to {}", self.config.name, self.config.server);
             }
             Err(reason) => self.disconnected(now, reason),
         }
@@ -502,7 +502,7 @@ impl Client {
     }
 
     fn disconnected(&mut self, now: Instant, reason: DisconnectReason) {
-        tracing::info!(name = %self.config.name, "terminating... - {reason}");
+        tracing::info!(target: "ovpn", "{}: terminating... - {reason}", self.config.name);
         let retry = (!self.closing).then(|| now + self.config.reconnect_delay);
         self.retry_at = retry;
         self.push_request_at = None;
@@ -521,7 +521,7 @@ impl Client {
                     key_id,
                     description,
                 } => {
-                    tracing::debug!(name = %self.config.name, key_id = key_id.get(), "control channel: {description}");
+                    tracing::debug!(target: "ovpn", "{}: control channel (key {}) {description}", self.config.name, key_id.get());
                 }
                 ChannelEvent::PeerKeyMethod { key_id, km2 } => {
                     if key_id.get() == 0 {
@@ -561,7 +561,7 @@ impl Client {
                     return; // a repeated reply after we applied one
                 }
                 if let Err(e) = self.push.merge(&opts) {
-                    tracing::warn!(name = %self.config.name, "{e}");
+                    tracing::warn!(target: "ovpn", "{}: {e}", self.config.name);
                 }
                 if self.push.continuation == Some(2) {
                     return;
@@ -579,8 +579,12 @@ impl Client {
                 self.fail(now, DisconnectReason::ClosedByPeer(r));
             }
             ControlMessage::Exit => self.fail(now, DisconnectReason::ClosedByPeer(None)),
-            ControlMessage::Info(t) => tracing::info!(name = %self.config.name, "server info: {t}"),
-            other => tracing::debug!(name = %self.config.name, "ignored control message {other}"),
+            ControlMessage::Info(t) => {
+                tracing::info!(target: "ovpn", "{}: server info: {t}", self.config.name)
+            }
+            other => {
+                tracing::debug!(target: "ovpn", "{}: ignored control message {other}", self.config.name)
+            }
         }
     }
 
@@ -688,7 +692,7 @@ impl Client {
             .and_then(Channel::data_params)
             .map(encoding)
             .unwrap_or_default();
-        tracing::info!(name = %self.config.name, %encoding, "connected");
+        tracing::info!(target: "ovpn", "{}: connected ({encoding})", self.config.name);
         self.state = ClientState::Connected;
         self.tun = Some(tun.clone());
         self.events.push_back(ClientEvent::Connected {
