@@ -34,3 +34,30 @@ pub fn pki_import(data: &[u8]) {
         let _ = store.import("fuzz.pem", body, &opts);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::pki_import;
+
+    #[test]
+    fn fuzz_entry_runs_over_seeds() {
+        let seeds: [&[u8]; 6] = [
+            include_bytes!("../../testdata/pki/ca.crt"),
+            include_bytes!("../../testdata/pki/client2.key"),
+            include_bytes!("../../testdata/pki/ca.crl"),
+            b"",
+            b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+            &[0x30, 0x82, 0xff, 0xff, 0x02, 0x01, 0x03],
+        ];
+        for seed in seeds {
+            pki_import(seed);
+            let mut with_pass = vec![1u8];
+            with_pass.extend_from_slice(seed);
+            pki_import(&with_pass);
+            // Truncations must not panic either.
+            for cut in [1, seed.len() / 2, seed.len().saturating_sub(1)] {
+                pki_import(seed.get(..cut).unwrap_or_default());
+            }
+        }
+    }
+}
