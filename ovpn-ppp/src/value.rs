@@ -258,15 +258,16 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         }
         let n: u64 = s.get(start..i)?.parse().ok()?;
         let rest = s.get(i..)?;
-        let (unit, len) = if rest.starts_with("ms") {
-            (Duration::from_millis(1), 2)
+        let (step, len) = if rest.starts_with("ms") {
+            (Duration::from_millis(n), 2)
         } else {
+            let secs = |unit: u64| n.checked_mul(unit).map(Duration::from_secs);
             match bytes.get(i) {
-                Some(b'w') => (Duration::from_secs(604_800), 1),
-                Some(b'd') => (Duration::from_secs(86_400), 1),
-                Some(b'h') => (Duration::from_secs(3_600), 1),
-                Some(b'm') => (Duration::from_secs(60), 1),
-                Some(b's') => (Duration::from_secs(1), 1),
+                Some(b'w') => (secs(604_800)?, 1),
+                Some(b'd') => (secs(86_400)?, 1),
+                Some(b'h') => (secs(3_600)?, 1),
+                Some(b'm') => (secs(60)?, 1),
+                Some(b's') => (secs(1)?, 1),
                 Some(b':') => {
                     // hh:mm:ss: the clock ends the text.
                     let (m, sec) = rest.get(1..)?.split_once(':')?;
@@ -286,7 +287,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
             }
         };
         any_unit = true;
-        total = total.checked_add(unit.checked_mul(u32::try_from(n).ok()?)?)?;
+        total = total.checked_add(step)?;
         i += len;
     }
     Some(total)
