@@ -1,7 +1,7 @@
 //! RouterOS property text: `name=client1 password="a b" service=ovpn`.
 //!
 //! [`parse`] splits the properties of one command (what follows `add` or `set`) into unquoted
-//! `(key, value)` pairs; [`quote`] and [`format`] write them back. Splitting a script into
+//! `(key, value)` pairs; [`quote`] and [`format()`] write them back. Splitting a script into
 //! commands, line continuations and command words are the caller's business.
 //!
 //! The syntax:
