@@ -277,6 +277,9 @@ pub struct Server {
     unix_at_start: (Instant, u64),
     peers: Vec<Option<Peer>>,
     by_addr: HashMap<SocketAddr, usize>,
+    /// A new session from the address of a live one (a restarted client, or a forged reset): it
+    /// replaces the live one only once it has authenticated.
+    candidates: HashMap<SocketAddr, usize>,
     by_address: HashMap<Ipv4Addr, usize>,
     pools: PoolSet,
     events: VecDeque<ServerEvent>,
@@ -314,6 +317,7 @@ impl Server {
             unix_at_start: (now, unix),
             peers: Vec::new(),
             by_addr: HashMap::new(),
+            candidates: HashMap::new(),
             by_address: HashMap::new(),
             pools,
             events: VecDeque::new(),
@@ -362,28 +366,41 @@ impl Server {
             opcode,
             Opcode::HardResetClientV2 | Opcode::HardResetClientV3
         ) && key_id == KeyId::ZERO;
-        // A client that restarted sends a new reset (new session id) from the same address: the
-        // old session is over.
-        if is_reset
-            && let Some(&i) = self.by_addr.get(&from)
-            && let Some(Some(p)) = self.peers.get(i)
-            && let Some(sid) = packet.get(1..9)
-            && p.channel.remote_session_id().is_some_and(|r| r.0 != sid)
-        {
-            let id = p.id;
-            self.disconnect(
-                now,
-                id,
-                DisconnectReason::ClosedByPeer(Some("client restarted".into())),
-            );
-        }
-        let idx = match self.by_addr.get(&from) {
-            Some(&i) => i,
-            None if opcode == Opcode::DataV2 && self.config.transport == Transport::Udp => {
+        let sid = packet.get(1..9).filter(|_| opcode.is_control());
+        let remote_sid = |p: &Peer| p.channel.remote_session_id().map(|r| r.0);
+        let primary = self.by_addr.get(&from).copied();
+        let candidate = self.candidates.get(&from).copied();
+        let sid_of = |i: usize| self.peers[i].as_ref().and_then(remote_sid);
+        let idx = match (primary, candidate) {
+            // Control packets of the session being built next to a live one go to it.
+            (_, Some(c)) if sid.is_some_and(|s| sid_of(c).is_some_and(|r| r == s)) => c,
+            // A new reset (new session id) from the address of a known session: a client that
+            // restarted. A live session stays until the new one authenticates (so a forged reset
+            // cannot end it); a session still in its handshake is simply replaced.
+            (Some(i), _) if is_reset && sid.is_some_and(|s| sid_of(i).is_some_and(|r| r != s)) => {
+                let live = self.peers[i]
+                    .as_ref()
+                    .is_some_and(|p| p.state == PeerState::Connected);
+                if let Some(c) = candidate {
+                    let why = DisconnectReason::ClosedByPeer(Some("superseded".into()));
+                    self.remove_peer(c, why, false);
+                }
+                if live {
+                    let c = self.new_peer(now, from, true)?;
+                    self.candidates.insert(from, c);
+                    c
+                } else {
+                    let why = DisconnectReason::ClosedByPeer(Some("client restarted".into()));
+                    self.remove_peer(i, why, false);
+                    self.new_peer(now, from, false)?
+                }
+            }
+            (Some(i), _) => i,
+            (None, _) if opcode == Opcode::DataV2 && self.config.transport == Transport::Udp => {
                 return self.handle_roaming(now, from, packet);
             }
-            None if is_reset => self.new_peer(now, from)?,
-            None => return Err(DropReason::UnknownPeer),
+            (None, _) if is_reset => self.new_peer(now, from, false)?,
+            (None, _) => return Err(DropReason::UnknownPeer),
         };
         let r = self.handle_for(now, idx, packet, opcode);
         self.process_events(now, idx);
@@ -453,7 +470,12 @@ impl Server {
         })
     }
 
-    fn new_peer(&mut self, now: Instant, from: SocketAddr) -> Result<usize, DropReason> {
+    fn new_peer(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        candidate: bool,
+    ) -> Result<usize, DropReason> {
         let active = self.peers.iter().flatten().count();
         if active >= self.config.max_clients {
             return Err(DropReason::TooManySessions);
@@ -525,7 +547,9 @@ impl Server {
             keys_ready: false,
             connected_at: None,
         });
-        self.by_addr.insert(from, idx);
+        if !candidate {
+            self.by_addr.insert(from, idx);
+        }
         Ok(idx)
     }
 
@@ -724,13 +748,20 @@ impl Server {
         let Some(p) = self.peers.get_mut(idx).and_then(Option::take) else {
             return;
         };
-        self.by_addr.remove(&p.remote);
+        if self.by_addr.get(&p.remote) == Some(&idx) {
+            self.by_addr.remove(&p.remote);
+        }
+        if self.candidates.get(&p.remote) == Some(&idx) {
+            self.candidates.remove(&p.remote);
+        }
         for lease in [&p.lease, &p.local_lease].into_iter().flatten() {
             if let Err(e) = self.pools.release(lease.address) {
                 tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
             }
         }
-        if let Some(IpAddr::V4(a)) = p.lease.as_ref().map(|l| l.address) {
+        if let Some(IpAddr::V4(a)) = p.lease.as_ref().map(|l| l.address)
+            && self.by_address.get(&a) == Some(&idx)
+        {
             self.by_address.remove(&a);
         }
         if log || p.connected_at.is_some() {
@@ -980,6 +1011,23 @@ impl Server {
         }
         p.state = PeerState::Connected;
         p.connected_at = Some(now);
+        let remote = p.remote;
+        // A replacement session authenticated: the one it replaces ends now.
+        if self.candidates.get(&remote) == Some(&idx) {
+            self.candidates.remove(&remote);
+            if let Some(old) = self.by_addr.insert(remote, idx)
+                && old != idx
+            {
+                self.remove_peer(
+                    old,
+                    DisconnectReason::ClosedByPeer(Some("replaced by a new session".into())),
+                    true,
+                );
+            }
+        }
+        let Some(p) = self.peers[idx].as_mut() else {
+            return;
+        };
         // Keepalive applies from now on.
         if let Some(t) = self.config.keepalive_timeout {
             let (_, restart) = keepalive(t);

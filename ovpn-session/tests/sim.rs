@@ -434,3 +434,41 @@ fn two_clients_get_their_own_names_and_addresses() {
     assert_eq!(names[1].0, "ovpn-incoming2");
     assert_ne!(names[0].1, names[1].1);
 }
+
+#[test]
+fn a_forged_reset_from_the_clients_address_does_not_end_its_session() {
+    let seed = seed_from_env(12);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    // Someone spoofing the client's address sends a fresh hard reset (new session id).
+    let mut forged = vec![0x38, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0];
+    let from = sim.client_addr;
+    let now = sim.now;
+    assert!(sim.server.handle_datagram(now, from, &mut forged).is_ok());
+    // The forger never completes a handshake; the real session carries on, and outlives the
+    // forged attempt's handshake window.
+    exchange(&mut sim, 20, true);
+    sim.advance(Duration::from_secs(70));
+    exchange(&mut sim, 20, true);
+    let sessions = sim.server.sessions(sim.now);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert!(sessions[0].connected);
+    // A real restart from the same address does replace it (once it has logged in).
+    let restarted =
+        ovpn_session::Client::new(client_config(seed + 99), sim.now, unix_epoch()).unwrap();
+    sim.client = restarted;
+    assert!(
+        sim.run_until(LIMIT, |s| connected(s)
+            && s.server_events.iter().any(|e| matches!(e,
+                ServerEvent::Disconnected { reason: DisconnectReason::ClosedByPeer(Some(r)), .. } if r.contains("replaced")))),
+        "{}",
+        sim.dump()
+    );
+    assert_eq!(sim.server.sessions(sim.now).len(), 1);
+    exchange(&mut sim, 20, true);
+}
