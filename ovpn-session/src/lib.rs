@@ -9,6 +9,9 @@ mod client;
 pub mod config;
 pub mod control;
 mod error;
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod km2;
 pub mod peer_info;
 pub mod push;

@@ -1,0 +1,148 @@
+//! Fuzz entry points (not a stable API). Built with the `sim` feature; the fuzz targets in `fuzz/`
+//! and this crate's tests call them.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::random::SeededRandom;
+use crate::sim::{LinkConfig, Sim};
+use crate::tls_config::Identity;
+use crate::{Client, ClientConfig, ClientState, Server, ServerConfig};
+
+// The committed test PKI (testdata/pki): test keys only.
+const CA: &[u8] = include_bytes!("../../testdata/pki/ca.crt");
+const SERVER_CRT: &[u8] = include_bytes!("../../testdata/pki/server.crt");
+const SERVER_KEY: &[u8] = include_bytes!("../../testdata/pki/server.key");
+const CLIENT_CRT: &[u8] = include_bytes!("../../testdata/pki/client1.crt");
+const CLIENT_KEY: &[u8] = include_bytes!("../../testdata/pki/client1.key");
+
+fn identity(crt: &[u8], key: &[u8]) -> Option<Identity> {
+    Some(Identity {
+        chain: vec![CertificateDer::from_pem_slice(crt).ok()?],
+        key: PrivateKeyDer::from_pem_slice(key).ok()?,
+    })
+}
+
+/// A server with one client connected through it, on the simulated network.
+fn connected_sim() -> Option<Sim> {
+    let ca = CertificateDer::from_pem_slice(CA).ok()?;
+    let mut ppp = ovpn_ppp::PppConfig::new();
+    ppp.add_profile_text("name=p local-address=10.8.0.1 remote-address=pool")
+        .ok()?;
+    ppp.add_secret_text("name=client1 password=pw profile=p service=ovpn")
+        .ok()?;
+    let mut pools = ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4);
+    pools
+        .add(ovpn_pool::Pool::ipv4("pool", "10.8.0.2-10.8.0.254".parse().ok()?).ok()?)
+        .ok()?;
+    let mut sc = ServerConfig::new(identity(SERVER_CRT, SERVER_KEY)?, Arc::new(ppp));
+    sc.client_check = Some(Arc::new(
+        ovpn_pki::PeerVerifier::new(&[ca.clone()], ovpn_pki::PeerRole::TlsClient).ok()?,
+    ));
+    sc.random = Arc::new(SeededRandom::new(1));
+    let mut cc = ClientConfig::new(
+        "ovpn-out1",
+        crate::sim::SERVER_ADDR.parse().ok()?,
+        "client1",
+        "pw",
+        Arc::new(ovpn_pki::PeerVerifier::new(&[ca], ovpn_pki::PeerRole::TlsServer).ok()?),
+    );
+    cc.identity = identity(CLIENT_CRT, CLIENT_KEY);
+    cc.random = Arc::new(SeededRandom::new(2));
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the simulation needs one Instant to start from"
+    )]
+    let epoch = Instant::now();
+    let unix = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600);
+    let server = Server::new(sc, pools, epoch, unix).ok()?;
+    let client = Client::new(cc, epoch, unix).ok()?;
+    let mut sim = Sim::new(1, epoch, client, server, LinkConfig::default());
+    let up = sim.run_until(Duration::from_secs(60), |s| {
+        s.client.state() == &ClientState::Connected
+    });
+    up.then_some(sim)
+}
+
+thread_local! {
+    static SIM: RefCell<Option<Sim>> = const { RefCell::new(None) };
+}
+
+/// Arbitrary datagrams into a server that has a live session: nothing may panic, and the live
+/// session must still carry data both ways afterwards.
+///
+/// Input: a sequence of records `[flags u8][len u8][len bytes]`; flag bit 0 sends from the live
+/// client's address (else from another), bits 1..=3 advance time by that many 100 ms first.
+pub fn server_input(data: &[u8]) {
+    SIM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = connected_sim();
+        }
+        let Some(sim) = slot.as_mut() else {
+            panic!("the fuzz fixture could not connect");
+        };
+        let other: SocketAddr = SocketAddr::from(([198, 51, 100, 7], 5555));
+        let mut rest = data;
+        while let [flags, len, tail @ ..] = rest {
+            let n = usize::from(*len).min(tail.len());
+            let (dgram, next) = tail.split_at(n);
+            rest = next;
+            sim.advance(Duration::from_millis(100 * u64::from((flags >> 1) & 7)));
+            let from = if flags & 1 == 1 {
+                sim.client_addr
+            } else {
+                other
+            };
+            let mut d = dgram.to_vec();
+            let now = sim.now;
+            let _ = sim.server.handle_datagram(now, from, &mut d);
+        }
+        // The live session is undisturbed: a packet each way still arrives.
+        sim.client_tun.clear();
+        sim.server_tun.clear();
+        let peer = sim
+            .server
+            .sessions(sim.now)
+            .into_iter()
+            .find(|s| s.connected && s.remote == sim.client_addr)
+            .map(|s| s.peer);
+        let Some(peer) = peer else {
+            panic!("the live session is gone\n{}", sim.dump());
+        };
+        let probe = [0x45u8; 40];
+        assert!(sim.client_send(&probe).is_ok(), "client cannot send");
+        assert!(sim.server_send(peer, &probe).is_ok(), "server cannot send");
+        sim.advance(Duration::from_millis(50));
+        assert_eq!(
+            sim.server_tun.len(),
+            1,
+            "server lost the probe\n{}",
+            sim.dump()
+        );
+        assert_eq!(
+            sim.client_tun.len(),
+            1,
+            "client lost the probe\n{}",
+            sim.dump()
+        );
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_input_survives_garbage_and_replays() {
+        super::server_input(&[]);
+        super::server_input(&[1, 14, 0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0]);
+        super::server_input(&[0, 5, 0x48, 0, 0, 0, 1, 3, 4, 0x30, 1, 2, 3]);
+        super::server_input(&[7, 200]);
+        let noise: Vec<u8> = (0..2000u32).map(|i| (i * 7 + 3) as u8).collect();
+        super::server_input(&noise);
+    }
+}
