@@ -42,7 +42,8 @@ fn connected_sim() -> Option<Sim> {
         .ok()?;
     let mut sc = ServerConfig::new(identity(SERVER_CRT, SERVER_KEY)?, Arc::new(ppp));
     sc.client_check = Some(Arc::new(
-        ovpn_pki::PeerVerifier::new(&[ca.clone()], ovpn_pki::PeerRole::TlsClient).ok()?,
+        ovpn_pki::PeerVerifier::new(std::slice::from_ref(&ca), ovpn_pki::PeerRole::TlsClient)
+            .ok()?,
     ));
     sc.random = Arc::new(SeededRandom::new(1));
     let mut cc = ClientConfig::new(
