@@ -129,6 +129,19 @@ pub(crate) enum ChannelEvent {
     Failed(DisconnectReason),
 }
 
+/// Data-channel traffic of a session (tunnel payload bytes and packets; keepalives excluded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes received from the peer into the tunnel.
+    pub bytes_in: u64,
+    /// Bytes sent to the peer from the tunnel.
+    pub bytes_out: u64,
+    /// Packets received.
+    pub packets_in: u64,
+    /// Packets sent.
+    pub packets_out: u64,
+}
+
 /// A control message as the reliability layer keeps it (retransmission clones a refcount).
 #[derive(Debug, Clone)]
 struct Msg {
@@ -195,6 +208,7 @@ pub(crate) struct Channel {
     pub(crate) ping_timeout: Option<Duration>,
     failed: bool,
     unix_at_start: (Instant, u64),
+    pub(crate) traffic: Traffic,
 }
 
 impl Channel {
@@ -237,6 +251,7 @@ impl Channel {
             ping_timeout: None,
             failed: false,
             unix_at_start: (now, unix_now),
+            traffic: Traffic::default(),
         };
         if side == Side::Client {
             ch.new_key_state(now, KeyId::ZERO, Opcode::HardResetClientV2)?;
@@ -852,6 +867,8 @@ impl Channel {
             }
             return Ok(None);
         }
+        self.traffic.packets_in += 1;
+        self.traffic.bytes_in += range.len() as u64;
         Ok(Some(range))
     }
 }

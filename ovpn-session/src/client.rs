@@ -366,6 +366,11 @@ impl Client {
         self.tun.as_ref()
     }
 
+    /// Data-channel traffic of the current connection.
+    pub fn traffic(&self) -> crate::Traffic {
+        self.channel.as_ref().map(|c| c.traffic).unwrap_or_default()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.config
@@ -415,6 +420,8 @@ impl Client {
         let ch = self.channel.as_mut().ok_or(EncapError::NotConnected)?;
         let tcp = self.config.transport == Transport::Tcp;
         let r = ch.seal(now, buf, start, len)?;
+        ch.traffic.packets_out += 1;
+        ch.traffic.bytes_out += len as u64;
         if tcp { frame_tcp(buf, r) } else { Ok(r) }
     }
 

@@ -25,6 +25,7 @@ pub mod tls_config;
 pub mod verify;
 mod wrap;
 
+pub use channel::Traffic;
 pub use client::{
     Client, ClientConfig, ClientConfigError, ClientEvent, ClientState, Received, TunSettings,
 };

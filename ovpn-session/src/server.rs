@@ -217,6 +217,8 @@ pub struct SessionInfo {
     pub uptime: Option<Duration>,
     /// Whether the tunnel is up.
     pub connected: bool,
+    /// Data-channel traffic.
+    pub traffic: crate::Traffic,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -618,6 +620,8 @@ impl Server {
             return Err(EncapError::NotConnected);
         }
         let r = p.channel.seal(now, buf, start, len)?;
+        p.channel.traffic.packets_out += 1;
+        p.channel.traffic.bytes_out += len as u64;
         let r = if tcp { frame_tcp(buf, r)? } else { r };
         Ok((p.remote, r))
     }
@@ -703,13 +707,23 @@ impl Server {
     pub fn disconnect(&mut self, now: Instant, peer: PeerId, reason: DisconnectReason) {
         let idx = peer.get() as usize;
         if let Some(Some(p)) = self.peers.get_mut(idx) {
-            if p.state == PeerState::Connected && p.peer_info.has(iv_proto::CC_EXIT_NOTIFY) {
+            // Every OpenVPN 2.x client acts on RESTART (push.c `server_pushed_signal`).
+            if p.state == PeerState::Connected {
                 p.channel.send_message("RESTART");
                 while let Some(pkt) = p.channel.poll_transmit(now) {
                     self.out.push_back((p.remote, pkt));
                 }
             }
             self.remove_peer(idx, reason, true);
+        }
+    }
+
+    /// Stops the server: every client is told (RESTART, so it reconnects later) and every session
+    /// ends. Drain [`Server::poll_transmit`] afterwards to send the notices.
+    pub fn shutdown(&mut self, now: Instant) {
+        let ids: Vec<PeerId> = self.peers.iter().flatten().map(|p| p.id).collect();
+        for id in ids {
+            self.disconnect(now, id, DisconnectReason::LocallyClosed);
         }
     }
 
@@ -740,6 +754,7 @@ impl Server {
                 encoding: p.params.map(encoding),
                 uptime: p.connected_at.map(|t| now.saturating_duration_since(t)),
                 connected: p.state == PeerState::Connected,
+                traffic: p.channel.traffic,
             })
             .collect()
     }

@@ -472,3 +472,67 @@ fn a_forged_reset_from_the_clients_address_does_not_end_its_session() {
     assert_eq!(sim.server.sessions(sim.now).len(), 1);
     exchange(&mut sim, 20, true);
 }
+
+#[test]
+fn deferred_authentication_waits_for_the_verdict() {
+    let seed = seed_from_env(13);
+    let mut s = server_config(seed);
+    s.auth = ovpn_session::AuthMode::Deferred;
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    let asked = |s: &Sim| {
+        s.server_events.iter().find_map(|e| match e {
+            ServerEvent::AuthRequested { peer, request } => Some((*peer, request.clone())),
+            _ => None,
+        })
+    };
+    assert!(
+        sim.run_until(LIMIT, |s| asked(s).is_some()),
+        "{}",
+        sim.dump()
+    );
+    let (peer, request) = asked(&sim).unwrap();
+    assert_eq!(request.user, "client1");
+    // Nothing happens while the application thinks (an external check taking 3 s).
+    sim.advance(Duration::from_secs(3));
+    assert!(!connected(&sim));
+    // The application asks the PPP secrets itself, as a RADIUS client would ask its server.
+    let verdict = ovpn_ppp::Authenticator::authenticate(&ppp(), &request);
+    let now = sim.now;
+    sim.server.auth_verdict(now, peer, verdict);
+    connect(&mut sim);
+    exchange(&mut sim, 10, true);
+    let t = sim.server.sessions(sim.now)[0].traffic;
+    assert_eq!(t.packets_in, 10, "{t:?}");
+    assert_eq!(t.packets_out, 10, "{t:?}");
+    assert!(t.bytes_in > 1000 && t.bytes_out > 600, "{t:?}");
+}
+
+#[test]
+fn server_shutdown_tells_the_client_which_reconnects_later() {
+    let seed = seed_from_env(14);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    let now = sim.now;
+    sim.server.shutdown(now);
+    assert!(
+        sim.run_until(Duration::from_secs(5), |s| s.client_events.iter().any(
+            |e| matches!(
+                e,
+                ClientEvent::Disconnected {
+                    reason: DisconnectReason::ClosedByPeer(_),
+                    will_retry_at: Some(_)
+                }
+            )
+        )),
+        "{}",
+        sim.dump()
+    );
+    assert!(sim.server.sessions(sim.now).is_empty());
+    // The server comes back (same endpoint object here): the client reconnects on its own.
+    connect(&mut sim);
+}
