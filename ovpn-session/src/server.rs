@@ -129,6 +129,9 @@ pub enum ServerConfigError {
     /// No cipher configured.
     #[error("the cipher set is empty")]
     NoCipher,
+    /// The tls-auth/tls-crypt key cannot be used.
+    #[error("control channel key: {0}")]
+    ControlKey(String),
 }
 
 /// What happened, for the application.
@@ -284,6 +287,8 @@ pub struct Server {
     candidates: HashMap<SocketAddr, usize>,
     by_address: HashMap<Ipv4Addr, usize>,
     pools: PoolSet,
+    /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
+    gate: crate::wrap::Wrap,
     events: VecDeque<ServerEvent>,
     out: VecDeque<(SocketAddr, Vec<u8>)>,
     cursor: usize,
@@ -306,6 +311,8 @@ impl Server {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         clock.set(unix);
+        let gate = crate::wrap::Wrap::new(&config.protection, true)
+            .map_err(|e| ServerConfigError::ControlKey(e.to_string()))?;
         let tls = server_config(
             config.client_check.clone(),
             &config.identity,
@@ -322,6 +329,7 @@ impl Server {
             candidates: HashMap::new(),
             by_address: HashMap::new(),
             pools,
+            gate,
             events: VecDeque::new(),
             out: VecDeque::new(),
             cursor: 0,
@@ -368,6 +376,11 @@ impl Server {
             opcode,
             Opcode::HardResetClientV2 | Opcode::HardResetClientV3
         ) && key_id == KeyId::ZERO;
+        // No state for a session start that does not authenticate (tls-auth/tls-crypt).
+        if is_reset && !self.gate.authenticates(packet) {
+            return Err(DropReason::BadControlAuth);
+        }
+        let mut created = false;
         let sid = packet.get(1..9).filter(|_| opcode.is_control());
         let remote_sid = |p: &Peer| p.channel.remote_session_id().map(|r| r.0);
         let primary = self.by_addr.get(&from).copied();
@@ -401,10 +414,20 @@ impl Server {
             (None, _) if opcode == Opcode::DataV2 && self.config.transport == Transport::Udp => {
                 return self.handle_roaming(now, from, packet);
             }
-            (None, _) if is_reset => self.new_peer(now, from, false)?,
+            (None, _) if is_reset => {
+                created = true;
+                self.new_peer(now, from, false)?
+            }
             (None, _) => return Err(DropReason::UnknownPeer),
         };
         let r = self.handle_for(now, idx, packet, opcode);
+        if created && r.is_err() {
+            // A malformed session start leaves nothing behind.
+            if let Some(p) = self.peers.get_mut(idx).and_then(Option::take) {
+                self.by_addr.remove(&p.remote);
+            }
+            return r;
+        }
         self.process_events(now, idx);
         r
     }

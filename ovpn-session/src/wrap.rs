@@ -85,6 +85,17 @@ impl Wrap {
         }
     }
 
+    /// Whether a packet authenticates, without touching any replay state (for a server deciding
+    /// whether a session start deserves any state at all).
+    pub(crate) fn authenticates(&self, wrapped: &[u8]) -> bool {
+        let mut out = vec![0u8; wrapped.len()];
+        match self {
+            Self::None => true,
+            Self::Auth(a) => a.unwrap_stateless(wrapped, &mut out).is_ok(),
+            Self::Crypt(c) => c.unwrap_stateless(wrapped, &mut out).is_ok(),
+        }
+    }
+
     /// Checks and removes the protection; `None` when the packet does not authenticate.
     pub(crate) fn unwrap(&mut self, now: std::time::Instant, wrapped: &[u8]) -> Option<Vec<u8>> {
         let mut out = vec![0u8; wrapped.len()];

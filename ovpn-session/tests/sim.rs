@@ -536,3 +536,72 @@ fn server_shutdown_tells_the_client_which_reconnects_later() {
     // The server comes back (same endpoint object here): the client reconnects on its own.
     connect(&mut sim);
 }
+
+#[test]
+fn tls_auth_and_tls_crypt_protect_the_control_channel() {
+    use ovpn_crypto::{KeyDirection, StaticKey};
+    use ovpn_session::ControlProtection;
+    let key = StaticKey::generate(core::array::from_fn(|i| (i * 31 + 7) as u8));
+    let other = StaticKey::generate(core::array::from_fn(|i| (i * 17 + 3) as u8));
+    for (name, server, client, works) in [
+        (
+            "tls-auth",
+            ControlProtection::TlsAuth {
+                key: key.clone(),
+                direction: KeyDirection::Normal,
+                digest: "sha256".parse().unwrap(),
+            },
+            ControlProtection::TlsAuth {
+                key: key.clone(),
+                direction: KeyDirection::Inverse,
+                digest: "sha256".parse().unwrap(),
+            },
+            true,
+        ),
+        (
+            "tls-crypt",
+            ControlProtection::TlsCrypt { key: key.clone() },
+            ControlProtection::TlsCrypt { key: key.clone() },
+            true,
+        ),
+        (
+            "tls-crypt wrong key",
+            ControlProtection::TlsCrypt { key: key.clone() },
+            ControlProtection::TlsCrypt { key: other.clone() },
+            false,
+        ),
+        (
+            "tls-auth vs none",
+            ControlProtection::TlsAuth {
+                key: key.clone(),
+                direction: KeyDirection::Normal,
+                digest: "sha1".parse().unwrap(),
+            },
+            ControlProtection::None,
+            false,
+        ),
+    ] {
+        let seed = seed_from_env(15);
+        let mut s = server_config(seed);
+        s.protection = server;
+        let mut c = client_config(seed);
+        c.protection = client;
+        let mut sim = sim(seed, s, c, LinkConfig::default());
+        if works {
+            connect(&mut sim);
+            exchange(&mut sim, 10, true);
+        } else {
+            sim.advance(Duration::from_secs(30));
+            assert!(!connected(&sim), "{name}");
+            assert!(
+                sim.server.sessions(sim.now).is_empty(),
+                "{name}: no session for unauthenticated packets"
+            );
+            assert!(
+                sim.drops.iter().any(|(side, e)| *side == "server"
+                    && matches!(e, ovpn_session::DropReason::BadControlAuth)),
+                "{name}"
+            );
+        }
+    }
+}
