@@ -35,9 +35,38 @@ pub fn pki_import(data: &[u8]) {
     }
 }
 
+/// `pki_store_load`: arbitrary text into `Store::load`. Must never panic; what loads must save
+/// and load again to the same text.
+pub fn pki_store_load(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(store) = Store::load(text) {
+        let saved = store.save();
+        let again = Store::load(&saved).map(|s| s.save());
+        assert_eq!(again.as_deref().map(|s| s.as_str()), Ok(saved.as_str()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pki_import;
+    use super::{ImportOptions, Store, pki_import, pki_store_load};
+
+    #[test]
+    fn store_load_entry_runs() {
+        let mut s = Store::new();
+        s.import(
+            "ca.crt",
+            include_bytes!("../../testdata/pki/ca.crt"),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let saved = s.save();
+        pki_store_load(saved.as_bytes());
+        pki_store_load(b"ovpn-pki-store 1\n[settings]\ncrl-days-valid: 7\n");
+        pki_store_load(&saved.as_bytes()[..saved.len() / 2]);
+        pki_store_load(&[0xff, 0xfe]);
+    }
 
     #[test]
     fn fuzz_entry_runs_over_seeds() {

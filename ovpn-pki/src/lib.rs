@@ -73,6 +73,7 @@ mod error;
 mod import;
 mod key;
 mod pem;
+mod persist;
 mod profile;
 mod props;
 mod store;
@@ -95,6 +96,24 @@ pub use template::{
     Template,
 };
 pub use verify::{CrlExpiry, PeerRole, PeerVerifier, VerifiedPeer, verify_peer};
+
+/// Generates a private key of `size` (PKCS#8, as rustls takes it), from the operating system's
+/// random generator: RSA with the `rsa` crate (ring cannot generate RSA keys), EC with ring.
+/// `secp521r1` is refused (ring has no P-521). [`Store::sign`] uses the same generator.
+///
+/// ```
+/// let key = ovpn_pki::generate_private_key(ovpn_pki::KeySize::Prime256v1)?;
+/// assert!(matches!(key, ovpn_pki::rustls_pki_types::PrivateKeyDer::Pkcs8(_)));
+/// # Ok::<(), ovpn_pki::PkiError>(())
+/// ```
+pub fn generate_private_key(
+    size: KeySize,
+) -> Result<rustls_pki_types::PrivateKeyDer<'static>, PkiError> {
+    let key = key::PrivateKey::generate(size, &ring::rand::SystemRandom::new())?;
+    Ok(rustls_pki_types::PrivateKeyDer::Pkcs8(
+        key.pkcs8_der().to_vec().into(),
+    ))
+}
 
 /// The rustls-facing types this crate returns (`CertificateDer`, `PrivateKeyDer`, `UnixTime`,
 /// `CertificateRevocationListDer`), re-exported so callers need no direct dependency.

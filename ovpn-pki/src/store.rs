@@ -42,13 +42,13 @@ impl Default for StoreSettings {
 /// A certificate in the store, with its private key if the store has it.
 #[derive(Debug, Clone)]
 pub struct Certificate {
-    name: String,
-    der: CertificateDer<'static>,
-    info: CertInfo,
-    key: Option<PrivateKey>,
-    trusted: bool,
-    issued_by: Option<String>,
-    revoked_at: Option<UnixTime>,
+    pub(crate) name: String,
+    pub(crate) der: CertificateDer<'static>,
+    pub(crate) info: CertInfo,
+    pub(crate) key: Option<PrivateKey>,
+    pub(crate) trusted: bool,
+    pub(crate) issued_by: Option<String>,
+    pub(crate) revoked_at: Option<UnixTime>,
 }
 
 impl Certificate {
@@ -112,7 +112,7 @@ impl Certificate {
 /// A CRL held by the store: signed here by one of its CAs, or imported.
 #[derive(Debug, Clone)]
 pub struct Crl {
-    ca: String,
+    pub(crate) ca: String,
     der: CertificateRevocationListDer<'static>,
     number: u64,
     this_update: UnixTime,
@@ -156,7 +156,7 @@ impl Crl {
         &self.revoked
     }
 
-    fn parse(der: &[u8], ca: String) -> Result<Self, String> {
+    pub(crate) fn parse(der: &[u8], ca: String) -> Result<Self, String> {
         // webpki must accept it too, or every later peer check would fail.
         webpki::OwnedCertRevocationList::from_der(der).map_err(|e| format!("{e}"))?;
         let list = x509_cert::crl::CertificateList::from_der(der).map_err(|e| e.to_string())?;
@@ -319,13 +319,14 @@ impl fmt::Display for ImportSummary {
 /// | `import file-name= passphrase= name=` | [`Store::import`], [`Store::import_from_properties`] |
 /// | `issued-revoke N` | [`Store::issued_revoke`] |
 /// | `remove N` | [`Store::remove`] |
-/// | `set N trusted=` | [`Store::set_trusted`] |
+/// | `set N prop=...` | [`Store::set_from_properties`], [`Store::set_trusted`], [`Store::template_mut`] |
+/// | (persistence) | [`Store::save`], [`Store::load`] |
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    templates: Vec<Template>,
-    certs: Vec<Certificate>,
-    crls: Vec<Crl>,
-    settings: StoreSettings,
+    pub(crate) templates: Vec<Template>,
+    pub(crate) certs: Vec<Certificate>,
+    pub(crate) crls: Vec<Crl>,
+    pub(crate) settings: StoreSettings,
 }
 
 /// A subject public key for rcgen: the SPKI's algorithm (as an rcgen algorithm with the same key
@@ -668,6 +669,47 @@ impl Store {
                 name: name.to_owned(),
             })?;
         c.trusted = trusted;
+        Ok(())
+    }
+
+    /// `set NAME prop=value ...`: sets template properties, or `trusted=` of a certificate (the
+    /// only property of a signed certificate that can change). All or nothing.
+    pub fn set_from_properties(
+        &mut self,
+        name: &str,
+        props: &[(&str, &str)],
+    ) -> Result<(), PkiError> {
+        if let Some(t) = self.template(name) {
+            let mut t = t.clone();
+            for (k, v) in props {
+                t.set_property(k, v)?;
+            }
+            if t.name != name && self.name_used(&t.name) {
+                return Err(PkiError::NameInUse { name: t.name });
+            }
+            t.check_complete()?;
+            if let Some(slot) = self.templates.iter_mut().find(|x| x.name == name) {
+                *slot = t;
+            }
+            return Ok(());
+        }
+        self.cert(name)?;
+        let mut trusted = None;
+        for (k, v) in props {
+            match *k {
+                "trusted" => trusted = Some(crate::props::yes_no(k, v)?),
+                _ => {
+                    return Err(PkiError::invalid(
+                        k,
+                        v,
+                        "a signed certificate can only change `trusted`",
+                    ));
+                }
+            }
+        }
+        if let Some(t) = trusted {
+            self.set_trusted(name, t)?;
+        }
         Ok(())
     }
 

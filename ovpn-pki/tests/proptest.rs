@@ -55,6 +55,26 @@ proptest! {
         prop_assert!(v.verify(&CertificateDer::from(bytes), &[], now()).is_err());
     }
 
+    /// `Store::load` never panics on damaged text, and what it loads saves back identically.
+    #[test]
+    fn load_mutated_store(pos in any::<prop::sample::Index>(), c in any::<char>(), cut in any::<bool>()) {
+        let mut s = store();
+        s.add(Template::new("t", "t")).unwrap();
+        let text = s.save().to_string();
+        let mut chars: Vec<char> = text.chars().collect();
+        let i = pos.index(chars.len());
+        if cut {
+            chars.truncate(i);
+        } else {
+            chars[i] = c;
+        }
+        let damaged: String = chars.into_iter().collect();
+        if let Ok(back) = Store::load(&damaged) {
+            let saved = back.save();
+            prop_assert_eq!(&*Store::load(&saved).unwrap().save(), &*saved);
+        }
+    }
+
     /// Key usage lists print back as they parse.
     #[test]
     fn key_usages_round_trip(bits in any::<u16>()) {

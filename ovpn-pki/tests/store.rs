@@ -807,3 +807,87 @@ fn key_usage_template_values_reach_the_certificate() {
     assert_eq!(c.info().key_usage, all);
     assert!(c.info().is_ca, "key-cert-sign makes a CA");
 }
+
+#[test]
+fn save_and_load_round_trip() {
+    let mut s = store_with_ca();
+    s.settings_mut().crl_days_valid = 30;
+    import(&mut s, "client1", true);
+    import(&mut s, "foreign-ca", false);
+    s.add(p256("c", "c", CLIENT)).unwrap();
+    s.sign("c", Some("ca"), None, now()).unwrap();
+    s.issued_revoke("c", now()).unwrap();
+    let mut t = p256("pending", "pending cn", CLIENT);
+    t.subject.organization = Some("Org".into());
+    t.subject_alt_names = vec!["DNS:x.example".parse().unwrap()];
+    t.digest_algorithm = Some(ovpn_pki::DigestAlgorithm::Sha256);
+    t.trusted = Some(false);
+    s.add(t.clone()).unwrap();
+
+    let text = s.save();
+    let back = Store::load(&text).unwrap();
+    assert_eq!(back.print_detail(now()), s.print_detail(now()));
+    assert_eq!(*back.save(), *text);
+    assert_eq!(back.settings(), s.settings());
+    assert_eq!(back.template("pending"), Some(&t));
+    assert_eq!(back.get("c").unwrap().issued_by(), Some("ca"));
+    assert!(back.flags("c", now()).unwrap().revoked);
+    assert_eq!(back.crl("ca").unwrap().number(), 1);
+    assert_eq!(
+        back.get("client1")
+            .unwrap()
+            .private_key_der()
+            .unwrap()
+            .secret_der(),
+        s.get("client1")
+            .unwrap()
+            .private_key_der()
+            .unwrap()
+            .secret_der()
+    );
+    // The loaded CA keeps signing and revoking where it left off.
+    let mut back = back;
+    back.add(p256("d", "d", CLIENT)).unwrap();
+    back.sign("d", Some("ca"), None, now()).unwrap();
+    assert_eq!(back.issued_revoke("d", now()).unwrap().number(), 2);
+
+    // Damaged files are refused.
+    assert!(Store::load("").is_err());
+    assert!(Store::load("ovpn-pki-store 1\n[nonsense]\n").is_err());
+    let swapped = text.replacen(
+        &String::from_utf8(pki("client1.key")).unwrap(),
+        &String::from_utf8(pki("client2.key")).unwrap(),
+        1,
+    );
+    assert_ne!(swapped, *text);
+    let e = Store::load(&swapped).unwrap_err();
+    assert!(e.to_string().contains("does not match"), "{e}");
+    let e = Store::load(&text.replace("days-valid: 365", "days-valid: forever")).unwrap_err();
+    assert!(e.to_string().contains("days-valid"), "{e}");
+}
+
+#[test]
+fn set_from_properties() {
+    let mut s = store_with_ca();
+    s.add(p256("t", "t", CLIENT)).unwrap();
+    s.set_from_properties("t", &[("days-valid", "30"), ("common-name", "renamed")])
+        .unwrap();
+    assert_eq!(s.template("t").unwrap().days_valid, 30);
+    assert_eq!(s.template("t").unwrap().subject.common_name, "renamed");
+    // All or nothing.
+    let e = s
+        .set_from_properties("t", &[("days-valid", "31"), ("key-size", "7")])
+        .unwrap_err();
+    assert!(e.to_string().contains("key-size"));
+    assert_eq!(s.template("t").unwrap().days_valid, 30);
+    let e = s.set_from_properties("t", &[("name", "ca")]).unwrap_err();
+    assert_eq!(e, PkiError::NameInUse { name: "ca".into() });
+    s.set_from_properties("ca", &[("trusted", "no")]).unwrap();
+    assert!(!s.get("ca").unwrap().trusted());
+    assert!(s.trusted_cas().is_empty());
+    let e = s
+        .set_from_properties("ca", &[("common-name", "x")])
+        .unwrap_err();
+    assert!(e.to_string().contains("trusted"), "{e}");
+    assert!(s.set_from_properties("nope", &[]).is_err());
+}
