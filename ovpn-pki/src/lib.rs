@@ -7,7 +7,9 @@
 //! keys and CRLs made elsewhere (OpenSSL, easy-rsa), revokes (`issued-revoke`, with a signed
 //! CRL), checks a peer's certificate chain the way OpenVPN's `remote-cert-tls` does
 //! ([`PeerVerifier`]), hands certificates and keys to rustls, and writes `.ovpn` client profiles
-//! that OpenVPN 2.6 accepts.
+//! that OpenVPN 2.6 accepts. [`Store::save`] and [`Store::load`] turn the whole table into text
+//! and back, for the caller to keep. PKCS#12 is written (`type=pkcs12`) but not read: convert
+//! `.p12` files with `openssl pkcs12 -nodes` and import the PEM.
 //!
 //! It does no I/O and reads no clock: files come in and go out as bytes, and every
 //! time-dependent call takes `now` (a [`rustls_pki_types::UnixTime`]). Key generation and
