@@ -677,12 +677,10 @@ fn read_pid(b: &[u8]) -> PacketId {
 /// AEAD nonce: packet id then implicit IV (`crypto.c` `openvpn_encrypt_aead` "Prepare IV").
 fn aead_nonce(pid: &[u8], implicit_iv: &[u8; IMPLICIT_IV_LEN]) -> [u8; 12] {
     let mut nonce = [0u8; 12];
-    for (d, s) in nonce
-        .iter_mut()
-        .zip(pid.iter().take(PID_SHORT).chain(implicit_iv.iter()))
-    {
-        *d = *s;
+    if let (Some(dst), Some(src)) = (nonce.get_mut(..PID_SHORT), pid.get(..PID_SHORT)) {
+        dst.copy_from_slice(src);
     }
+    nonce[PID_SHORT..].copy_from_slice(implicit_iv);
     nonce
 }
 

@@ -125,10 +125,15 @@ const TIME_OFFSET: u32 = 2;
 /// only for authenticated packets. The window allocates its `n` slots once, at construction.
 #[derive(Clone)]
 pub struct ReplayWindow {
-    /// One slot per id in the window, indexed by `id % n`: `SEQ_UNSEEN`, `SEQ_EXPIRED` or
-    /// `TIME_OFFSET +` seconds since `epoch` when the id arrived.
+    /// Slots indexed by `id & mask`: `SEQ_UNSEEN`, `SEQ_EXPIRED` or `TIME_OFFSET +` seconds
+    /// since `epoch` when the id arrived. A power of two at least `window` long (a mask is
+    /// cheaper than a division per packet); only the `len` newest are part of the window.
     slots: Box<[u32]>,
-    /// How many slots are in use (OpenVPN's `CIRC_LIST_SIZE`), at most `slots.len()`.
+    /// `slots.len() - 1`.
+    mask: u32,
+    /// Window size `n` (OpenVPN's `seq_backtrack`).
+    window: u32,
+    /// How many ids are in the window (OpenVPN's `CIRC_LIST_SIZE`), at most `window`.
     len: u32,
     /// Highest id in the window (`p->id`).
     max: u32,
@@ -143,7 +148,7 @@ pub struct ReplayWindow {
 impl core::fmt::Debug for ReplayWindow {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ReplayWindow")
-            .field("window", &self.slots.len())
+            .field("window", &self.window)
             .field("time_backtrack", &self.time_backtrack)
             .field("max", &self.max)
             .field("time", &self.time)
@@ -185,8 +190,15 @@ impl ReplayWindow {
     }
 
     fn build(window: u32, time_backtrack: u32) -> Self {
+        let size = if window == 0 {
+            0
+        } else {
+            window.next_power_of_two()
+        };
         ReplayWindow {
-            slots: vec![SEQ_UNSEEN; window as usize].into_boxed_slice(),
+            slots: vec![SEQ_UNSEEN; size as usize].into_boxed_slice(),
+            mask: size.saturating_sub(1),
+            window,
             len: 0,
             max: 0,
             time: 0,
@@ -198,8 +210,7 @@ impl ReplayWindow {
 
     /// Window size in packets.
     pub fn window(&self) -> u32 {
-        // slots.len() <= MAX_WINDOW
-        self.slots.len() as u32
+        self.window
     }
 
     /// The highest packet id accepted so far (0 before the first).
@@ -207,13 +218,9 @@ impl ReplayWindow {
         self.max
     }
 
-    fn cap(&self) -> u32 {
-        self.slots.len() as u32
-    }
-
     /// Slot of the id `diff` below `max`; `diff < len` must hold.
     fn slot_index(&self, diff: u32) -> usize {
-        (self.max.wrapping_sub(diff) % self.cap()) as usize
+        (self.max.wrapping_sub(diff) & self.mask) as usize
     }
 
     /// Whether `pid` would be accepted now, without recording it (`packet_id_test`). May accept
@@ -223,7 +230,7 @@ impl ReplayWindow {
         if pid.id == 0 {
             return Err(ReplayError::Zero);
         }
-        if self.slots.is_empty() {
+        if self.window == 0 {
             // Strict sequence (packet_id_test "non-backtrack mode").
             return if pid.time == self.time {
                 if self.max == 0 || Some(pid.id) == self.max.checked_add(1) {
@@ -311,7 +318,7 @@ impl ReplayWindow {
 
     /// `packet_id_add`.
     fn add(&mut self, pid: PacketId, now_secs: u32) {
-        let cap = self.cap();
+        let cap = self.window;
         if cap == 0 {
             self.time = pid.time;
             self.max = pid.id;
@@ -326,7 +333,7 @@ impl ReplayWindow {
         // Slide forward, clearing the slots that come into the window.
         while self.max < pid.id {
             self.max += 1;
-            let index = (self.max % cap) as usize;
+            let index = (self.max & self.mask) as usize;
             if let Some(slot) = self.slots.get_mut(index) {
                 *slot = SEQ_UNSEEN;
             }
