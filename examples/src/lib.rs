@@ -7,4 +7,10 @@
 //! assert_eq!(cmds[0].prop("ranges"), Some("10.8.0.2-10.8.0.254"));
 //! ```
 
+pub mod cli;
+pub mod logging;
 pub mod rsc;
+pub mod runtime;
+pub mod script;
+pub mod settings;
+pub mod table;

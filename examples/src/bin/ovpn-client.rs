@@ -1,0 +1,120 @@
+//! `ovpn-client`: an OpenVPN client configured with RouterOS commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
+use ovpn_examples::logging;
+use ovpn_examples::runtime::SystemTuns;
+use ovpn_examples::runtime::client::ClientRuntime;
+use ovpn_examples::script::Program;
+
+const ABOUT: &str = "An OpenVPN client configured the way MikroTik RouterOS configures its own.";
+
+const LONG_ABOUT: &str = "\
+An OpenVPN client configured the way MikroTik RouterOS configures its own: the configuration is a
+script of RouterOS commands, and the client commands of RouterOS's OpenVPN page work as written. It
+connects to an OpenVPN 2.6 server or to ovpn-server, logs in with a PPP user name and password (and
+a certificate if given), and while connected brings up a TUN interface named after the client
+(ovpn-out1 by default) with the address, routes and MTU the server pushes. It reconnects after a
+failure, as RouterOS does.
+
+The script (CONFIG.rsc) may use:
+  /certificate import file-name= passphrase= [name=]   CA, client certificate, key (matched by key)
+  /interface ovpn-client add name= connect-to= port= protocol=udp|tcp user= password=
+      certificate= ca-certificate= cipher= auth= add-default-route= route-nopull=
+      keepalive-timeout= max-mtu= tls-version= disabled= verify-server-certificate=
+      ncp=yes|no   (not RouterOS: ncp=no behaves exactly like a RouterOS client: no cipher
+                    negotiation, the cipher of the options string, the legacy key derivation)
+  /interface ovpn-client set [find] PROPERTY=VALUE ...
+  /ip route add dst-address=NET/LEN gateway=NAME        a route through the tunnel
+/ip firewall ... and /interface list ... are skipped with a warning; any other command is an
+error. Line continuations (\\), quotes and # comments work as in RouterOS. Every problem is
+reported with its line before anything starts (exit status 2). The server's certificate is checked
+against ca-certificate (or every imported CA when it is none) and must be a TLS server certificate.
+
+/certificate import file-name= is read from the script's directory, then from the state directory.
+
+Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics, e.g.
+  12:00:01 ovpn,info ovpn-out1: connecting to 192.0.2.1:1194
+  12:00:02 ovpn,info ovpn-out1: connected (AES-256-GCM)
+  12:00:09 ovpn,info ovpn-out1: terminating... - login incorrect
+A line is written once what it says is in place: when `ovpn-out1: connected` appears, the interface
+is up with its address and routes. Creating the interface needs root (CAP_NET_ADMIN). SIGINT or
+SIGTERM closes the tunnel, telling the server, and exits with status 0; exit status 1 is a failure
+while running.";
+
+#[derive(Parser)]
+#[command(name = "ovpn-client", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Cli {
+    /// Directory where certificate files are also looked up (created if missing)
+    #[arg(long, value_name = "DIR")]
+    state_dir: PathBuf,
+    /// More log lines: -v adds debug lines, -vv everything (TLS included)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the client in the foreground until SIGINT or SIGTERM
+    Run {
+        /// The configuration script (RouterOS commands)
+        #[arg(value_name = "CONFIG.rsc")]
+        config: PathBuf,
+    },
+    /// Check the script and report every problem, without connecting or writing anything
+    Check {
+        /// The configuration script (RouterOS commands)
+        #[arg(value_name = "CONFIG.rsc")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.verbose);
+    match cli.command {
+        Command::Check { config } => {
+            match cli::prepare(Program::Client, &config, &cli.state_dir, false) {
+                Ok(setup) => {
+                    if let Some(c) = &setup.client {
+                        println!("{}: OK: {}", config.display(), cli::describe_client(c));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            }
+        }
+        Command::Run { config } => {
+            let setup = match cli::prepare(Program::Client, &config, &cli.state_dir, true) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let (Some(settings), Some(client_config)) = (setup.client, setup.client_config) else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
+            let mut rt =
+                match ClientRuntime::new(client_config, settings.routes.clone(), SystemTuns) {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                        return ExitCode::from(EXIT_RUNTIME);
+                    }
+                };
+            let result = rt.control().stop_on_signals().and_then(|()| rt.run());
+            logging::flush();
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                    ExitCode::from(EXIT_RUNTIME)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `ovpn-server`: an OpenVPN server configured with RouterOS commands.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
+use ovpn_examples::logging;
+use ovpn_examples::runtime::SystemTuns;
+use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
+use ovpn_examples::script::Program;
+
+const ABOUT: &str = "An OpenVPN server configured the way MikroTik RouterOS configures its own.";
+
+const LONG_ABOUT: &str = "\
+An OpenVPN server configured the way MikroTik RouterOS configures its own: the configuration is a
+script of RouterOS commands, and the commands of RouterOS's OpenVPN page work as written. OpenVPN 2.6
+clients (and our ovpn-client) connect with a certificate and a PPP user name and password; each
+client gets an address from an IP pool and its own point-to-point interface ovpn-incomingN.
+
+The script (CONFIG.rsc) may use:
+  /certificate add|sign|import|export-certificate|set     the built-in CA (keys are generated here)
+  /ip pool add name= ranges=                              client addresses
+  /ppp profile add|set  name= local-address= remote-address= dns-server= ...
+  /ppp secret add|set   name= password= profile= service=ovpn ...
+  /interface ovpn-server server set enabled=yes port= protocol=udp|tcp mode=ip certificate=
+      require-client-certificate= auth=SET cipher=SET max-mtu= keepalive-timeout= default-profile=
+      redirect-gateway=def1 netmask= reneg-sec= tls-version= push-routes=\"NET/LEN,...\"
+  /interface ovpn-server server export-client-configuration client-certificate=client1
+      server-address=HOST [ca-certificate=ca] [key-passphrase=P] [file=NAME]
+                                                          writes NAME.ovpn for OpenVPN 2.6 clients
+/ip firewall ... and /interface list ... are skipped with a warning (the host's firewall is yours);
+any other command is an error. Line continuations (\\), quotes and # comments work as in RouterOS.
+Every problem is reported with its line before anything starts (exit status 2).
+
+The state directory keeps the certificates the script generates (they are reused on the next run,
+so exported client certificates stay valid) and receives the exports: cert_export_NAME.crt/.key and
+the .ovpn profiles. /certificate import file-name= is read from the script's directory, then from
+the state directory.
+
+Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics, e.g.
+  12:00:01 ovpn,info ovpn-server: listening on udp 0.0.0.0:1194
+  12:00:05 ppp,info client1 logged in, 10.8.0.2 from 192.0.2.2
+  12:00:05 ovpn,info ovpn-incoming1: connected
+  12:00:05 ovpn,info ovpn-incoming1: session up: name=ovpn-incoming1 user=client1 ...
+  12:07:10 ovpn,info ovpn-incoming1: disconnected (keepalive timeout)
+Creating interfaces needs root (CAP_NET_ADMIN). SIGINT or SIGTERM stops the server (exit status 0);
+exit status 1 is a failure while running.";
+
+#[derive(Parser)]
+#[command(name = "ovpn-server", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Cli {
+    /// Directory for generated certificates and exported files (created if missing)
+    #[arg(long, value_name = "DIR")]
+    state_dir: PathBuf,
+    /// More log lines: -v adds debug lines, -vv everything (TLS included)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server in the foreground until SIGINT or SIGTERM
+    Run {
+        /// The configuration script (RouterOS commands)
+        #[arg(value_name = "CONFIG.rsc")]
+        config: PathBuf,
+        /// The address to listen on (default: all IPv4 addresses); the port is the script's `port`
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<IpAddr>,
+        /// Use one TUN interface NAME for all clients instead of one ovpn-incomingN per client
+        #[arg(long, value_name = "NAME")]
+        shared_tun: Option<String>,
+    },
+    /// Check the script and report every problem, without starting or writing anything
+    Check {
+        /// The configuration script (RouterOS commands)
+        #[arg(value_name = "CONFIG.rsc")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.verbose);
+    match cli.command {
+        Command::Check { config } => {
+            match cli::prepare(Program::Server, &config, &cli.state_dir, false) {
+                Ok(setup) => {
+                    if let Some(s) = &setup.server {
+                        println!("{}: OK: {}", config.display(), cli::describe_server(s));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            }
+        }
+        Command::Run {
+            config,
+            listen,
+            shared_tun,
+        } => {
+            let setup = match cli::prepare(Program::Server, &config, &cli.state_dir, true) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let (Some(settings), Some(server_config)) = (setup.server, setup.server_config) else {
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&settings));
+            let options = ServerOptions {
+                listen: SocketAddr::new(
+                    listen.unwrap_or(Ipv4Addr::UNSPECIFIED.into()),
+                    settings.port,
+                ),
+                shared_tun,
+            };
+            let mut rt = match ServerRuntime::new(server_config, setup.pools, &options, SystemTuns)
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(target: "ovpn", "ovpn-server: {e}");
+                    return ExitCode::from(EXIT_RUNTIME);
+                }
+            };
+            let result = rt.control().stop_on_signals().and_then(|()| rt.run());
+            logging::flush();
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(target: "ovpn", "ovpn-server: {e}");
+                    ExitCode::from(EXIT_RUNTIME)
+                }
+            }
+        }
+    }
+}

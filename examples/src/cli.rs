@@ -1,0 +1,191 @@
+//! What `ovpn-server` and `ovpn-client` share on their command line: reading and checking the
+//! script, reporting its problems, writing the state directory, exit statuses.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ovpn_pki::rustls_pki_types::UnixTime;
+
+use crate::runtime::unix_now;
+use crate::script::{Env, Problem, Program, Setup, interpret};
+use crate::settings::{ClientSettings, ServerSettings};
+
+/// Exit status for a configuration that cannot run (every problem was printed).
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit status for a failure while running (socket, interface, permissions).
+pub const EXIT_RUNTIME: u8 = 1;
+
+/// The lines printed for a script's problems: `SCRIPT:LINE: error: MESSAGE`, then a summary.
+pub fn error_report(script: &Path, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        match p.line {
+            Some(l) => out.push_str(&format!("{}:{l}: error: {}\n", script.display(), p.message)),
+            None => out.push_str(&format!("{}: error: {}\n", script.display(), p.message)),
+        }
+    }
+    let n = problems.len();
+    out.push_str(&format!(
+        "{n} error{} in {}; nothing was started\n",
+        if n == 1 { "" } else { "s" },
+        script.display()
+    ));
+    out
+}
+
+/// Reads and interprets the script for `program`. On problems, prints them all and returns the
+/// exit status. With `write`, creates the state directory and writes the exports and kept
+/// certificates into it.
+pub fn prepare(
+    program: Program,
+    script: &Path,
+    state_dir: &Path,
+    write: bool,
+) -> Result<Setup, ExitCode> {
+    let text = match std::fs::read_to_string(script) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: error: cannot read it: {e}", script.display());
+            return Err(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    let script_dir = script
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let now = unix_now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let env = Env {
+        script_dir,
+        state_dir: state_dir.to_owned(),
+        now: UnixTime::since_unix_epoch(now),
+    };
+    let setup = match interpret(program, &text, &env) {
+        Ok(s) => s,
+        Err(problems) => {
+            eprint!("{}", error_report(script, &problems));
+            return Err(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    let name = script.display();
+    for w in &setup.warnings {
+        match w.line {
+            Some(l) => tracing::warn!(target: "script", "{name}:{l}: {}", w.message),
+            None => tracing::warn!(target: "script", "{name}: {}", w.message),
+        }
+    }
+    for k in &setup.kept {
+        tracing::info!(target: "certificate", "{k}: kept from {}", state_dir.display());
+    }
+    if write {
+        if let Err(e) = std::fs::create_dir_all(state_dir) {
+            eprintln!("{}: error: cannot create it: {e}", state_dir.display());
+            return Err(ExitCode::from(EXIT_RUNTIME));
+        }
+        match setup.write_files(state_dir) {
+            Ok(paths) => {
+                for p in paths {
+                    tracing::info!(target: "certificate", "wrote {}", p.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("{}: error: writing: {e}", state_dir.display());
+                return Err(ExitCode::from(EXIT_RUNTIME));
+            }
+        }
+    }
+    Ok(setup)
+}
+
+fn names<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn seconds(d: Option<std::time::Duration>) -> String {
+    d.map_or("disabled".into(), |d| format!("{}s", d.as_secs()))
+}
+
+/// One line describing a server configuration.
+pub fn describe_server(s: &ServerSettings) -> String {
+    format!(
+        "protocol={} port={} certificate={} require-client-certificate={} cipher={} auth={} max-mtu={} keepalive-timeout={} default-profile={} netmask={}",
+        match s.transport {
+            ovpn_session::Transport::Udp => "udp",
+            ovpn_session::Transport::Tcp => "tcp",
+        },
+        s.port,
+        s.certificate.as_deref().unwrap_or("none"),
+        if s.require_client_certificate {
+            "yes"
+        } else {
+            "no"
+        },
+        names(&s.ciphers),
+        names(&s.auths),
+        s.max_mtu,
+        seconds(s.keepalive_timeout),
+        s.default_profile,
+        s.netmask,
+    )
+}
+
+/// One line describing a client configuration.
+pub fn describe_client(c: &ClientSettings) -> String {
+    format!(
+        "name={} connect-to={} port={} protocol={} user={} certificate={} ca-certificate={} cipher={} auth={} ncp={} add-default-route={}",
+        c.name,
+        c.connect_to,
+        c.port,
+        match c.transport {
+            ovpn_session::Transport::Udp => "udp",
+            ovpn_session::Transport::Tcp => "tcp",
+        },
+        c.user,
+        c.certificate.as_deref().unwrap_or("none"),
+        c.ca_certificate.as_deref().unwrap_or("none"),
+        c.cipher,
+        c.auth,
+        if c.ncp { "yes" } else { "no" },
+        if c.add_default_route { "yes" } else { "no" },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_script_and_line() {
+        let r = error_report(
+            Path::new("server.rsc"),
+            &[
+                Problem {
+                    line: Some(3),
+                    message: "bad".into(),
+                },
+                Problem {
+                    line: None,
+                    message: "nothing to run".into(),
+                },
+            ],
+        );
+        assert_eq!(
+            r,
+            "server.rsc:3: error: bad\nserver.rsc: error: nothing to run\n2 errors in server.rsc; nothing was started\n"
+        );
+    }
+
+    #[test]
+    fn descriptions() {
+        let s = ServerSettings::default();
+        assert!(describe_server(&s).starts_with("protocol=tcp port=1194 certificate=none"));
+        let c = ClientSettings::new(1);
+        assert!(describe_client(&c).contains("cipher=AES-128-CBC auth=SHA1"));
+    }
+}

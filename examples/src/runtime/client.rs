@@ -1,0 +1,578 @@
+//! The client's loop: one UDP socket or TCP connection to the server, the interface named after
+//! the client (`ovpn-out1`) while connected, and reconnection as the session says.
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd as _;
+use std::time::Instant;
+
+use mio::net::{TcpStream, UdpSocket};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use ovpn_session::{
+    Client, ClientConfig, ClientEvent, ClientState, HEADROOM, Received, TAILROOM, Transport,
+    TunSettings,
+};
+use ovpn_tun::{DeviceConfig, Layer};
+use ovpn_wire::{Decoded, TcpFrameDecoder};
+
+use super::{
+    Control, ControlRx, MAX_PACKET, PinnedRoute, RunError, Tun, TunFactory, control_pair, io_err,
+    now, unix_now,
+};
+use crate::logging;
+use crate::settings::prefix_len;
+use crate::table::Counters;
+
+const SOCKET: Token = Token(0);
+const CONTROL: Token = Token(1);
+const TUN: Token = Token(2);
+const MAX_TCP_BACKLOG: usize = 4 << 20;
+
+enum Conn {
+    None,
+    Udp(UdpSocket),
+    Tcp {
+        stream: TcpStream,
+        connected: bool,
+        decoder: TcpFrameDecoder,
+        out: Vec<u8>,
+        sent: usize,
+    },
+}
+
+struct Up<D> {
+    dev: D,
+    settings: TunSettings,
+    _pinned: Option<PinnedRoute>,
+}
+
+/// The client's event loop.
+pub struct ClientRuntime<F: TunFactory> {
+    client: Client,
+    config: ClientConfig,
+    routes: Vec<(Ipv4Addr, u8)>,
+    factory: F,
+    poll: Poll,
+    events: Events,
+    ready: Vec<(Token, bool, bool)>,
+    control: Control,
+    control_rx: ControlRx,
+    conn: Conn,
+    up: Option<Up<F::Device>>,
+    recreate_at: Option<Instant>,
+    fatal: Option<RunError>,
+    counters: Counters,
+    rx: Vec<u8>,
+    frame: Vec<u8>,
+    data: Vec<u8>,
+    tx: Vec<u8>,
+}
+
+impl<F: TunFactory> core::fmt::Debug for ClientRuntime<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientRuntime")
+            .field("name", &self.config.name)
+            .field("state", self.client.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes what the socket takes from `out[*sent..]`; false when the connection is broken.
+fn flush_tcp(stream: &mut TcpStream, out: &mut Vec<u8>, sent: &mut usize) -> bool {
+    while *sent < out.len() {
+        match stream.write(&out[*sent..]) {
+            Ok(0) => return false,
+            Ok(n) => *sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    out.clear();
+    *sent = 0;
+    true
+}
+
+fn send(conn: &mut Conn, bytes: &[u8]) {
+    match conn {
+        Conn::None => {}
+        Conn::Udp(s) => {
+            if let Err(e) = s.send(bytes) {
+                tracing::debug!(target: "ovpn", "sending: {e}");
+            }
+        }
+        Conn::Tcp {
+            stream,
+            connected,
+            out,
+            sent,
+            ..
+        } => {
+            if out.len() - *sent + bytes.len() > MAX_TCP_BACKLOG {
+                tracing::debug!(target: "ovpn", "TCP backlog full, packet dropped");
+                return;
+            }
+            out.extend_from_slice(bytes);
+            if *connected {
+                flush_tcp(stream, out, sent);
+            }
+        }
+    }
+}
+
+impl<F: TunFactory> ClientRuntime<F> {
+    /// Starts the client. `routes` are added through its interface once connected (the script's
+    /// `/ip route add ... gateway=NAME`).
+    pub fn new(
+        config: ClientConfig,
+        routes: Vec<(Ipv4Addr, u8)>,
+        factory: F,
+    ) -> Result<Self, RunError> {
+        let poll = Poll::new().map_err(io_err("creating the poll"))?;
+        let (control, mut control_rx) = control_pair()?;
+        poll.registry()
+            .register(control_rx.source(), CONTROL, Interest::READABLE)
+            .map_err(io_err("registering the control socket"))?;
+        let client = Client::new(config.clone(), now(), unix_now())
+            .map_err(|e| RunError::Setup(format!("the client configuration: {e}")))?;
+        Ok(Self {
+            client,
+            config,
+            routes,
+            factory,
+            poll,
+            events: Events::with_capacity(64),
+            ready: Vec::with_capacity(64),
+            control,
+            control_rx,
+            conn: Conn::None,
+            up: None,
+            recreate_at: None,
+            fatal: None,
+            counters: Counters::default(),
+            rx: vec![0; MAX_PACKET],
+            frame: vec![0; MAX_PACKET],
+            data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
+            tx: Vec::with_capacity(2048),
+        })
+    }
+
+    /// The handle that stops or wakes this loop.
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
+    /// The session state machine.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Traffic through the interface so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Runs until stopped (SIGINT/SIGTERM with [`Control::stop_on_signals`]), then closes the
+    /// session, telling the server.
+    pub fn run(&mut self) -> Result<(), RunError> {
+        while !self.control.is_stopped() {
+            if let Err(e) = self.turn() {
+                self.shutdown();
+                return Err(e);
+            }
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    /// One turn: wait for readiness or the next timer, handle what is ready, send what is due.
+    pub fn turn(&mut self) -> Result<(), RunError> {
+        {
+            let _hold = logging::hold();
+            self.drive(now());
+        }
+        if let Some(e) = self.fatal.take() {
+            return Err(e);
+        }
+        let deadline = match (self.client.poll_timeout(), self.recreate_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timeout = deadline.map(|t| t.saturating_duration_since(now()));
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err("waiting for events")(e)),
+        }
+        let _hold = logging::hold();
+        let now = now();
+        self.ready.clear();
+        for ev in self.events.iter() {
+            self.ready.push((
+                ev.token(),
+                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                ev.is_writable() || ev.is_write_closed(),
+            ));
+        }
+        for i in 0..self.ready.len() {
+            let (token, readable, writable) = self.ready[i];
+            match token {
+                SOCKET => self.on_socket(now, readable, writable),
+                CONTROL => self.control_rx.drain(),
+                TUN => self.on_tun(now),
+                _ => {}
+            }
+        }
+        if self.recreate_at.is_some_and(|t| t <= now) {
+            self.recreate_at = None;
+            match Client::new(self.config.clone(), now, unix_now()) {
+                Ok(c) => self.client = c,
+                Err(e) => return Err(RunError::Setup(format!("restarting the client: {e}"))),
+            }
+        }
+        if self.client.poll_timeout().is_some_and(|t| t <= now) {
+            self.client.handle_timeout(now);
+        }
+        self.drive(now);
+        match self.fatal.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes the session (telling the server with `disconnect-notify`) and removes the interface.
+    pub fn shutdown(&mut self) {
+        let _hold = logging::hold();
+        let now = now();
+        self.client.close(now);
+        self.drive(now);
+        if let Conn::Tcp {
+            stream, out, sent, ..
+        } = &mut self.conn
+        {
+            flush_tcp(stream, out, sent);
+        }
+        self.down();
+        tracing::info!(target: "ovpn", "{}: stopped", self.config.name);
+    }
+
+    fn drive(&mut self, now: Instant) {
+        // Events first: a new attempt (`Connecting`) opens a new TCP connection, and the
+        // transmits that follow belong to it.
+        loop {
+            let mut any = false;
+            while let Some(e) = self.client.poll_event() {
+                any = true;
+                self.on_event(now, e);
+            }
+            while let Some(t) = self.client.poll_transmit(now, &mut self.tx) {
+                any = true;
+                send(&mut self.conn, self.tx.get(..t.len).unwrap_or_default());
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    fn close_conn(&mut self) {
+        match &mut self.conn {
+            Conn::None => {}
+            Conn::Udp(s) => {
+                let _ = self.poll.registry().deregister(s);
+            }
+            Conn::Tcp { stream, .. } => {
+                let _ = self.poll.registry().deregister(stream);
+            }
+        }
+        self.conn = Conn::None;
+    }
+
+    fn open(&mut self, now: Instant) {
+        let server = self.config.server;
+        match self.config.transport {
+            Transport::Udp => {
+                if matches!(self.conn, Conn::Udp(_)) {
+                    return;
+                }
+                let bind: SocketAddr = if server.is_ipv4() {
+                    (Ipv4Addr::UNSPECIFIED, 0).into()
+                } else {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                };
+                let r = UdpSocket::bind(bind).and_then(|mut s| {
+                    s.connect(server)?;
+                    self.poll
+                        .registry()
+                        .register(&mut s, SOCKET, Interest::READABLE)?;
+                    Ok(s)
+                });
+                match r {
+                    Ok(s) => self.conn = Conn::Udp(s),
+                    Err(e) => {
+                        self.fatal = Some(io_err(format!("opening a UDP socket to {server}"))(e));
+                    }
+                }
+            }
+            Transport::Tcp => {
+                self.close_conn();
+                let r = TcpStream::connect(server).and_then(|mut s| {
+                    self.poll.registry().register(
+                        &mut s,
+                        SOCKET,
+                        Interest::READABLE | Interest::WRITABLE,
+                    )?;
+                    Ok(s)
+                });
+                match r {
+                    Ok(stream) => {
+                        let _ = stream.set_nodelay(true);
+                        self.conn = Conn::Tcp {
+                            stream,
+                            connected: false,
+                            decoder: TcpFrameDecoder::new(),
+                            out: Vec::new(),
+                            sent: 0,
+                        };
+                    }
+                    Err(e) => self.tcp_lost(now, &format!("connecting to {server}: {e}")),
+                }
+            }
+        }
+    }
+
+    /// The TCP connection failed or closed: the attempt is over (the session cannot tell by
+    /// itself); a new client starts after the reconnect delay.
+    fn tcp_lost(&mut self, now: Instant, reason: &str) {
+        self.close_conn();
+        self.down();
+        if self.control.is_stopped() {
+            return;
+        }
+        if matches!(self.client.state(), ClientState::Error(_)) {
+            tracing::debug!(target: "ovpn", "{}: {reason}", self.config.name);
+            return; // the session already failed and retries by itself
+        }
+        tracing::info!(target: "ovpn", "{}: terminating... - {reason}", self.config.name);
+        self.client.close(now);
+        self.recreate_at = Some(now + self.config.reconnect_delay);
+    }
+
+    fn on_socket(&mut self, now: Instant, readable: bool, writable: bool) {
+        let mut lost = None;
+        if let Conn::Tcp {
+            stream,
+            connected,
+            out,
+            sent,
+            ..
+        } = &mut self.conn
+            && writable
+        {
+            if !*connected {
+                match stream.take_error() {
+                    Ok(Some(e)) | Err(e) => lost = Some(format!("connecting: {e}")),
+                    Ok(None) => match stream.peer_addr() {
+                        Ok(_) => {
+                            *connected = true;
+                            tracing::debug!(target: "ovpn", "{}: TCP connected to {}", self.config.name, self.config.server);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+                        Err(e) => lost = Some(format!("connecting: {e}")),
+                    },
+                }
+            }
+            if *connected && lost.is_none() && !flush_tcp(stream, out, sent) {
+                lost = Some("connection reset".into());
+            }
+        }
+        if let Some(r) = lost {
+            self.tcp_lost(now, &r);
+            return;
+        }
+        if !readable {
+            return;
+        }
+        match &mut self.conn {
+            Conn::None => {}
+            Conn::Udp(s) => loop {
+                let n = match s.recv(&mut self.rx) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "{}: receiving: {e}", self.config.name);
+                        continue;
+                    }
+                };
+                match self.client.handle_datagram(now, &mut self.rx[..n]) {
+                    Ok(Received::Packet(p)) => {
+                        if let Some(up) = &self.up {
+                            match up.dev.send(p) {
+                                Ok(_) => self.counters.rx(p.len()),
+                                Err(e) => {
+                                    tracing::debug!(target: "ovpn", "writing to the interface: {e}")
+                                }
+                            }
+                        }
+                    }
+                    Ok(Received::Consumed) => {}
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "{}: dropped a packet: {e}", self.config.name)
+                    }
+                }
+            },
+            Conn::Tcp {
+                stream, decoder, ..
+            } => loop {
+                let n = match stream.read(&mut self.rx) {
+                    Ok(0) => {
+                        lost = Some("connection closed by the server".to_owned());
+                        break;
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        lost = Some(format!("connection lost: {e}"));
+                        break;
+                    }
+                };
+                let mut input = &self.rx[..n];
+                loop {
+                    let (len, used) = match decoder.decode(input) {
+                        Ok(Decoded::Frame { frame, consumed }) => {
+                            self.frame[..frame.len()].copy_from_slice(frame);
+                            (frame.len(), consumed)
+                        }
+                        Ok(Decoded::NeedMore) => break,
+                        Err(e) => {
+                            lost = Some(format!("broken TCP stream: {e}"));
+                            break;
+                        }
+                    };
+                    input = &input[used..];
+                    match self.client.handle_datagram(now, &mut self.frame[..len]) {
+                        Ok(Received::Packet(p)) => {
+                            if let Some(up) = &self.up {
+                                match up.dev.send(p) {
+                                    Ok(_) => self.counters.rx(p.len()),
+                                    Err(e) => {
+                                        tracing::debug!(target: "ovpn", "writing to the interface: {e}")
+                                    }
+                                }
+                            }
+                        }
+                        Ok(Received::Consumed) => {}
+                        Err(e) => {
+                            tracing::debug!(target: "ovpn", "{}: dropped a packet: {e}", self.config.name)
+                        }
+                    }
+                }
+                if lost.is_some() {
+                    break;
+                }
+            },
+        }
+        if let Some(r) = lost {
+            self.tcp_lost(now, &r);
+        }
+    }
+
+    fn on_tun(&mut self, now: Instant) {
+        loop {
+            let Some(up) = &self.up else {
+                return;
+            };
+            let n = match up.dev.recv(&mut self.data[HEADROOM..HEADROOM + MAX_PACKET]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::debug!(target: "ovpn", "{}: reading: {e}", self.config.name);
+                    return;
+                }
+            };
+            match self.client.encapsulate(now, &mut self.data, HEADROOM, n) {
+                Ok(range) => {
+                    self.counters.tx(n);
+                    send(&mut self.conn, &self.data[range]);
+                }
+                Err(e) => {
+                    tracing::debug!(target: "ovpn", "{}: packet not sent: {e}", self.config.name)
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, e: ClientEvent) {
+        match e {
+            ClientEvent::Connecting => self.open(now),
+            ClientEvent::Connected { tun, encoding } => {
+                tracing::debug!(target: "ovpn", "{}: {encoding}, {:?}", self.config.name, tun);
+                if let Err(e) = self.up(*tun) {
+                    self.fatal = Some(RunError::Setup(format!("{}: {e}", self.config.name)));
+                }
+            }
+            ClientEvent::Disconnected { .. } => self.down(),
+            ClientEvent::KeysRotated => {
+                tracing::debug!(target: "ovpn", "{}: new data channel keys", self.config.name);
+            }
+            _ => {}
+        }
+    }
+
+    /// Creates and configures the interface from what the server pushed.
+    fn up(&mut self, tun: TunSettings) -> Result<(), String> {
+        self.down();
+        let name = self.config.name.clone();
+        let ipv4 = match tun.peer {
+            Some(peer) if tun.prefix_len == 32 => (tun.address, 32, Some(peer)),
+            _ => (tun.address, tun.prefix_len, None),
+        };
+        let dev = self.factory.create(&DeviceConfig {
+            name: name.clone(),
+            layer: Layer::Tun,
+            mtu: tun.mtu,
+            ipv4: Some(ipv4),
+        })?;
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&dev.as_raw_fd()), TUN, Interest::READABLE)
+            .map_err(|e| format!("registering {name}: {e}"))?;
+        for r in &tun.routes {
+            let len = prefix_len(r.netmask).unwrap_or(32);
+            dev.add_route(r.network, len, r.gateway)?;
+        }
+        for &(n, l) in &self.routes {
+            dev.add_route(n, l, None)?;
+        }
+        let mut pinned = None;
+        if tun.default_route {
+            pinned = self.factory.pin_route(self.config.server.ip())?;
+            dev.add_route(Ipv4Addr::UNSPECIFIED, 1, None)?;
+            dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, None)?;
+        }
+        if !tun.dns.is_empty() {
+            let dns: Vec<String> = tun.dns.iter().map(ToString::to_string).collect();
+            tracing::info!(target: "ovpn", "{name}: DNS servers offered: {} (not applied)", dns.join(","));
+        }
+        tracing::debug!(target: "ovpn", "{name}: interface up, {}/{} mtu {}", tun.address, tun.prefix_len, tun.mtu);
+        self.up = Some(Up {
+            dev,
+            settings: tun,
+            _pinned: pinned,
+        });
+        Ok(())
+    }
+
+    fn down(&mut self) {
+        if let Some(up) = self.up.take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&up.dev.as_raw_fd()));
+            tracing::debug!(target: "ovpn", "{}: interface down ({})", self.config.name, up.settings.address);
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! The event loops of `ovpn-server` and `ovpn-client`: one thread, readiness-based (mio) over the
+//! socket(s), every tunnel interface and a control channel, with the session's `poll_timeout` as the
+//! wait. Buffers are allocated once; a data packet is read from the interface into
+//! `buf[HEADROOM..]`, sealed in place and sent from the same buffer.
+//!
+//! The interfaces come from a [`TunFactory`]: real TUN devices ([`SystemTuns`], needs root), or
+//! [`PipeTuns`], pairs of Unix datagram sockets that stand in for them (no root; `ovpn-demo` and
+//! the tests use them).
+
+pub mod client;
+pub mod server;
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Instant, SystemTime};
+
+use ovpn_tun::DeviceConfig;
+
+/// The largest packet read from an interface (the IPv4 maximum).
+pub const MAX_PACKET: usize = 65535;
+
+/// The monotonic clock of the loops.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the event loop is where time comes from"
+)]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// The wall clock (certificate validity).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the event loop is where time comes from"
+)]
+pub fn unix_now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// Why a loop could not start or went on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A system call failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// The session or an interface could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
+    let what = what.into();
+    move |source| RunError::Io { what, source }
+}
+
+/// Stops or wakes a loop from another thread or from a signal handler.
+#[derive(Debug, Clone)]
+pub struct Control {
+    stop: Arc<AtomicBool>,
+    tx: Arc<UnixStream>,
+}
+
+/// The loop's end of a [`Control`].
+#[derive(Debug)]
+pub(crate) struct ControlRx(mio::net::UnixStream);
+
+pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
+    let (tx, rx) = UnixStream::pair().map_err(io_err("creating the control socket"))?;
+    tx.set_nonblocking(true)
+        .map_err(io_err("creating the control socket"))?;
+    rx.set_nonblocking(true)
+        .map_err(io_err("creating the control socket"))?;
+    Ok((
+        Control {
+            stop: Arc::new(AtomicBool::new(false)),
+            tx: Arc::new(tx),
+        },
+        ControlRx(mio::net::UnixStream::from_std(rx)),
+    ))
+}
+
+impl ControlRx {
+    pub(crate) fn source(&mut self) -> &mut mio::net::UnixStream {
+        &mut self.0
+    }
+
+    pub(crate) fn drain(&mut self) {
+        let mut b = [0u8; 64];
+        while matches!(self.0.read(&mut b), Ok(n) if n > 0) {}
+    }
+}
+
+impl Control {
+    /// Asks the loop to stop (it closes its sessions, tells the peers and returns).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Wakes the loop (for a caller that then looks at it between turns).
+    pub fn wake(&self) {
+        let _ = (&*self.tx).write(&[1]);
+    }
+
+    /// Whether [`Control::stop`] was called (or a signal arrived).
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Stops the loop on SIGINT and SIGTERM.
+    pub fn stop_on_signals(&self) -> Result<(), RunError> {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(sig, self.stop.clone())
+                .map_err(io_err("installing signal handlers"))?;
+            let tx = self
+                .tx
+                .try_clone()
+                .map_err(io_err("installing signal handlers"))?;
+            signal_hook::low_level::pipe::register(sig, tx)
+                .map_err(io_err("installing signal handlers"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A tunnel interface as the loops use it.
+pub trait Tun: AsRawFd {
+    /// Its name.
+    fn name(&self) -> &str;
+    /// Reads one packet; `WouldBlock` when none is waiting.
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes one packet.
+    fn send(&self, packet: &[u8]) -> io::Result<usize>;
+    /// Adds an address (a shared interface gets one per `local-address`).
+    fn add_address(&self, address: Ipv4Addr, prefix: u8) -> Result<(), String>;
+    /// Routes `network/prefix` through the interface.
+    fn add_route(
+        &self,
+        network: Ipv4Addr,
+        prefix: u8,
+        gateway: Option<Ipv4Addr>,
+    ) -> Result<(), String>;
+    /// Removes such a route.
+    fn del_route(&self, network: Ipv4Addr, prefix: u8) -> Result<(), String>;
+}
+
+/// Makes tunnel interfaces.
+pub trait TunFactory {
+    /// The interfaces it makes.
+    type Device: Tun;
+    /// Creates one (non-blocking for reads).
+    fn create(&mut self, config: &DeviceConfig) -> Result<Self::Device, String>;
+    /// Keeps `destination` reachable the way it is now (a host route through the current
+    /// gateway), before a default route through the tunnel is added. Removed when dropped.
+    fn pin_route(&mut self, destination: IpAddr) -> Result<Option<PinnedRoute>, String> {
+        let _ = destination;
+        Ok(None)
+    }
+}
+
+/// Real TUN devices (ovpn-tun; needs root).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemTuns;
+
+impl TunFactory for SystemTuns {
+    type Device = ovpn_tun::Device;
+
+    fn create(&mut self, config: &DeviceConfig) -> Result<ovpn_tun::Device, String> {
+        let d = ovpn_tun::Device::create(config).map_err(|e| e.to_string())?;
+        d.set_nonblocking(true).map_err(|e| e.to_string())?;
+        Ok(d)
+    }
+
+    fn pin_route(&mut self, destination: IpAddr) -> Result<Option<PinnedRoute>, String> {
+        let dst = destination.to_string();
+        let out = std::process::Command::new("ip")
+            .args(["route", "get", &dst])
+            .output()
+            .map_err(|e| format!("ip route get {dst}: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let Some((via, dev)) = route_via(&text) else {
+            return Ok(None); // on-link: the tunnel's /1 routes do not cover it
+        };
+        let host = format!("{dst}/32");
+        ovpn_tun::ip(&["route", "replace", &host, "via", &via, "dev", &dev])
+            .map_err(|e| e.to_string())?;
+        tracing::info!(target: "route", "{host} via {via} dev {dev} kept outside the tunnel");
+        Ok(Some(PinnedRoute { host, dev }))
+    }
+}
+
+/// The gateway and device of `ip route get` output (`1.2.3.4 via 10.0.0.1 dev eth0 src ...`).
+pub fn route_via(ip_route_get: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = ip_route_get.split_whitespace().collect();
+    let after = |w: &str| {
+        words
+            .iter()
+            .position(|x| *x == w)
+            .and_then(|i| words.get(i + 1))
+            .map(|s| (*s).to_owned())
+    };
+    Some((after("via")?, after("dev")?))
+}
+
+/// A host route added by [`TunFactory::pin_route`], removed when dropped.
+#[derive(Debug)]
+pub struct PinnedRoute {
+    host: String,
+    dev: String,
+}
+
+impl Drop for PinnedRoute {
+    fn drop(&mut self) {
+        let _ = ovpn_tun::ip(&["route", "del", &self.host, "dev", &self.dev]);
+    }
+}
+
+impl Tun for ovpn_tun::Device {
+    fn name(&self) -> &str {
+        ovpn_tun::Device::name(self)
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        ovpn_tun::Device::recv(self, buf)
+    }
+
+    fn send(&self, packet: &[u8]) -> io::Result<usize> {
+        ovpn_tun::Device::send(self, packet)
+    }
+
+    fn add_address(&self, address: Ipv4Addr, prefix: u8) -> Result<(), String> {
+        let a = format!("{address}/{prefix}");
+        ovpn_tun::ip(&["addr", "replace", &a, "dev", ovpn_tun::Device::name(self)])
+            .map_err(|e| e.to_string())
+    }
+
+    fn add_route(
+        &self,
+        network: Ipv4Addr,
+        prefix: u8,
+        gateway: Option<Ipv4Addr>,
+    ) -> Result<(), String> {
+        ovpn_tun::Device::add_route(self, network, prefix, gateway).map_err(|e| e.to_string())
+    }
+
+    fn del_route(&self, network: Ipv4Addr, prefix: u8) -> Result<(), String> {
+        let dst = format!("{network}/{prefix}");
+        ovpn_tun::ip(&["route", "del", &dst, "dev", ovpn_tun::Device::name(self)])
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Stand-ins for TUN devices, without root: each "interface" is two Unix datagram socket pairs.
+/// The other ends go to whoever plays the host ([`PipeEnd`], sent on the channel given to
+/// [`PipeTuns::new`]).
+#[derive(Debug)]
+pub struct PipeTuns {
+    announce: mpsc::Sender<PipeEnd>,
+}
+
+impl PipeTuns {
+    /// Interfaces whose host ends are sent on `announce` as they are created.
+    pub fn new(announce: mpsc::Sender<PipeEnd>) -> Self {
+        Self { announce }
+    }
+}
+
+/// The host's end of a [`PipeTun`].
+#[derive(Debug)]
+pub struct PipeEnd {
+    /// How the loop configured the interface (name, MTU, address).
+    pub config: DeviceConfig,
+    /// Write packets here: the loop reads them from the interface (as if the host routed them
+    /// into the tunnel).
+    pub to_tun: UnixDatagram,
+    /// Read packets here: what the loop wrote to the interface. Keep reading: the loop's writes
+    /// block when this end falls behind.
+    pub from_tun: UnixDatagram,
+}
+
+/// A stand-in TUN device (see [`PipeTuns`]).
+#[derive(Debug)]
+pub struct PipeTun {
+    name: String,
+    input: UnixDatagram,
+    output: UnixDatagram,
+}
+
+impl TunFactory for PipeTuns {
+    type Device = PipeTun;
+
+    fn create(&mut self, config: &DeviceConfig) -> Result<PipeTun, String> {
+        let e = |e: io::Error| format!("creating {}: {e}", config.name);
+        let (input, to_tun) = UnixDatagram::pair().map_err(e)?;
+        let (output, from_tun) = UnixDatagram::pair().map_err(e)?;
+        input.set_nonblocking(true).map_err(e)?;
+        self.announce
+            .send(PipeEnd {
+                config: config.clone(),
+                to_tun,
+                from_tun,
+            })
+            .map_err(|_| format!("creating {}: nobody takes the host end", config.name))?;
+        Ok(PipeTun {
+            name: config.name.clone(),
+            input,
+            output,
+        })
+    }
+}
+
+impl AsRawFd for PipeTun {
+    fn as_raw_fd(&self) -> RawFd {
+        self.input.as_raw_fd()
+    }
+}
+
+impl Tun for PipeTun {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.input.recv(buf)
+    }
+
+    fn send(&self, packet: &[u8]) -> io::Result<usize> {
+        self.output.send(packet)
+    }
+
+    fn add_address(&self, _: Ipv4Addr, _: u8) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn add_route(&self, _: Ipv4Addr, _: u8, _: Option<Ipv4Addr>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn del_route(&self, _: Ipv4Addr, _: u8) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The source address of an IPv4 packet.
+pub fn ipv4_source(packet: &[u8]) -> Option<Ipv4Addr> {
+    let b: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
+    (packet.first()? >> 4 == 4).then(|| Ipv4Addr::from(b))
+}
+
+/// The destination address of an IPv4 packet.
+pub fn ipv4_destination(packet: &[u8]) -> Option<Ipv4Addr> {
+    let b: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
+    (packet.first()? >> 4 == 4).then(|| Ipv4Addr::from(b))
+}
+
+/// Whether `address` lies in `network/prefix`.
+pub fn in_network(address: Ipv4Addr, network: Ipv4Addr, prefix: u8) -> bool {
+    let mask = crate::settings::netmask(prefix);
+    u32::from(address) & u32::from(mask) == u32::from(network) & u32::from(mask)
+}
+
+/// Whether a packet from a client may enter the host: IPv4, from the client's tunnel address or
+/// from a network routed to it (its secret's `routes`), as OpenVPN checks (`MULTI: bad source
+/// address`).
+pub fn source_allowed(packet: &[u8], address: Ipv4Addr, routes: &[(Ipv4Addr, u8)]) -> bool {
+    ipv4_source(packet)
+        .is_some_and(|src| src == address || routes.iter().any(|&(n, p)| in_network(src, n, p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        let mut p = vec![0u8; 28];
+        p[0] = 0x45;
+        p[12..16].copy_from_slice(&src);
+        p[16..20].copy_from_slice(&dst);
+        p
+    }
+
+    #[test]
+    fn addresses_of_packets() {
+        let p = packet([10, 8, 0, 2], [10, 8, 0, 1]);
+        assert_eq!(ipv4_source(&p), Some(Ipv4Addr::new(10, 8, 0, 2)));
+        assert_eq!(ipv4_destination(&p), Some(Ipv4Addr::new(10, 8, 0, 1)));
+        let mut v6 = p.clone();
+        v6[0] = 0x60;
+        assert_eq!(ipv4_source(&v6), None);
+        assert_eq!(ipv4_destination(&p[..19]), None);
+    }
+
+    #[test]
+    fn sources_are_checked() {
+        let me = Ipv4Addr::new(10, 8, 0, 2);
+        let lan = [(Ipv4Addr::new(192, 168, 5, 0), 24)];
+        assert!(source_allowed(
+            &packet([10, 8, 0, 2], [1, 1, 1, 1]),
+            me,
+            &[]
+        ));
+        assert!(!source_allowed(
+            &packet([10, 8, 0, 3], [1, 1, 1, 1]),
+            me,
+            &[]
+        ));
+        assert!(source_allowed(
+            &packet([192, 168, 5, 9], [1, 1, 1, 1]),
+            me,
+            &lan
+        ));
+        assert!(!source_allowed(
+            &packet([192, 168, 6, 9], [1, 1, 1, 1]),
+            me,
+            &lan
+        ));
+        assert!(!source_allowed(&[0x60; 40], me, &lan));
+    }
+
+    #[test]
+    fn ip_route_get_output() {
+        assert_eq!(
+            route_via("203.0.113.5 via 192.0.2.1 dev eth0 src 192.0.2.7 uid 0 \n    cache"),
+            Some(("192.0.2.1".into(), "eth0".into()))
+        );
+        assert_eq!(route_via("192.0.2.1 dev veth0 src 192.0.2.2 uid 0"), None);
+    }
+
+    #[test]
+    fn control_stops_and_wakes() {
+        let (c, mut rx) = control_pair().unwrap();
+        assert!(!c.is_stopped());
+        c.clone().stop();
+        assert!(c.is_stopped());
+        let mut b = [0u8; 4];
+        assert_eq!(rx.source().read(&mut b).unwrap(), 1);
+        rx.drain();
+    }
+
+    #[test]
+    fn pipe_tuns_carry_packets_both_ways() {
+        let (tx, rx) = mpsc::channel();
+        let mut f = PipeTuns::new(tx);
+        let dev = f
+            .create(&DeviceConfig {
+                name: "ovpn-out1".into(),
+                layer: ovpn_tun::Layer::Tun,
+                mtu: 1500,
+                ipv4: None,
+            })
+            .unwrap();
+        let end = rx.recv().unwrap();
+        assert_eq!(end.config.name, "ovpn-out1");
+        let mut b = [0u8; 16];
+        assert_eq!(
+            dev.recv(&mut b).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        end.to_tun.send(b"in").unwrap();
+        assert_eq!(dev.recv(&mut b).unwrap(), 2);
+        dev.send(b"out!").unwrap();
+        assert_eq!(end.from_tun.recv(&mut b).unwrap(), 4);
+        assert_eq!(&b[..4], b"out!");
+    }
+}

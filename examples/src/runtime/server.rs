@@ -1,0 +1,723 @@
+//! The server's loop: UDP or TCP on one port, an `ovpn-incomingN` interface per client (or one
+//! shared interface), logs and the session table.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd as _;
+use std::time::Instant;
+
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use ovpn_pool::PoolSet;
+use ovpn_session::{
+    DisconnectReason, HEADROOM, Server, ServerConfig, ServerEvent, ServerReceived, TAILROOM,
+    Transport,
+};
+use ovpn_tun::{DeviceConfig, Layer};
+use ovpn_wire::{Decoded, PeerId, TcpFrameDecoder};
+
+use super::{
+    Control, ControlRx, MAX_PACKET, RunError, Tun, TunFactory, control_pair, io_err, now,
+    source_allowed, unix_now,
+};
+use crate::logging;
+use crate::table::{Counters, SessionRow, row_line};
+
+const SOCKET: Token = Token(0);
+const CONTROL: Token = Token(1);
+const SHARED: Token = Token(2);
+const FIRST_DYNAMIC: usize = 3;
+/// A TCP client that does not read is cut off beyond this much unsent data.
+const MAX_TCP_BACKLOG: usize = 4 << 20;
+
+/// How the server is run (beyond its RouterOS configuration).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The address and port to bind (port from the configuration's `port`).
+    pub listen: SocketAddr,
+    /// One shared interface with this name for all clients instead of one `ovpn-incomingN` each.
+    pub shared_tun: Option<String>,
+}
+
+enum Listener {
+    Udp(UdpSocket),
+    Tcp(TcpListener),
+}
+
+struct TcpConn {
+    stream: TcpStream,
+    remote: SocketAddr,
+    decoder: TcpFrameDecoder,
+    out: Vec<u8>,
+    sent: usize,
+}
+
+impl TcpConn {
+    /// Queues `bytes` and writes what the socket takes. Returns false when the connection is
+    /// broken.
+    fn send(&mut self, bytes: &[u8]) -> bool {
+        if self.out.len() - self.sent + bytes.len() > MAX_TCP_BACKLOG {
+            tracing::debug!(target: "ovpn", "{}: TCP backlog full, packet dropped", self.remote);
+            return true;
+        }
+        self.out.extend_from_slice(bytes);
+        self.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        while self.sent < self.out.len() {
+            match self.stream.write(&self.out[self.sent..]) {
+                Ok(0) => return false,
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        self.out.clear();
+        self.sent = 0;
+        true
+    }
+}
+
+struct PeerIo<D> {
+    row: SessionRow,
+    since: Instant,
+    routes: Vec<(Ipv4Addr, u8)>,
+    tun: Option<(Token, D)>,
+}
+
+/// The server's event loop.
+pub struct ServerRuntime<F: TunFactory> {
+    server: Server,
+    factory: F,
+    poll: Poll,
+    events: Events,
+    ready: Vec<(Token, bool, bool)>,
+    control: Control,
+    control_rx: ControlRx,
+    listener: Listener,
+    local_addr: SocketAddr,
+    mtu: u16,
+    conns: HashMap<Token, TcpConn>,
+    conn_tokens: HashMap<SocketAddr, Token>,
+    tun_tokens: HashMap<Token, PeerId>,
+    peers: HashMap<PeerId, PeerIo<F::Device>>,
+    shared: Option<F::Device>,
+    shared_addresses: HashSet<Ipv4Addr>,
+    next_token: usize,
+    rx: Vec<u8>,
+    frame: Vec<u8>,
+    data: Vec<u8>,
+    tx: Vec<u8>,
+}
+
+impl<F: TunFactory> core::fmt::Debug for ServerRuntime<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerRuntime")
+            .field("local_addr", &self.local_addr)
+            .field("sessions", &self.peers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends a packet to a client: a datagram, or into its TCP connection.
+fn send_to(
+    listener: &Listener,
+    conns: &mut HashMap<Token, TcpConn>,
+    conn_tokens: &HashMap<SocketAddr, Token>,
+    to: SocketAddr,
+    bytes: &[u8],
+) {
+    match listener {
+        Listener::Udp(s) => {
+            if let Err(e) = s.send_to(bytes, to) {
+                tracing::debug!(target: "ovpn", "sending to {to}: {e}");
+            }
+        }
+        Listener::Tcp(_) => match conn_tokens.get(&to).and_then(|t| conns.get_mut(t)) {
+            Some(c) => {
+                if !c.send(bytes) {
+                    tracing::debug!(target: "ovpn", "{to}: TCP connection broken");
+                }
+            }
+            None => tracing::debug!(target: "ovpn", "{to}: no TCP connection for this packet"),
+        },
+    }
+}
+
+/// Writes a client's packet to its interface (or the shared one), after the source check.
+fn deliver<D: Tun>(
+    peers: &mut HashMap<PeerId, PeerIo<D>>,
+    shared: Option<&D>,
+    peer: PeerId,
+    packet: &[u8],
+) {
+    let Some(p) = peers.get_mut(&peer) else {
+        return;
+    };
+    if !source_allowed(packet, p.row.address, &p.routes) {
+        tracing::debug!(target: "ovpn", "{}: dropped a packet from an address not assigned to it", p.row.name);
+        return;
+    }
+    let Some(dev) = p.tun.as_ref().map(|(_, d)| d).or(shared) else {
+        return;
+    };
+    match dev.send(packet) {
+        Ok(_) => p.row.counters.rx(packet.len()),
+        Err(e) => tracing::debug!(target: "ovpn", "{}: writing to {}: {e}", p.row.name, dev.name()),
+    }
+}
+
+impl<F: TunFactory> ServerRuntime<F> {
+    /// Binds the socket, creates the shared interface if asked, and starts the server.
+    pub fn new(
+        config: ServerConfig,
+        pools: PoolSet,
+        options: &ServerOptions,
+        mut factory: F,
+    ) -> Result<Self, RunError> {
+        let poll = Poll::new().map_err(io_err("creating the poll"))?;
+        let transport = config.transport;
+        let mtu = config.max_mtu;
+        let server = Server::new(config, pools, now(), unix_now())
+            .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
+        let what = format!("listening on {}", options.listen);
+        let mut listener = match transport {
+            Transport::Udp => {
+                Listener::Udp(UdpSocket::bind(options.listen).map_err(io_err(&what))?)
+            }
+            Transport::Tcp => {
+                Listener::Tcp(TcpListener::bind(options.listen).map_err(io_err(&what))?)
+            }
+        };
+        let local_addr = match &mut listener {
+            Listener::Udp(s) => {
+                poll.registry()
+                    .register(s, SOCKET, Interest::READABLE)
+                    .map_err(io_err(&what))?;
+                s.local_addr()
+            }
+            Listener::Tcp(s) => {
+                poll.registry()
+                    .register(s, SOCKET, Interest::READABLE)
+                    .map_err(io_err(&what))?;
+                s.local_addr()
+            }
+        }
+        .map_err(io_err(&what))?;
+        let (control, mut control_rx) = control_pair()?;
+        poll.registry()
+            .register(control_rx.source(), CONTROL, Interest::READABLE)
+            .map_err(io_err("registering the control socket"))?;
+        let shared = match &options.shared_tun {
+            Some(name) => {
+                let dev = factory
+                    .create(&DeviceConfig {
+                        name: name.clone(),
+                        layer: Layer::Tun,
+                        mtu,
+                        ipv4: None,
+                    })
+                    .map_err(RunError::Setup)?;
+                poll.registry()
+                    .register(&mut SourceFd(&dev.as_raw_fd()), SHARED, Interest::READABLE)
+                    .map_err(io_err(format!("registering {name}")))?;
+                Some(dev)
+            }
+            None => None,
+        };
+        let proto = match transport {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        };
+        tracing::info!(target: "ovpn", "ovpn-server: listening on {proto} {local_addr}");
+        Ok(Self {
+            server,
+            factory,
+            poll,
+            events: Events::with_capacity(256),
+            ready: Vec::with_capacity(256),
+            control,
+            control_rx,
+            listener,
+            local_addr,
+            mtu,
+            conns: HashMap::new(),
+            conn_tokens: HashMap::new(),
+            tun_tokens: HashMap::new(),
+            peers: HashMap::new(),
+            shared,
+            shared_addresses: HashSet::new(),
+            next_token: FIRST_DYNAMIC,
+            rx: vec![0; MAX_PACKET],
+            frame: vec![0; MAX_PACKET],
+            data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
+            tx: Vec::with_capacity(2048),
+        })
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The handle that stops or wakes this loop.
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
+    /// The session state machine.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// The connected sessions, oldest first.
+    pub fn sessions(&self, now: Instant) -> Vec<SessionRow> {
+        let mut rows: Vec<(Instant, SessionRow)> = self
+            .peers
+            .values()
+            .map(|p| {
+                let mut r = p.row.clone();
+                r.uptime = now.saturating_duration_since(p.since);
+                (p.since, r)
+            })
+            .collect();
+        rows.sort_by_key(|(t, r)| (*t, r.name.clone()));
+        rows.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Runs until stopped (SIGINT/SIGTERM with [`Control::stop_on_signals`]), then closes every
+    /// session.
+    pub fn run(&mut self) -> Result<(), RunError> {
+        while !self.control.is_stopped() {
+            self.turn()?;
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    /// One turn: wait for readiness or the next timer, handle what is ready, send what is due.
+    pub fn turn(&mut self) -> Result<(), RunError> {
+        {
+            let _hold = logging::hold();
+            self.drive(now());
+        }
+        let timeout = self
+            .server
+            .poll_timeout()
+            .map(|t| t.saturating_duration_since(now()));
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err("waiting for events")(e)),
+        }
+        let _hold = logging::hold();
+        let now = now();
+        self.ready.clear();
+        for ev in self.events.iter() {
+            self.ready.push((
+                ev.token(),
+                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                ev.is_writable(),
+            ));
+        }
+        for i in 0..self.ready.len() {
+            let (token, readable, writable) = self.ready[i];
+            match token {
+                SOCKET => self.on_socket(now),
+                CONTROL => self.control_rx.drain(),
+                SHARED => self.on_shared_tun(now),
+                t if self.tun_tokens.contains_key(&t) => self.on_tun(now, t),
+                t => self.on_conn(now, t, readable, writable),
+            }
+        }
+        if self.server.poll_timeout().is_some_and(|t| t <= now) {
+            self.server.handle_timeout(now);
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Closes every session (telling the clients that understand it) and removes the interfaces.
+    pub fn shutdown(&mut self) {
+        let _hold = logging::hold();
+        let now = now();
+        let ids: Vec<PeerId> = self.server.sessions(now).iter().map(|s| s.peer).collect();
+        for id in ids {
+            self.server
+                .disconnect(now, id, DisconnectReason::LocallyClosed);
+        }
+        self.drive(now);
+        for c in self.conns.values_mut() {
+            c.flush();
+        }
+        tracing::info!(target: "ovpn", "ovpn-server: stopped");
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn drive(&mut self, now: Instant) {
+        loop {
+            while let Some(t) = self.server.poll_transmit(now, &mut self.tx) {
+                let bytes = self.tx.get(..t.len).unwrap_or_default();
+                send_to(
+                    &self.listener,
+                    &mut self.conns,
+                    &self.conn_tokens,
+                    t.destination,
+                    bytes,
+                );
+            }
+            let Some(e) = self.server.poll_event() else {
+                break;
+            };
+            self.on_event(now, e);
+        }
+    }
+
+    fn on_socket(&mut self, now: Instant) {
+        match &self.listener {
+            Listener::Udp(s) => loop {
+                let (n, from) = match s.recv_from(&mut self.rx) {
+                    Ok(x) => x,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "receiving: {e}");
+                        continue;
+                    }
+                };
+                match self.server.handle_datagram(now, from, &mut self.rx[..n]) {
+                    Ok(ServerReceived::Packet { peer, packet }) => {
+                        deliver(&mut self.peers, self.shared.as_ref(), peer, packet);
+                    }
+                    Ok(ServerReceived::Consumed) => {}
+                    Err(e) => tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}"),
+                }
+            },
+            Listener::Tcp(l) => loop {
+                let (mut stream, remote) = match l.accept() {
+                    Ok(x) => x,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "accepting: {e}");
+                        break;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                self.next_token += 1;
+                let token = Token(self.next_token);
+                if let Err(e) = self.poll.registry().register(
+                    &mut stream,
+                    token,
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
+                    tracing::warn!(target: "ovpn", "{remote}: {e}");
+                    continue;
+                }
+                tracing::debug!(target: "ovpn", "TCP connection from {remote}");
+                self.conn_tokens.insert(remote, token);
+                self.conns.insert(
+                    token,
+                    TcpConn {
+                        stream,
+                        remote,
+                        decoder: TcpFrameDecoder::new(),
+                        out: Vec::new(),
+                        sent: 0,
+                    },
+                );
+            },
+        }
+    }
+
+    fn on_conn(&mut self, now: Instant, token: Token, readable: bool, writable: bool) {
+        let mut open = true;
+        if writable && let Some(c) = self.conns.get_mut(&token) {
+            open = c.flush();
+        }
+        while open && readable {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            let n = match c.stream.read(&mut self.rx) {
+                Ok(0) => {
+                    open = false;
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    open = false;
+                    break;
+                }
+            };
+            let remote = c.remote;
+            let mut input = &self.rx[..n];
+            loop {
+                let Some(c) = self.conns.get_mut(&token) else {
+                    return;
+                };
+                let (len, used) = match c.decoder.decode(input) {
+                    Ok(Decoded::Frame { frame, consumed }) => {
+                        self.frame[..frame.len()].copy_from_slice(frame);
+                        (frame.len(), consumed)
+                    }
+                    Ok(Decoded::NeedMore) => break,
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "{remote}: broken TCP stream: {e}");
+                        open = false;
+                        break;
+                    }
+                };
+                input = &input[used..];
+                match self
+                    .server
+                    .handle_datagram(now, remote, &mut self.frame[..len])
+                {
+                    Ok(ServerReceived::Packet { peer, packet }) => {
+                        deliver(&mut self.peers, self.shared.as_ref(), peer, packet);
+                    }
+                    Ok(ServerReceived::Consumed) => {}
+                    Err(e) => {
+                        tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}");
+                    }
+                }
+            }
+        }
+        if !open {
+            self.close_conn(now, token);
+        }
+    }
+
+    fn close_conn(&mut self, now: Instant, token: Token) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+            self.conn_tokens.remove(&c.remote);
+            tracing::debug!(target: "ovpn", "TCP connection from {} closed", c.remote);
+            self.server.connection_closed(now, c.remote);
+        }
+    }
+
+    fn on_tun(&mut self, now: Instant, token: Token) {
+        let Some(&peer) = self.tun_tokens.get(&token) else {
+            return;
+        };
+        loop {
+            let Some(p) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            let Some((_, dev)) = p.tun.as_ref() else {
+                return;
+            };
+            let n = match dev.recv(&mut self.data[HEADROOM..HEADROOM + MAX_PACKET]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::debug!(target: "ovpn", "{}: reading: {e}", p.row.name);
+                    return;
+                }
+            };
+            match self
+                .server
+                .encapsulate(now, peer, &mut self.data, HEADROOM, n)
+            {
+                Ok((to, range)) => {
+                    p.row.counters.tx(n);
+                    send_to(
+                        &self.listener,
+                        &mut self.conns,
+                        &self.conn_tokens,
+                        to,
+                        &self.data[range],
+                    );
+                }
+                Err(e) => tracing::debug!(target: "ovpn", "{}: packet not sent: {e}", p.row.name),
+            }
+        }
+    }
+
+    fn on_shared_tun(&mut self, now: Instant) {
+        loop {
+            let Some(dev) = self.shared.as_ref() else {
+                return;
+            };
+            let n = match dev.recv(&mut self.data[HEADROOM..HEADROOM + MAX_PACKET]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::debug!(target: "ovpn", "{}: reading: {e}", dev.name());
+                    return;
+                }
+            };
+            let packet = &self.data[HEADROOM..HEADROOM + n];
+            let Some(dst) = super::ipv4_destination(packet) else {
+                continue;
+            };
+            let peer = self.server.route(dst.into()).or_else(|| {
+                self.peers
+                    .iter()
+                    .filter_map(|(id, p)| {
+                        p.routes
+                            .iter()
+                            .filter(|&&(net, len)| super::in_network(dst, net, len))
+                            .map(|&(_, len)| (len, *id))
+                            .max()
+                    })
+                    .max()
+                    .map(|(_, id)| id)
+            });
+            let Some(peer) = peer else {
+                tracing::debug!(target: "ovpn", "no client for {dst}");
+                continue;
+            };
+            match self
+                .server
+                .encapsulate(now, peer, &mut self.data, HEADROOM, n)
+            {
+                Ok((to, range)) => {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        p.row.counters.tx(n);
+                    }
+                    send_to(
+                        &self.listener,
+                        &mut self.conns,
+                        &self.conn_tokens,
+                        to,
+                        &self.data[range],
+                    );
+                }
+                Err(e) => tracing::debug!(target: "ovpn", "packet for {dst} not sent: {e}"),
+            }
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, e: ServerEvent) {
+        match e {
+            ServerEvent::Connected {
+                peer,
+                name,
+                user,
+                remote,
+                address,
+                local_address,
+                encoding,
+                routes,
+            } => {
+                let routes: Vec<(Ipv4Addr, u8)> = routes
+                    .iter()
+                    .filter_map(|r| match r.dst.network() {
+                        std::net::IpAddr::V4(n) => Some((n, r.dst.prefix_len())),
+                        std::net::IpAddr::V6(_) => None,
+                    })
+                    .collect();
+                let row = SessionRow {
+                    name: name.clone(),
+                    user,
+                    caller_id: remote,
+                    address,
+                    local_address,
+                    encoding,
+                    uptime: std::time::Duration::ZERO,
+                    mtu: self.mtu,
+                    counters: Counters::default(),
+                };
+                match self.attach(peer, &name, address, local_address, &routes) {
+                    Ok(tun) => {
+                        tracing::info!(target: "ovpn", "{name}: session up: {}", row_line(&row));
+                        self.peers.insert(
+                            peer,
+                            PeerIo {
+                                row,
+                                since: now,
+                                routes,
+                                tun,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        tracing::error!(target: "ovpn", "{name}: {e}");
+                        self.server.disconnect(
+                            now,
+                            peer,
+                            DisconnectReason::Protocol(format!("no interface: {e}")),
+                        );
+                    }
+                }
+            }
+            ServerEvent::Disconnected {
+                peer, name, reason, ..
+            } => {
+                if let Some(mut p) = self.peers.remove(&peer) {
+                    if let Some((token, dev)) = p.tun.take() {
+                        self.tun_tokens.remove(&token);
+                        let _ = self
+                            .poll
+                            .registry()
+                            .deregister(&mut SourceFd(&dev.as_raw_fd()));
+                        drop(dev);
+                    } else if let Some(shared) = &self.shared {
+                        let _ = shared.del_route(p.row.address, 32);
+                        for (n, l) in &p.routes {
+                            let _ = shared.del_route(*n, *l);
+                        }
+                    }
+                    p.row.uptime = now.saturating_duration_since(p.since);
+                    tracing::info!(target: "ovpn", "{name}: session down: {} ({reason})", row_line(&p.row));
+                }
+            }
+            ServerEvent::Roamed { peer, to, .. } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.row.caller_id = to;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The client's interface: its own `ovpn-incomingN` (point to point, our `local-address`,
+    /// its address as the peer), or routes on the shared one.
+    fn attach(
+        &mut self,
+        peer: PeerId,
+        name: &str,
+        address: Ipv4Addr,
+        local: Ipv4Addr,
+        routes: &[(Ipv4Addr, u8)],
+    ) -> Result<Option<(Token, F::Device)>, String> {
+        if let Some(shared) = &self.shared {
+            if self.shared_addresses.insert(local) {
+                shared.add_address(local, 32)?;
+            }
+            shared.add_route(address, 32, None)?;
+            for &(n, l) in routes {
+                shared.add_route(n, l, Some(address))?;
+            }
+            return Ok(None);
+        }
+        let dev = self.factory.create(&DeviceConfig {
+            name: name.to_owned(),
+            layer: Layer::Tun,
+            mtu: self.mtu,
+            ipv4: Some((local, 32, Some(address))),
+        })?;
+        for &(n, l) in routes {
+            dev.add_route(n, l, None)?;
+        }
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&dev.as_raw_fd()), token, Interest::READABLE)
+            .map_err(|e| format!("registering {name}: {e}"))?;
+        self.tun_tokens.insert(token, peer);
+        Ok(Some((token, dev)))
+    }
+}

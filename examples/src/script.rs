@@ -1,0 +1,879 @@
+//! Runs a RouterOS configuration script (`.rsc`) against the ovpn crates: `/certificate`,
+//! `/ip pool`, `/ppp profile`, `/ppp secret`, `/interface ovpn-server server` and
+//! `/interface ovpn-client`, as the RouterOS OpenVPN page writes them.
+//!
+//! Interpretation reads the files the script imports but writes nothing: every problem is
+//! collected, each with its line, and only a script without problems gives a [`Setup`], whose
+//! files (exports, `.ovpn` profiles, generated certificates) the program then writes into its state
+//! directory with [`Setup::write_files`].
+//!
+//! Certificates that a script generates (`/certificate add` + `sign`) are kept in the state
+//! directory (`certificates/NAME.pem`, with their private keys, mode 0600) and reused on the next
+//! run instead of being generated again, as RouterOS keeps its `/certificate` table across
+//! reboots: the clients' exported certificates stay valid when the server restarts. Delete the
+//! state directory to start over.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use ovpn_pki::rustls_pki_types::UnixTime;
+use ovpn_pki::{ClientProfile, ExportedFile, ImportOptions, Store};
+use ovpn_pool::{Family, Pool, PoolSet};
+use ovpn_ppp::{AddressSpec, PppConfig, Profile, Secret};
+use ovpn_session::{ClientConfig, ServerConfig};
+
+use crate::rsc::{self, Command};
+use crate::settings::{ClientSettings, ServerSettings, yes_no};
+
+/// Which program runs the script (each takes its own commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// `ovpn-server`.
+    Server,
+    /// `ovpn-client`.
+    Client,
+}
+
+impl Program {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Server => "ovpn-server",
+            Self::Client => "ovpn-client",
+        }
+    }
+}
+
+/// Where the script runs.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The script's directory: `file-name=` of `/certificate import` is looked up here first.
+    pub script_dir: PathBuf,
+    /// The state directory: exports go here, imports are looked up here second, generated
+    /// certificates are kept here.
+    pub state_dir: PathBuf,
+    /// The time certificates are signed at.
+    pub now: UnixTime,
+}
+
+/// A problem (an error or a warning), with the line it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The 1-based line of the command (`None`: about the script as a whole).
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    fn at(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    fn whole(message: impl Into<String>) -> Self {
+        Self {
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "line {l}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A file to write into the state directory.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// The file name (relative to the state directory).
+    pub name: String,
+    /// The contents.
+    pub contents: Vec<u8>,
+    /// Holds a private key: written with mode 0600.
+    pub private: bool,
+}
+
+impl fmt::Debug for OutputFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutputFile")
+            .field("name", &self.name)
+            .field("len", &self.contents.len())
+            .field("private", &self.private)
+            .finish()
+    }
+}
+
+/// What a script configures, ready to run.
+#[derive(Debug)]
+pub struct Setup {
+    /// `/certificate`.
+    pub store: Store,
+    /// `/ip pool`.
+    pub pools: PoolSet,
+    /// `/ppp profile` and `/ppp secret`.
+    pub ppp: PppConfig,
+    /// `/interface ovpn-server server` (ovpn-server).
+    pub server: Option<ServerSettings>,
+    /// The server's session configuration (ovpn-server).
+    pub server_config: Option<ServerConfig>,
+    /// `/interface ovpn-client` (ovpn-client): the enabled one.
+    pub client: Option<ClientSettings>,
+    /// The client's session configuration (ovpn-client).
+    pub client_config: Option<ClientConfig>,
+    /// Files to write into the state directory.
+    pub files: Vec<OutputFile>,
+    /// Commands skipped or properties without effect.
+    pub warnings: Vec<Problem>,
+    /// Certificates reused from the state directory instead of generated.
+    pub kept: Vec<String>,
+}
+
+impl Setup {
+    /// Writes [`Setup::files`] into `dir` (created if missing); returns the paths written.
+    pub fn write_files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut written = Vec::new();
+        for f in &self.files {
+            let path = dir.join(&f.name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            if f.private {
+                opts.mode(0o600);
+            }
+            opts.open(&path)?.write_all(&f.contents)?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// The directory, inside the state directory, where generated certificates are kept.
+pub const KEPT_DIR: &str = "certificates";
+
+fn kept_file(name: &str) -> Option<String> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+    plain.then(|| format!("{KEPT_DIR}/{name}.pem"))
+}
+
+/// A `[find name=X]` or plain positional name; `None` for `[find]` (every entry).
+fn target(cmd: &Command) -> Result<Option<String>, String> {
+    let Some(p) = cmd.positional.first() else {
+        return Err(format!(
+            "/{} {} needs the name of an entry",
+            cmd.menu, cmd.verb
+        ));
+    };
+    if let Some(inner) = p.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
+        let inner = inner.trim().trim_start_matches("where").trim();
+        if inner.is_empty() {
+            return Ok(None);
+        }
+        return match inner.strip_prefix("name=") {
+            Some(n) => Ok(Some(n.trim_matches('"').to_owned())),
+            None => Err(format!(
+                "only [find] and [find name=X] are understood, not {p}"
+            )),
+        };
+    }
+    Ok(Some(p.clone()))
+}
+
+struct Interpreter<'a> {
+    program: Program,
+    env: &'a Env,
+    store: Store,
+    pools: PoolSet,
+    ppp: PppConfig,
+    server: Option<ServerSettings>,
+    server_line: Option<usize>,
+    clients: Vec<ClientSettings>,
+    routes: Vec<(usize, Ipv4Addr, u8, String)>,
+    profile_lines: HashMap<String, usize>,
+    exports: Vec<(usize, Vec<(String, String)>)>,
+    files: Vec<OutputFile>,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+    /// template -> the certificate its `sign` makes.
+    signs: HashMap<String, String>,
+    /// templates whose certificate is kept from an earlier run: template -> `trusted=` of its add.
+    replayed: HashMap<String, Option<bool>>,
+    generated: Vec<String>,
+    kept: Vec<String>,
+}
+
+/// Parses and interprets `script` for `program`. Every problem is reported, each with its line.
+pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Vec<Problem>> {
+    let commands = rsc::parse(script).map_err(|errs| {
+        errs.into_iter()
+            .map(|e| Problem::at(e.line, e.what))
+            .collect::<Vec<_>>()
+    })?;
+    let mut it = Interpreter {
+        program,
+        env,
+        store: Store::new(),
+        pools: PoolSet::new(Family::Ipv4),
+        ppp: PppConfig::new(),
+        server: None,
+        server_line: None,
+        clients: Vec::new(),
+        routes: Vec::new(),
+        profile_lines: HashMap::new(),
+        exports: Vec::new(),
+        files: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        signs: HashMap::new(),
+        replayed: HashMap::new(),
+        generated: Vec::new(),
+        kept: Vec::new(),
+    };
+    for c in &commands {
+        if c.menu == "certificate" && c.verb == "sign" {
+            if let Some(t) = c.positional.first() {
+                let name = c
+                    .prop("name")
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(t)
+                    .to_owned();
+                it.signs.insert(t.clone(), name);
+            }
+        }
+    }
+    for c in &commands {
+        if let Err(e) = it.command(c) {
+            it.errors.push(Problem::at(c.line, e));
+        }
+    }
+    it.finish()
+}
+
+impl Interpreter<'_> {
+    fn warn(&mut self, line: usize, message: impl Into<String>) {
+        self.warnings.push(Problem::at(line, message));
+    }
+
+    fn command(&mut self, c: &Command) -> Result<(), String> {
+        let menu = c.menu.as_str();
+        if menu.starts_with("ip firewall") || menu.starts_with("interface list") {
+            self.warn(
+                c.line,
+                format!("/{menu} {} skipped: the host's firewall and interface lists are not ours to change", c.verb),
+            );
+            return Ok(());
+        }
+        let server = self.program == Program::Server;
+        match (menu, c.verb.as_str()) {
+            ("certificate", verb) => self.certificate(c, verb),
+            ("ip pool", "add") if server => {
+                let pool = Pool::from_properties(Family::Ipv4, c.prop_pairs())
+                    .map_err(|e| e.to_string())?;
+                self.pools.add(pool).map_err(|e| e.to_string())
+            }
+            ("ppp profile", "add") if server => {
+                let p = Profile::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
+                let name = p.name.clone();
+                self.ppp.add_profile(p).map_err(|e| e.to_string())?;
+                self.profile_lines.insert(name, c.line);
+                Ok(())
+            }
+            ("ppp profile", "set") if server => {
+                let name = target(c)?.ok_or("name the profile to set")?;
+                self.ppp
+                    .set_profile(&name, c.prop_pairs())
+                    .map_err(|e| e.to_string())?;
+                self.profile_lines.entry(name).or_insert(c.line);
+                Ok(())
+            }
+            ("ppp secret", "add") if server => {
+                let s = Secret::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
+                self.ppp.add_secret(s).map_err(|e| e.to_string())
+            }
+            ("ppp secret", "set") if server => {
+                let name = target(c)?.ok_or("name the secret to set")?;
+                self.ppp
+                    .set_secret(&name, c.prop_pairs())
+                    .map_err(|e| e.to_string())
+            }
+            ("interface ovpn-server server", "set") if server => {
+                if !c.positional.is_empty() {
+                    return Err(
+                        "`set` takes no entry name here (one server, as before RouterOS 7.17)"
+                            .into(),
+                    );
+                }
+                self.server_line.get_or_insert(c.line);
+                let s = self.server.get_or_insert_with(ServerSettings::default);
+                let mut errors = Vec::new();
+                let mut notes = Vec::new();
+                for (k, v) in &c.props {
+                    match s.set(k, v, c.line) {
+                        Ok(Some(n)) => notes.push(n),
+                        Ok(None) => {}
+                        Err(e) => errors.push(format!("{k}={}: {e}", rsc::quote(v))),
+                    }
+                }
+                for n in notes {
+                    self.warn(c.line, n);
+                }
+                let last = errors.pop();
+                for e in errors {
+                    self.errors.push(Problem::at(c.line, e));
+                }
+                last.map_or(Ok(()), Err)
+            }
+            ("interface ovpn-server server", "export-client-configuration") if server => {
+                self.exports.push((c.line, c.props.clone()));
+                Ok(())
+            }
+            ("interface ovpn-client", "add") if !server => {
+                let mut s = ClientSettings::new(c.line);
+                // ovpn-outN: the lowest N not taken.
+                let mut n = 1;
+                while self
+                    .clients
+                    .iter()
+                    .any(|x| x.name == format!("ovpn-out{n}"))
+                {
+                    n += 1;
+                }
+                s.name = format!("ovpn-out{n}");
+                self.client_props(c, &mut s)?;
+                if self.clients.iter().any(|x| x.name == s.name) {
+                    return Err(format!("an ovpn-client named {} exists already", s.name));
+                }
+                self.clients.push(s);
+                Ok(())
+            }
+            ("interface ovpn-client", "set") if !server => {
+                let which = target(c)?;
+                let mut all = core::mem::take(&mut self.clients);
+                let mut found = false;
+                let mut result = Ok(());
+                for s in all.iter_mut() {
+                    if which.as_deref().is_none_or(|n| n == s.name) {
+                        found = true;
+                        if let Err(e) = self.client_props(c, s) {
+                            result = Err(e);
+                        }
+                    }
+                }
+                self.clients = all;
+                if !found {
+                    return Err(match which {
+                        Some(n) => format!("no ovpn-client named {n}"),
+                        None => "no ovpn-client to set (add one first)".into(),
+                    });
+                }
+                result
+            }
+            ("ip route", "add") if !server => {
+                let dst = c.prop("dst-address").ok_or("dst-address is required")?;
+                let gw = c.prop("gateway").ok_or("gateway is required")?;
+                let (net, prefix) = match dst.split_once('/') {
+                    Some((n, p)) => (n, p.parse::<u8>().ok().filter(|p| *p <= 32)),
+                    None => (dst, Some(32)),
+                };
+                let (Ok(net), Some(prefix)) = (net.parse::<Ipv4Addr>(), prefix) else {
+                    return Err(format!(
+                        "dst-address={dst}: expected an IPv4 network like 192.168.1.0/24"
+                    ));
+                };
+                for (k, _) in &c.props {
+                    if !matches!(k.as_str(), "dst-address" | "gateway" | "comment") {
+                        return Err(format!("unknown property {k:?} (dst-address, gateway)"));
+                    }
+                }
+                self.routes.push((c.line, net, prefix, gw.to_owned()));
+                Ok(())
+            }
+            (m, v) => {
+                let owner = match m {
+                    "ip pool" | "ppp profile" | "ppp secret" | "interface ovpn-server server"
+                        if !server =>
+                    {
+                        " (an ovpn-server command)"
+                    }
+                    "interface ovpn-client" | "ip route" if server => " (an ovpn-client command)",
+                    _ => "",
+                };
+                Err(format!(
+                    "/{m} {v} is not something {} does{owner}",
+                    self.program.name()
+                ))
+            }
+        }
+    }
+
+    fn client_props(&mut self, c: &Command, s: &mut ClientSettings) -> Result<(), String> {
+        let mut last = None;
+        for (k, v) in &c.props {
+            match s.set(k, v) {
+                Ok(Some(n)) => self.warn(c.line, n),
+                Ok(None) => {}
+                Err(e) => {
+                    if let Some(prev) = last.replace(format!("{k}={}: {e}", rsc::quote(v))) {
+                        self.errors.push(Problem::at(c.line, prev));
+                    }
+                }
+            }
+        }
+        last.map_or(Ok(()), Err)
+    }
+
+    fn certificate(&mut self, c: &Command, verb: &str) -> Result<(), String> {
+        let now = self.env.now;
+        match verb {
+            "add" => {
+                let name = c.prop("name").unwrap_or_default().to_owned();
+                let final_name = self.signs.get(&name).cloned().unwrap_or(name.clone());
+                if let Some(file) = kept_file(&final_name)
+                    && self.env.state_dir.join(&file).is_file()
+                {
+                    let trusted = c.prop("trusted").map(yes_no).transpose()?;
+                    self.replayed.insert(name, trusted);
+                    return Ok(());
+                }
+                self.store
+                    .add_from_properties(&c.prop_pairs())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            "sign" => {
+                let template = c.positional.first().ok_or("sign needs a template name")?;
+                if c.positional.len() > 1 {
+                    return Err(format!("unexpected {:?}", c.positional[1]));
+                }
+                let final_name = self
+                    .signs
+                    .get(template)
+                    .cloned()
+                    .unwrap_or(template.clone());
+                if let Some(trusted) = self.replayed.get(template).copied() {
+                    return self.replay(template, &final_name, c.prop("ca"), trusted);
+                }
+                let mut props = c.prop_pairs();
+                if let Some(host) = c.prop("ca-crl-host").filter(|h| !h.is_empty()) {
+                    self.warn(
+                        c.line,
+                        format!("ca-crl-host={host} ignored: no CRL distribution point is written"),
+                    );
+                    props.retain(|(k, _)| *k != "ca-crl-host");
+                }
+                self.store
+                    .sign_from_properties(template, &props, now)
+                    .map_err(|e| e.to_string())?;
+                self.generated.push(final_name);
+                Ok(())
+            }
+            "import" => {
+                let file = c.prop("file-name").ok_or("file-name is required")?;
+                let data = self.read_input(file)?;
+                let summary = self
+                    .store
+                    .import_from_properties(&c.prop_pairs(), &data)
+                    .map_err(|e| e.to_string())?;
+                tracing::debug!(target: "certificate", "{file}: {} certificates, {} keys imported {:?}",
+                    summary.certificates_imported, summary.private_keys_imported, summary.names);
+                Ok(())
+            }
+            "export-certificate" => {
+                let name = target(c)?.ok_or("name the certificate to export")?;
+                let files = self
+                    .store
+                    .export_from_properties(&name, &c.prop_pairs())
+                    .map_err(|e| e.to_string())?;
+                self.add_files(files);
+                Ok(())
+            }
+            "set" => {
+                let name = target(c)?.ok_or("name the certificate to set")?;
+                for (k, v) in &c.props {
+                    match k.as_str() {
+                        "trusted" => self
+                            .store
+                            .set_trusted(&name, yes_no(v)?)
+                            .map_err(|e| e.to_string())?,
+                        _ => {
+                            return Err(format!(
+                                "unknown property {k:?} (only trusted= can be set)"
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(format!(
+                "/certificate {verb} is not something {} does",
+                self.program.name()
+            )),
+        }
+    }
+
+    /// Loads a certificate generated by an earlier run instead of generating it again.
+    fn replay(
+        &mut self,
+        template: &str,
+        name: &str,
+        ca: Option<&str>,
+        trusted: Option<bool>,
+    ) -> Result<(), String> {
+        let file = kept_file(name).ok_or("bad certificate name")?;
+        let path = self.env.state_dir.join(&file);
+        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let opts = ImportOptions {
+            name: Some(name),
+            ..ImportOptions::default()
+        };
+        self.store.import(&file, &data, &opts).map_err(|e| {
+            format!(
+                "{} (delete it to generate the certificate again): {e}",
+                path.display()
+            )
+        })?;
+        let self_signed = ca.is_none_or(|c| c.is_empty() || c == template);
+        let is_ca = self.store.get(name).is_some_and(|c| c.info().is_ca);
+        self.store
+            .set_trusted(name, trusted.unwrap_or(self_signed && is_ca))
+            .map_err(|e| e.to_string())?;
+        self.kept.push(name.to_owned());
+        Ok(())
+    }
+
+    fn add_files(&mut self, files: Vec<ExportedFile>) {
+        for f in files {
+            let private = f.file_name.ends_with(".key") || f.file_name.ends_with(".p12");
+            self.files.retain(|x| x.name != f.file_name);
+            self.files.push(OutputFile {
+                name: f.file_name,
+                contents: f.contents,
+                private,
+            });
+        }
+    }
+
+    fn read_input(&self, file: &str) -> Result<Vec<u8>, String> {
+        if let Some(f) = self.files.iter().find(|f| f.name == file) {
+            return Ok(f.contents.clone());
+        }
+        let p = Path::new(file);
+        let candidates: Vec<PathBuf> = if p.is_absolute() {
+            vec![p.to_owned()]
+        } else {
+            vec![self.env.script_dir.join(p), self.env.state_dir.join(p)]
+        };
+        for c in &candidates {
+            if c.is_file() {
+                return std::fs::read(c).map_err(|e| format!("{}: {e}", c.display()));
+            }
+        }
+        Err(format!(
+            "file {file} not found (looked for {})",
+            candidates
+                .iter()
+                .map(|c| c.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ))
+    }
+
+    fn check_profiles(&mut self) {
+        let mut problems = Vec::new();
+        for p in self.ppp.profiles() {
+            for (prop, spec) in [
+                ("local-address", &p.local_address),
+                ("remote-address", &p.remote_address),
+            ] {
+                if let Some(AddressSpec::Pool(pool)) = spec
+                    && self.pools.stats(pool).is_none()
+                {
+                    let line = self.profile_lines.get(&p.name).copied();
+                    problems.push(Problem {
+                        line,
+                        message: format!("profile {}: {prop}={pool} names no /ip pool", p.name),
+                    });
+                }
+            }
+        }
+        self.errors.extend(problems);
+    }
+
+    fn finish_server(&mut self) -> Option<ServerConfig> {
+        let Some(s) = self.server.clone() else {
+            self.errors.push(Problem::whole(
+                "no `/interface ovpn-server server set` in the script: nothing to run",
+            ));
+            return None;
+        };
+        let line = self.server_line.unwrap_or(0);
+        if !s.enabled {
+            self.errors.push(Problem::at(
+                s.line("enabled").unwrap_or(line),
+                "the server is not enabled: add enabled=yes to `/interface ovpn-server server set`",
+            ));
+        }
+        if self.ppp.profile(&s.default_profile).is_none() {
+            self.errors.push(Problem::at(
+                s.line("default-profile").unwrap_or(line),
+                format!(
+                    "default-profile={}: no such /ppp profile",
+                    s.default_profile
+                ),
+            ));
+        }
+        self.check_profiles();
+        let config = match s.session_config(&self.store, &self.ppp) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let at = s
+                    .line("certificate")
+                    .or(s.line("require-client-certificate"))
+                    .unwrap_or(line);
+                self.errors.push(Problem::at(at, e));
+                None
+            }
+        };
+        for (line, props) in core::mem::take(&mut self.exports) {
+            if let Err(e) = self.export_profile(&s, &props) {
+                self.errors.push(Problem::at(line, e));
+            }
+        }
+        config
+    }
+
+    /// `export-client-configuration`: a `.ovpn` profile for OpenVPN 2.6 clients.
+    fn export_profile(
+        &mut self,
+        s: &ServerSettings,
+        props: &[(String, String)],
+    ) -> Result<(), String> {
+        let mut ca = None;
+        let mut client = None;
+        let mut key_cert = None;
+        let mut address = None;
+        let mut file = None;
+        let mut passphrase = String::new();
+        for (k, v) in props {
+            match k.as_str() {
+                "ca-certificate" => ca = Some(self.cert_ref(v)?),
+                "client-certificate" => client = Some(self.cert_ref(v)?),
+                "client-cert-key" => key_cert = Some(self.cert_ref(v)?),
+                "server-address" => address = Some(v.clone()),
+                "file" => file = Some(v.clone()),
+                "key-passphrase" => passphrase = v.clone(),
+                "server" => {}
+                _ => {
+                    return Err(format!(
+                        "unknown property {k:?} (ca-certificate, client-certificate, client-cert-key, server-address, file, key-passphrase)"
+                    ));
+                }
+            }
+        }
+        let client = client.ok_or("client-certificate is required")?;
+        let ca = match ca {
+            Some(ca) => ca,
+            None => self.issuer_of(&client).ok_or(
+                "ca-certificate is required (the client certificate's CA is not in /certificate)",
+            )?,
+        };
+        if let Some(k) = key_cert
+            && k != client
+        {
+            return Err(format!(
+                "client-cert-key names {k}, not the client certificate {client}"
+            ));
+        }
+        let address =
+            address.ok_or("server-address is required (the address clients connect to)")?;
+        let mut profile = ClientProfile::new(address, s.port);
+        profile.transport = match s.transport {
+            ovpn_session::Transport::Udp => ovpn_pki::Transport::Udp,
+            ovpn_session::Transport::Tcp => ovpn_pki::Transport::Tcp,
+        };
+        let cipher = s.ciphers.first().ok_or("the server has no cipher")?;
+        profile.cipher = cipher.openvpn_name().to_owned();
+        profile.auth = s
+            .auths
+            .first()
+            .map_or("SHA1", |a| a.openvpn_name())
+            .to_owned();
+        let mut out = self
+            .store
+            .client_profile(&profile, &ca, &client, &passphrase)
+            .map_err(|e| e.to_string())?;
+        if let Some(f) = file.filter(|f| !f.is_empty()) {
+            if f.contains('/') {
+                return Err(format!("file={f}: a plain file name"));
+            }
+            out.file_name = if f.ends_with(".ovpn") {
+                f
+            } else {
+                format!("{f}.ovpn")
+            };
+        }
+        self.add_files(vec![out]);
+        if let Some(f) = self.files.last_mut() {
+            f.private = true;
+        }
+        Ok(())
+    }
+
+    /// The CA in the store that issued the certificate `name`.
+    fn issuer_of(&self, name: &str) -> Option<String> {
+        let c = self.store.get(name)?;
+        if let Some(by) = c.issued_by() {
+            return Some(by.to_owned());
+        }
+        let issuer = c.info().issuer_common_name.as_deref()?;
+        self.store
+            .certificates()
+            .find(|ca| ca.info().is_ca && ca.info().subject.common_name == issuer)
+            .map(|ca| ca.name().to_owned())
+    }
+
+    /// A certificate named directly or by its exported file (`cert_export_client1.crt`).
+    fn cert_ref(&self, v: &str) -> Result<String, String> {
+        if self.store.get(v).is_some() {
+            return Ok(v.to_owned());
+        }
+        let base = v
+            .strip_prefix("cert_export_")
+            .unwrap_or(v)
+            .trim_end_matches(".crt")
+            .trim_end_matches(".key")
+            .trim_end_matches(".pem");
+        if self.store.get(base).is_some() {
+            return Ok(base.to_owned());
+        }
+        Err(format!("no certificate {v} in /certificate"))
+    }
+
+    fn finish_client(&mut self) -> (Option<ClientSettings>, Option<ClientConfig>) {
+        let enabled: Vec<ClientSettings> = self
+            .clients
+            .iter()
+            .filter(|c| !c.disabled)
+            .cloned()
+            .collect();
+        for c in self.clients.iter().filter(|c| c.disabled) {
+            self.warnings.push(Problem::at(
+                c.line,
+                format!("{} is disabled (disabled=yes): not started", c.name),
+            ));
+        }
+        let Some(first) = enabled.first() else {
+            self.errors.push(Problem::whole(if self.clients.is_empty() {
+                "no `/interface ovpn-client add` in the script: nothing to run"
+            } else {
+                "every ovpn-client is disabled: nothing to run"
+            }));
+            return (None, None);
+        };
+        let mut s = first.clone();
+        for other in enabled.iter().skip(1) {
+            self.errors.push(Problem::at(
+                other.line,
+                format!(
+                    "ovpn-client runs one interface and {} is already {}; disable this one or run another ovpn-client",
+                    s.name, "configured"
+                ),
+            ));
+        }
+        for (line, net, prefix, gw) in core::mem::take(&mut self.routes) {
+            if gw == s.name {
+                s.routes.push((net, prefix));
+            } else if self.clients.iter().any(|c| c.name == gw) {
+                self.warn(line, format!("route via {gw}, which is not started"));
+            } else {
+                self.errors.push(Problem::at(
+                    line,
+                    format!(
+                        "gateway={gw}: routes can only go through the ovpn-client interface ({})",
+                        s.name
+                    ),
+                ));
+            }
+        }
+        match s.session_config(&self.store) {
+            Ok(c) => (Some(s), Some(c)),
+            Err(errs) => {
+                for e in errs {
+                    self.errors.push(Problem::at(s.line, e));
+                }
+                (Some(s), None)
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Setup, Vec<Problem>> {
+        let (mut server_config, mut client, mut client_config) = (None, None, None);
+        match self.program {
+            Program::Server => server_config = self.finish_server(),
+            Program::Client => (client, client_config) = self.finish_client(),
+        }
+        // Keep what was generated, for the next run.
+        let mut keep = Vec::new();
+        for name in &self.generated {
+            let Some(file) = kept_file(name) else {
+                self.warnings.push(Problem::whole(format!(
+                    "certificate {name}: its name cannot be a file name, so it is not kept for the next run"
+                )));
+                continue;
+            };
+            if let Some(c) = self.store.get(name) {
+                let mut pem = c.pem();
+                if let Some(k) = c.private_key_pem() {
+                    pem.push_str(&k);
+                }
+                keep.push(OutputFile {
+                    name: file,
+                    contents: pem.into_bytes(),
+                    private: true,
+                });
+            }
+        }
+        self.files.extend(keep);
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            return Err(self.errors);
+        }
+        Ok(Setup {
+            store: self.store,
+            pools: self.pools,
+            ppp: self.ppp,
+            server: self.server,
+            server_config,
+            client,
+            client_config,
+            files: self.files,
+            warnings: self.warnings,
+            kept: self.kept,
+        })
+    }
+}
+
+/// Groups problems by line for printing (`line N: ...`), in line order.
+pub fn by_line(problems: &[Problem]) -> BTreeMap<Option<usize>, Vec<&str>> {
+    let mut m: BTreeMap<Option<usize>, Vec<&str>> = BTreeMap::new();
+    for p in problems {
+        m.entry(p.line).or_default().push(&p.message);
+    }
+    m
+}

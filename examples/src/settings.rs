@@ -1,0 +1,721 @@
+//! The properties of `/interface ovpn-server server` and `/interface ovpn-client`, parsed from a
+//! script, with RouterOS's defaults, and turned into `ovpn-session` configurations.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ovpn_crypto::{Cipher, Digest};
+use ovpn_pki::rustls_pki_types::{CertificateDer, UnixTime};
+use ovpn_pki::{PeerRole, PeerVerifier, Store};
+use ovpn_ppp::{AuthError, AuthRequest, Authenticator, Grant, PppConfig, Profile};
+use ovpn_session::push::Route;
+use ovpn_session::tls_config::{Identity, TlsVersion};
+use ovpn_session::verify::PeerCheck;
+use ovpn_session::{AuthMode, ClientConfig, Mode, ServerConfig, Transport};
+
+/// `yes`/`no` (also `true`/`false`).
+pub fn yes_no(v: &str) -> Result<bool, String> {
+    match v {
+        "yes" | "true" => Ok(true),
+        "no" | "false" => Ok(false),
+        _ => Err("expected yes or no".into()),
+    }
+}
+
+fn port(v: &str) -> Result<u16, String> {
+    v.parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| "expected a port 1..65535".into())
+}
+
+fn mtu(v: &str) -> Result<u16, String> {
+    v.parse::<u16>()
+        .ok()
+        .filter(|m| *m >= 64)
+        .ok_or_else(|| "expected 64..65535".into())
+}
+
+fn transport(v: &str) -> Result<Transport, String> {
+    match v {
+        "udp" => Ok(Transport::Udp),
+        "tcp" => Ok(Transport::Tcp),
+        _ => Err("expected tcp or udp".into()),
+    }
+}
+
+fn mode(v: &str) -> Result<Mode, String> {
+    match v {
+        "ip" => Ok(Mode::Ip),
+        "ethernet" => Err(
+            "mode=ethernet (TAP, layer 2) is not implemented yet in these programs; use mode=ip"
+                .into(),
+        ),
+        _ => Err("expected ip or ethernet".into()),
+    }
+}
+
+fn tls_version(v: &str) -> Result<TlsVersion, String> {
+    match v {
+        "any" => Ok(TlsVersion::Any),
+        "only-1.2" => Ok(TlsVersion::Only12),
+        _ => Err("expected any or only-1.2".into()),
+    }
+}
+
+/// `keepalive-timeout`: seconds (or a RouterOS duration), or `disabled`.
+fn keepalive(v: &str) -> Result<Option<Duration>, String> {
+    if v == "disabled" {
+        return Ok(None);
+    }
+    match ovpn_ppp::parse_duration(v) {
+        Some(d) if d.is_zero() => Ok(None),
+        Some(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
+        _ => Err("expected seconds or disabled".into()),
+    }
+}
+
+/// `reneg-sec`: seconds, 0 for never.
+fn reneg(v: &str) -> Result<Option<Duration>, String> {
+    let s: u64 = v.parse().map_err(|_| "expected seconds".to_owned())?;
+    Ok((s > 0).then(|| Duration::from_secs(s)))
+}
+
+fn cipher(v: &str) -> Result<Cipher, String> {
+    v.parse::<Cipher>().map_err(|_| {
+        format!(
+            "unknown cipher {v:?} (blowfish128, aes128-cbc, aes192-cbc, aes256-cbc, aes128-gcm, aes192-gcm, aes256-gcm, null)"
+        )
+    })
+}
+
+fn digest(v: &str) -> Result<Digest, String> {
+    v.parse::<Digest>()
+        .map_err(|_| format!("unknown auth {v:?} (md5, sha1, sha256, sha384, sha512, null)"))
+}
+
+/// A RouterOS set: comma-separated, each parsed, duplicates dropped, order kept.
+fn set_of<T: PartialEq>(
+    v: &str,
+    one: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let x = one(item)?;
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    if out.is_empty() {
+        return Err("expected at least one value".into());
+    }
+    Ok(out)
+}
+
+/// The netmask for a prefix length.
+pub fn netmask(prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from(
+        u32::MAX
+            .checked_shl(32 - u32::from(prefix.min(32)))
+            .unwrap_or(0),
+    )
+}
+
+/// The prefix length of a netmask (`None` if it is not contiguous).
+pub fn prefix_len(mask: Ipv4Addr) -> Option<u8> {
+    let m = u32::from(mask);
+    let ones = m.leading_ones();
+    (m.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
+}
+
+/// One `push-routes` item: `192.168.1.0/24`, `192.168.1.0 255.255.255.0`, each optionally
+/// followed by a gateway and a metric (OpenVPN's `route` syntax).
+pub fn push_route(item: &str) -> Result<Route, String> {
+    let words: Vec<&str> = item.split_whitespace().collect();
+    let bad = || {
+        format!(
+            "bad route {item:?}: expected NETWORK/PREFIX or NETWORK NETMASK, then an optional gateway and metric"
+        )
+    };
+    let (network, netmask_, rest) = match words.as_slice() {
+        [] => return Err(bad()),
+        [first, rest @ ..] if first.contains('/') => {
+            let (n, p) = first.split_once('/').ok_or_else(bad)?;
+            let p: u8 = p.parse().ok().filter(|p| *p <= 32).ok_or_else(bad)?;
+            (n.parse::<Ipv4Addr>().map_err(|_| bad())?, netmask(p), rest)
+        }
+        [first, mask, rest @ ..] if mask.contains('.') => {
+            let m: Ipv4Addr = mask.parse().map_err(|_| bad())?;
+            prefix_len(m).ok_or_else(bad)?;
+            (first.parse::<Ipv4Addr>().map_err(|_| bad())?, m, rest)
+        }
+        [first, rest @ ..] => (
+            first.parse::<Ipv4Addr>().map_err(|_| bad())?,
+            Ipv4Addr::BROADCAST,
+            rest,
+        ),
+    };
+    let (gateway, metric) = match rest {
+        [] => (None, None),
+        [g] => (Some(g.parse().map_err(|_| bad())?), None),
+        [g, m] => (
+            Some(g.parse().map_err(|_| bad())?),
+            Some(m.parse().map_err(|_| bad())?),
+        ),
+        _ => return Err(bad()),
+    };
+    Ok(Route {
+        network: Ipv4Addr::from(u32::from(network) & u32::from(netmask_)),
+        netmask: netmask_,
+        gateway,
+        metric,
+    })
+}
+
+/// `/interface ovpn-server server` (RouterOS before 7.17: one server, changed with `set`).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// `enabled` (default `no`).
+    pub enabled: bool,
+    /// `port` (1194).
+    pub port: u16,
+    /// `mode` (`ip`; `ethernet` is refused for now).
+    pub mode: Mode,
+    /// `protocol` (`tcp`, RouterOS's default).
+    pub transport: Transport,
+    /// `certificate` (`none`).
+    pub certificate: Option<String>,
+    /// `require-client-certificate` (`no`).
+    pub require_client_certificate: bool,
+    /// `auth` (`sha1`).
+    pub auths: Vec<Digest>,
+    /// `cipher` (`aes128-cbc`).
+    pub ciphers: Vec<Cipher>,
+    /// `max-mtu` (1500).
+    pub max_mtu: u16,
+    /// `keepalive-timeout` (60 s; `disabled` is `None`).
+    pub keepalive_timeout: Option<Duration>,
+    /// `default-profile` (`default`).
+    pub default_profile: String,
+    /// `redirect-gateway` (`disabled`; `def1` pushes a default route).
+    pub redirect_gateway: bool,
+    /// `netmask` (24).
+    pub netmask: u8,
+    /// `reneg-sec` (3600).
+    pub reneg: Option<Duration>,
+    /// `tls-version` (`any`).
+    pub tls_version: TlsVersion,
+    /// `push-routes` (none).
+    pub push_routes: Vec<Route>,
+    /// The line where each property was last set (for errors found later).
+    pub lines: BTreeMap<String, usize>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            port: 1194,
+            mode: Mode::Ip,
+            transport: Transport::Tcp,
+            certificate: None,
+            require_client_certificate: false,
+            auths: vec![Digest::Sha1],
+            ciphers: vec![Cipher::Aes128Cbc],
+            max_mtu: 1500,
+            keepalive_timeout: Some(Duration::from_secs(60)),
+            default_profile: Profile::DEFAULT.to_owned(),
+            redirect_gateway: false,
+            netmask: 24,
+            reneg: Some(Duration::from_secs(3600)),
+            tls_version: TlsVersion::Any,
+            push_routes: Vec::new(),
+            lines: BTreeMap::new(),
+        }
+    }
+}
+
+/// What a property did that deserves a warning (accepted, but without effect here).
+pub type Note = Option<String>;
+
+impl ServerSettings {
+    /// Applies one property of `set`. Errors say what was expected.
+    pub fn set(&mut self, key: &str, v: &str, line: usize) -> Result<Note, String> {
+        let mut note = None;
+        match key {
+            "enabled" => self.enabled = yes_no(v)?,
+            "disabled" => self.enabled = !yes_no(v)?,
+            "port" => self.port = port(v)?,
+            "mode" => self.mode = mode(v)?,
+            "protocol" => self.transport = transport(v)?,
+            "certificate" => {
+                self.certificate = (v != "none" && !v.is_empty()).then(|| v.to_owned())
+            }
+            "require-client-certificate" => self.require_client_certificate = yes_no(v)?,
+            "auth" => self.auths = set_of(v, digest)?,
+            "cipher" => self.ciphers = set_of(v, cipher)?,
+            "max-mtu" => self.max_mtu = mtu(v)?,
+            "keepalive-timeout" => self.keepalive_timeout = keepalive(v)?,
+            "default-profile" => self.default_profile = v.to_owned(),
+            "redirect-gateway" => {
+                let items = set_of(v, |s| match s {
+                    "disabled" | "no" => Ok(None),
+                    "def1" | "yes" => Ok(Some("def1")),
+                    "ipv6" => Ok(Some("ipv6")),
+                    _ => Err("expected disabled, def1 or ipv6".into()),
+                })?;
+                self.redirect_gateway = items.contains(&Some("def1"));
+                if items.contains(&Some("ipv6")) {
+                    note = Some("redirect-gateway=ipv6 is not implemented (IPv4 only)".into());
+                }
+            }
+            "netmask" => {
+                self.netmask = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 32)
+                    .ok_or("expected 0..32")?;
+            }
+            "reneg-sec" => self.reneg = reneg(v)?,
+            "tls-version" => self.tls_version = tls_version(v)?,
+            "push-routes" => {
+                self.push_routes = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(push_route)
+                    .collect::<Result<_, _>>()?;
+            }
+            "enable-tun-ipv6" => {
+                if yes_no(v)? {
+                    return Err("IPv6 inside the tunnel is not implemented yet".into());
+                }
+            }
+            "user-auth-method" => match v {
+                "pap" | "mschap2" => {}
+                _ => return Err("expected pap or mschap2".into()),
+            },
+            "mac-address" | "comment" | "name" => {
+                note = Some(format!("{key} has no effect here"));
+            }
+            "vrf" if v == "main" => {}
+            _ => return Err(format!("unknown property {key:?}")),
+        }
+        self.lines.insert(key.to_owned(), line);
+        Ok(note)
+    }
+
+    /// The line a property was set on.
+    pub fn line(&self, key: &str) -> Option<usize> {
+        self.lines.get(key).copied()
+    }
+
+    /// The session configuration: certificate and key from the store, client certificate checks
+    /// against the store's trusted CAs, logins against the PPP tables.
+    pub fn session_config(&self, store: &Store, ppp: &PppConfig) -> Result<ServerConfig, String> {
+        let name = self
+            .certificate
+            .as_deref()
+            .ok_or("the server needs a certificate: set certificate=NAME")?;
+        let (chain, key) = store
+            .identity(name)
+            .map_err(|e| format!("certificate={name}: {e}"))?;
+        let auth = Arc::new(PppAuthenticator {
+            ppp: ppp.clone(),
+            default_profile: self.default_profile.clone(),
+        });
+        let mut c = ServerConfig::new(Identity { chain, key }, auth.clone());
+        c.auth = AuthMode::Inline(auth);
+        c.transport = self.transport;
+        c.mode = self.mode;
+        if self.require_client_certificate {
+            if store.trusted_cas().is_empty() {
+                return Err(
+                    "require-client-certificate=yes, but no trusted CA certificate is in /certificate"
+                        .into(),
+                );
+            }
+            let v = store
+                .peer_verifier(PeerRole::TlsClient)
+                .map_err(|e| format!("require-client-certificate=yes: {e}"))?;
+            c.client_check = Some(Arc::new(v));
+        }
+        c.ciphers = self.ciphers.clone();
+        c.auths = self.auths.clone();
+        c.max_mtu = self.max_mtu;
+        c.keepalive_timeout = self.keepalive_timeout;
+        c.redirect_gateway = self.redirect_gateway;
+        c.push_routes = self.push_routes.clone();
+        c.netmask = self.netmask;
+        c.reneg = self.reneg;
+        c.tls_version = self.tls_version;
+        Ok(c)
+    }
+}
+
+/// The PPP tables with the server's `default-profile`: a secret left on the `default` profile
+/// gets the server's default profile instead, as RouterOS does.
+#[derive(Debug, Clone)]
+pub struct PppAuthenticator {
+    /// `/ppp profile` and `/ppp secret`.
+    pub ppp: PppConfig,
+    /// The server's `default-profile`.
+    pub default_profile: String,
+}
+
+impl Authenticator for PppAuthenticator {
+    fn authenticate(&self, request: &AuthRequest) -> Result<Grant, AuthError> {
+        let grant = self.ppp.authenticate(request)?;
+        if grant.profile == Profile::DEFAULT && self.default_profile != Profile::DEFAULT {
+            if let (Some(secret), Some(profile), Some(default)) = (
+                self.ppp.secret(&request.user),
+                self.ppp.profile(&self.default_profile),
+                self.ppp.profile(Profile::DEFAULT),
+            ) {
+                return Ok(Grant::resolve(secret, profile, default));
+            }
+        }
+        Ok(grant)
+    }
+}
+
+/// `/interface ovpn-client` (one entry), with RouterOS's defaults.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The line of its `add`.
+    pub line: usize,
+    /// `name` (`ovpn-out1`).
+    pub name: String,
+    /// `connect-to` (required).
+    pub connect_to: String,
+    /// `port` (1194).
+    pub port: u16,
+    /// `protocol` (`tcp`).
+    pub transport: Transport,
+    /// `mode` (`ip`).
+    pub mode: Mode,
+    /// `user` (required).
+    pub user: String,
+    /// `password`.
+    pub password: String,
+    /// `certificate` (`none`).
+    pub certificate: Option<String>,
+    /// `ca-certificate` (`none`: the store's trusted CAs).
+    pub ca_certificate: Option<String>,
+    /// `cipher` (`aes128-cbc`).
+    pub cipher: Cipher,
+    /// `auth` (`sha1`).
+    pub auth: Digest,
+    /// `add-default-route` (`no`).
+    pub add_default_route: bool,
+    /// `route-nopull` (`no`).
+    pub route_nopull: bool,
+    /// `keepalive-timeout` (60 s).
+    pub keepalive_timeout: Option<Duration>,
+    /// `max-mtu` (1500).
+    pub max_mtu: u16,
+    /// `tls-version` (`any`).
+    pub tls_version: TlsVersion,
+    /// `disabled` (`no`).
+    pub disabled: bool,
+    /// `verify-server-certificate` (`no`): also check that the server certificate's common name
+    /// is `connect-to`.
+    pub verify_server_certificate: bool,
+    /// `disconnect-notify` (`yes`).
+    pub disconnect_notify: bool,
+    /// Not RouterOS: `ncp=no` makes the client act exactly like a RouterOS client (no cipher
+    /// negotiation, the cipher of its options string, the legacy key derivation). Default `yes`.
+    pub ncp: bool,
+    /// Not RouterOS: `reneg-sec` (default: the server decides).
+    pub reneg: Option<Duration>,
+    /// Routes through this interface from `/ip route add dst-address=... gateway=NAME`.
+    pub routes: Vec<(Ipv4Addr, u8)>,
+}
+
+impl ClientSettings {
+    /// RouterOS's defaults for an `add` on `line`.
+    pub fn new(line: usize) -> Self {
+        Self {
+            line,
+            name: "ovpn-out1".into(),
+            connect_to: String::new(),
+            port: 1194,
+            transport: Transport::Tcp,
+            mode: Mode::Ip,
+            user: String::new(),
+            password: String::new(),
+            certificate: None,
+            ca_certificate: None,
+            cipher: Cipher::Aes128Cbc,
+            auth: Digest::Sha1,
+            add_default_route: false,
+            route_nopull: false,
+            keepalive_timeout: Some(Duration::from_secs(60)),
+            max_mtu: 1500,
+            tls_version: TlsVersion::Any,
+            disabled: false,
+            verify_server_certificate: false,
+            disconnect_notify: true,
+            ncp: true,
+            reneg: None,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Applies one property of `add` or `set`.
+    pub fn set(&mut self, key: &str, v: &str) -> Result<Note, String> {
+        let mut note = None;
+        match key {
+            "name" => {
+                if v.is_empty() || v.len() > 15 || v.contains(['/', ' ', ':']) {
+                    return Err(
+                        "an interface name: 1 to 15 characters, no '/', ':' or space".into(),
+                    );
+                }
+                self.name = v.to_owned();
+            }
+            "connect-to" => self.connect_to = v.to_owned(),
+            "port" => self.port = port(v)?,
+            "protocol" => self.transport = transport(v)?,
+            "mode" => self.mode = mode(v)?,
+            "user" => self.user = v.to_owned(),
+            "password" => self.password = v.to_owned(),
+            "certificate" => {
+                self.certificate = (v != "none" && !v.is_empty()).then(|| v.to_owned())
+            }
+            "ca-certificate" => {
+                self.ca_certificate = (v != "none" && !v.is_empty()).then(|| v.to_owned());
+            }
+            "cipher" => {
+                if v.contains(',') {
+                    return Err("a client uses one cipher".into());
+                }
+                self.cipher = cipher(v)?;
+            }
+            "auth" => {
+                if v.contains(',') {
+                    return Err("a client uses one auth".into());
+                }
+                self.auth = digest(v)?;
+            }
+            "add-default-route" => self.add_default_route = yes_no(v)?,
+            "route-nopull" => self.route_nopull = yes_no(v)?,
+            "keepalive-timeout" => self.keepalive_timeout = keepalive(v)?,
+            "max-mtu" => self.max_mtu = mtu(v)?,
+            "tls-version" => self.tls_version = tls_version(v)?,
+            "disabled" => self.disabled = yes_no(v)?,
+            "verify-server-certificate" => self.verify_server_certificate = yes_no(v)?,
+            "disconnect-notify" => self.disconnect_notify = yes_no(v)?,
+            "ncp" => self.ncp = yes_no(v)?,
+            "reneg-sec" => self.reneg = reneg(v)?,
+            "use-peer-dns" => match v {
+                "no" => {}
+                "yes" | "exclusively" => {
+                    note = Some(
+                        "use-peer-dns: the DNS servers offered are logged, not applied".into(),
+                    );
+                }
+                _ => return Err("expected yes, no or exclusively".into()),
+            },
+            "profile" if v == Profile::DEFAULT => {}
+            "mac-address" | "comment" => note = Some(format!("{key} has no effect here")),
+            _ => return Err(format!("unknown property {key:?}")),
+        }
+        Ok(note)
+    }
+
+    /// The server's address: `connect-to` resolved, with `port`.
+    pub fn server_address(&self) -> Result<SocketAddr, String> {
+        if self.connect_to.is_empty() {
+            return Err("connect-to is required".into());
+        }
+        let addrs: Vec<SocketAddr> = (self.connect_to.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("connect-to={}: {e}", self.connect_to))?
+            .collect();
+        addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or_else(|| addrs.first())
+            .copied()
+            .ok_or_else(|| format!("connect-to={}: no address", self.connect_to))
+    }
+
+    /// The session configuration, with the certificate, key and CA from the store.
+    pub fn session_config(&self, store: &Store) -> Result<ClientConfig, Vec<String>> {
+        let mut errors = Vec::new();
+        let server = self.server_address().map_err(|e| errors.push(e)).ok();
+        if self.user.is_empty() {
+            errors.push("user is required (RouterOS always logs in with a PPP user)".into());
+        }
+        let verifier = match &self.ca_certificate {
+            Some(ca) => store
+                .peer_verifier_for_ca(ca, PeerRole::TlsServer)
+                .map_err(|e| format!("ca-certificate={ca}: {e}")),
+            None if store.trusted_cas().is_empty() => Err(
+                "ca-certificate: none given and no trusted CA certificate imported; the server's certificate cannot be checked"
+                    .into(),
+            ),
+            None => store
+                .peer_verifier(PeerRole::TlsServer)
+                .map_err(|e| format!("ca-certificate: {e}")),
+        };
+        let verifier = verifier.map_err(|e| errors.push(e)).ok();
+        let identity = match &self.certificate {
+            None => None,
+            Some(name) => store
+                .identity(name)
+                .map(|(chain, key)| Identity { chain, key })
+                .map_err(|e| errors.push(format!("certificate={name}: {e}")))
+                .ok(),
+        };
+        let (Some(server), Some(verifier), true) = (server, verifier, errors.is_empty()) else {
+            return Err(errors);
+        };
+        let check: Arc<dyn PeerCheck> = if self.verify_server_certificate {
+            Arc::new(NameCheck {
+                inner: verifier,
+                name: self.connect_to.clone(),
+            })
+        } else {
+            Arc::new(verifier)
+        };
+        let mut c = ClientConfig::new(
+            self.name.clone(),
+            server,
+            self.user.clone(),
+            self.password.clone(),
+            check,
+        );
+        c.transport = self.transport;
+        c.mode = self.mode;
+        c.cipher = self.cipher;
+        c.auth = self.auth;
+        c.negotiate = self.ncp;
+        c.identity = identity;
+        c.tls_version = self.tls_version;
+        c.keepalive_timeout = self.keepalive_timeout;
+        c.max_mtu = self.max_mtu;
+        c.add_default_route = self.add_default_route;
+        c.route_nopull = self.route_nopull;
+        c.disconnect_notify = self.disconnect_notify;
+        c.reneg = self.reneg;
+        Ok(c)
+    }
+}
+
+/// `verify-server-certificate=yes`: the chain check, then the certificate's common name must be
+/// the `connect-to` name.
+#[derive(Debug)]
+struct NameCheck {
+    inner: PeerVerifier,
+    name: String,
+}
+
+impl PeerCheck for NameCheck {
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let peer = self.inner.verify(end_entity, intermediates, now)?;
+        if peer.common_name.eq_ignore_ascii_case(&self.name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "certificate verification failed: the server's certificate is for {:?}, not {:?} (verify-server-certificate=yes)",
+                peer.common_name, self.name
+            )
+            .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_properties() {
+        let mut s = ServerSettings::default();
+        assert_eq!(s.transport, Transport::Tcp, "RouterOS's default");
+        s.set("cipher", "aes256-gcm,aes256-cbc,aes256-gcm", 3)
+            .unwrap();
+        assert_eq!(s.ciphers, [Cipher::Aes256Gcm, Cipher::Aes256Cbc]);
+        s.set("auth", "sha256,sha1", 3).unwrap();
+        assert_eq!(s.auths, [Digest::Sha256, Digest::Sha1]);
+        s.set("keepalive-timeout", "disabled", 4).unwrap();
+        assert_eq!(s.keepalive_timeout, None);
+        s.set("keepalive-timeout", "30", 5).unwrap();
+        assert_eq!(s.keepalive_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.line("keepalive-timeout"), Some(5));
+        s.set("redirect-gateway", "def1", 6).unwrap();
+        assert!(s.redirect_gateway);
+        s.set("reneg-sec", "0", 6).unwrap();
+        assert_eq!(s.reneg, None);
+        assert!(
+            s.set("cipher", "des", 1)
+                .unwrap_err()
+                .contains("unknown cipher")
+        );
+        assert!(s.set("port", "0", 1).is_err());
+        assert!(
+            s.set("mode", "ethernet", 1)
+                .unwrap_err()
+                .contains("not implemented")
+        );
+        assert!(
+            s.set("colour", "blue", 1)
+                .unwrap_err()
+                .contains("unknown property")
+        );
+        assert!(
+            s.set("mac-address", "02:00:00:00:00:01", 1)
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn push_routes() {
+        let r = push_route("192.168.1.0/24").unwrap();
+        assert_eq!(r.network, Ipv4Addr::new(192, 168, 1, 0));
+        assert_eq!(r.netmask, Ipv4Addr::new(255, 255, 255, 0));
+        let r = push_route("10.1.2.3 255.255.0.0 10.8.0.1 5").unwrap();
+        assert_eq!(r.network, Ipv4Addr::new(10, 1, 0, 0));
+        assert_eq!(r.gateway, Some(Ipv4Addr::new(10, 8, 0, 1)));
+        assert_eq!(r.metric, Some(5));
+        assert!(push_route("10.0.0.0 255.0.255.0").is_err());
+        assert!(push_route("nowhere").is_err());
+        let mut s = ServerSettings::default();
+        s.set(
+            "push-routes",
+            "192.168.1.0/24, 192.168.2.0 255.255.255.0",
+            1,
+        )
+        .unwrap();
+        assert_eq!(s.push_routes.len(), 2);
+        assert_eq!(prefix_len(Ipv4Addr::new(255, 255, 255, 0)), Some(24));
+        assert_eq!(prefix_len(Ipv4Addr::new(255, 0, 255, 0)), None);
+    }
+
+    #[test]
+    fn client_properties() {
+        let mut c = ClientSettings::new(1);
+        c.set("cipher", "aes256-gcm").unwrap();
+        assert_eq!(c.cipher, Cipher::Aes256Gcm);
+        assert!(c.set("cipher", "aes256-gcm,aes256-cbc").is_err());
+        assert!(c.set("name", "a-very-long-interface-name").is_err());
+        c.set("connect-to", "127.0.0.1").unwrap();
+        c.set("port", "1195").unwrap();
+        assert_eq!(
+            c.server_address().unwrap(),
+            "127.0.0.1:1195".parse().unwrap()
+        );
+        c.set("ncp", "no").unwrap();
+        assert!(!c.ncp);
+    }
+}

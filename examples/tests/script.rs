@@ -1,0 +1,519 @@
+//! The RouterOS configuration scripts: the OpenVPN page's commands as written give the server and
+//! client configurations they describe; every problem names its line; firewall lines warn.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+use ovpn_crypto::{Cipher, Digest};
+use ovpn_examples::script::{Env, Problem, Program, Setup, interpret};
+use ovpn_pki::PeerRole;
+use ovpn_pki::rustls_pki_types::UnixTime;
+use ovpn_ppp::{AddressSpec, AuthRequest, Authenticator, Service};
+use ovpn_session::Transport;
+use ovpn_session::tls_config::TlsVersion;
+
+fn env(script_dir: &Path, state_dir: &Path) -> Env {
+    Env {
+        script_dir: script_dir.to_owned(),
+        state_dir: state_dir.to_owned(),
+        // 2026-11-27
+        now: UnixTime::since_unix_epoch(Duration::from_secs(1_795_737_600)),
+    }
+}
+
+fn server(script: &str, state: &Path) -> Result<Setup, Vec<Problem>> {
+    interpret(Program::Server, script, &env(state, state))
+}
+
+fn errors(r: Result<Setup, Vec<Problem>>) -> Vec<Problem> {
+    match r {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e,
+    }
+}
+
+/// The server side of the RouterOS OpenVPN page, in its order, as written (RSA 2048 keys).
+const PAGE_SERVER: &str = r#"/certificate
+add name=ca-template common-name="OpenVPN CA" days-valid=3650 \
+    key-size=2048 key-usage=key-cert-sign,crl-sign
+sign ca-template ca=ca-template name=ca
+
+/certificate
+add name=server-template common-name="ovpn-server" days-valid=3650 \
+    key-size=2048 key-usage=digital-signature,key-encipherment,tls-server
+sign server-template ca=ca name=server
+
+/certificate
+add name=client1-template common-name="client1" days-valid=3650 \
+    key-size=2048 key-usage=digital-signature,key-encipherment,tls-client
+sign client1-template ca=ca name=client1
+
+/certificate export-certificate ca export-passphrase=""
+/certificate export-certificate client1 export-passphrase="export-password"
+
+/ip pool add name=ovpn-pool ranges=10.8.0.2-10.8.0.254
+
+/ppp profile add name=ovpn-profile \
+    local-address=10.8.0.1 \
+    remote-address=ovpn-pool \
+    dns-server=8.8.8.8 \
+    use-compression=no \
+    use-encryption=required
+
+/ppp secret add name=client1 password=StrongPassword1 \
+    profile=ovpn-profile service=ovpn
+
+/interface ovpn-server server set \
+    enabled=yes \
+    port=1194 \
+    mode=ip \
+    protocol=tcp \
+    certificate=server \
+    require-client-certificate=yes \
+    auth=sha256 \
+    cipher=aes256-cbc \
+    max-mtu=1500
+
+/interface ovpn-server server set \
+    enabled=yes \
+    port=1194 \
+    protocol=udp \
+    certificate=server \
+    require-client-certificate=yes \
+    auth=sha256 \
+    cipher=aes256-cbc \
+    keepalive-timeout=30
+
+/ip firewall filter
+add chain=input protocol=udp dst-port=1194 action=accept comment="OpenVPN UDP server"
+
+/interface ovpn-server server set max-mtu=1420
+
+/ip firewall mangle
+add chain=forward action=change-mss new-mss=1380 protocol=tcp tcp-flags=syn \
+    out-interface-list=ovpn tcp-mss=1381-65535 comment="Clamp MSS for OVPN UDP"
+add chain=forward action=change-mss new-mss=1380 protocol=tcp tcp-flags=syn \
+    in-interface-list=ovpn tcp-mss=1381-65535 comment="Clamp MSS return for OVPN UDP"
+
+/interface ovpn-server server set keepalive-timeout=30
+
+/interface list add name=ovpn
+/interface list member add interface=ovpn-incoming1 list=ovpn
+/ip firewall nat add chain=srcnat out-interface=ether1 \
+    src-address=10.8.0.0/24 action=masquerade \
+    comment="Masquerade OpenVPN clients"
+"#;
+
+/// The client side of the page; `connect-to=vpn.example.com` becomes an address (the test
+/// machine resolves no names).
+const PAGE_CLIENT: &str = r#"/certificate import file-name=cert_export_ca.crt passphrase=""
+/certificate import file-name=cert_export_client1.crt passphrase=""
+/certificate import file-name=cert_export_client1.key passphrase="export-password"
+
+/interface ovpn-client add \
+    name=ovpn-to-hq \
+    connect-to=192.0.2.1 \
+    port=1194 \
+    protocol=udp \
+    user=client1 \
+    password=StrongPassword1 \
+    certificate=client1 \
+    ca-certificate=ca \
+    cipher=aes256-cbc \
+    auth=sha256 \
+    add-default-route=no \
+    disabled=no
+
+/interface ovpn-client set [find] keepalive-timeout=30
+/ip route add dst-address=192.168.1.0/24 gateway=ovpn-to-hq
+"#;
+
+#[test]
+fn the_routeros_page_configures_server_and_client() {
+    let state = tempfile::tempdir().unwrap();
+    let s = server(PAGE_SERVER, state.path()).unwrap();
+
+    // The server: the later `set`s override the earlier ones, as in RouterOS.
+    let set = s.server.as_ref().unwrap();
+    assert!(set.enabled);
+    assert_eq!(set.port, 1194);
+    assert_eq!(set.transport, Transport::Udp);
+    assert_eq!(set.certificate.as_deref(), Some("server"));
+    assert!(set.require_client_certificate);
+    assert_eq!(set.auths, [Digest::Sha256]);
+    assert_eq!(set.ciphers, [Cipher::Aes256Cbc]);
+    assert_eq!(set.max_mtu, 1420);
+    assert_eq!(set.keepalive_timeout, Some(Duration::from_secs(30)));
+    let c = s.server_config.as_ref().unwrap();
+    assert_eq!(c.transport, Transport::Udp);
+    assert_eq!(c.ciphers, [Cipher::Aes256Cbc]);
+    assert_eq!(c.auths, [Digest::Sha256]);
+    assert_eq!(c.max_mtu, 1420);
+    assert!(c.client_check.is_some(), "require-client-certificate=yes");
+    assert_eq!(
+        c.identity.chain.len(),
+        1,
+        "the server certificate (the root is not sent)"
+    );
+
+    // PPP: the page's secret logs in and gets the profile's addresses.
+    let grant = s
+        .ppp
+        .authenticate(&AuthRequest::new(
+            "client1",
+            "StrongPassword1",
+            Service::Ovpn,
+            "192.0.2.2",
+        ))
+        .unwrap();
+    assert_eq!(
+        grant.remote_address,
+        Some(AddressSpec::Pool("ovpn-pool".into()))
+    );
+    assert_eq!(
+        grant.local_address,
+        Some(AddressSpec::Address(Ipv4Addr::new(10, 8, 0, 1)))
+    );
+    assert_eq!(s.pools.stats("ovpn-pool").unwrap().total, 253);
+
+    // The firewall and interface-list lines are skipped with a warning naming their line.
+    let warned: Vec<usize> = s.warnings.iter().filter_map(|w| w.line).collect();
+    assert_eq!(warned, [53, 58, 60, 65, 66, 67]);
+    assert!(
+        s.warnings[0]
+            .message
+            .contains("/ip firewall filter add skipped")
+    );
+
+    // The exports, and the generated certificates kept for the next run.
+    let mut names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "cert_export_ca.crt",
+            "cert_export_client1.crt",
+            "cert_export_client1.key",
+            "certificates/ca.pem",
+            "certificates/client1.pem",
+            "certificates/server.pem",
+        ]
+    );
+    s.write_files(state.path()).unwrap();
+
+    // The client, from a directory of its own, imports what the server exported (found in the
+    // state directory).
+    let client_dir = tempfile::tempdir().unwrap();
+    let cl = interpret(
+        Program::Client,
+        PAGE_CLIENT,
+        &env(client_dir.path(), state.path()),
+    )
+    .unwrap();
+    let settings = cl.client.as_ref().unwrap();
+    assert_eq!(settings.name, "ovpn-to-hq");
+    assert_eq!(settings.routes, [(Ipv4Addr::new(192, 168, 1, 0), 24)]);
+    let cc = cl.client_config.as_ref().unwrap();
+    assert_eq!(cc.name, "ovpn-to-hq");
+    assert_eq!(cc.server, "192.0.2.1:1194".parse().unwrap());
+    assert_eq!(cc.transport, Transport::Udp);
+    assert_eq!(cc.user, "client1");
+    assert_eq!(cc.password.as_str(), "StrongPassword1");
+    assert_eq!((cc.cipher, cc.auth), (Cipher::Aes256Cbc, Digest::Sha256));
+    assert!(cc.negotiate, "ncp=yes unless the script says ncp=no");
+    assert!(!cc.add_default_route);
+    assert_eq!(cc.keepalive_timeout, Some(Duration::from_secs(30)));
+    assert_eq!(cc.tls_version, TlsVersion::Any);
+    assert!(cc.identity.is_some(), "certificate=client1 with its key");
+    assert!(cl.store.get("client1").unwrap().has_private_key());
+    assert!(cl.store.get("ca").unwrap().trusted());
+
+    // The client's store accepts the server's certificate as a TLS server, and the server's
+    // the client's as a TLS client.
+    let (server_chain, _) = s.store.identity("server").unwrap();
+    cl.store
+        .verify_peer(
+            &server_chain,
+            PeerRole::TlsServer,
+            env(state.path(), state.path()).now,
+        )
+        .unwrap();
+    let (client_chain, _) = cl.store.identity("client1").unwrap();
+    s.store
+        .verify_peer(
+            &client_chain,
+            PeerRole::TlsClient,
+            env(state.path(), state.path()).now,
+        )
+        .unwrap();
+
+    // A second run reuses the certificates: the client's imported chain still verifies.
+    let again = server(PAGE_SERVER, state.path()).unwrap();
+    assert_eq!(again.kept, ["ca", "server", "client1"]);
+    let (server_chain, _) = again.store.identity("server").unwrap();
+    cl.store
+        .verify_peer(
+            &server_chain,
+            PeerRole::TlsServer,
+            env(state.path(), state.path()).now,
+        )
+        .unwrap();
+    assert!(again.store.get("ca").unwrap().trusted());
+    assert!(!again.store.get("server").unwrap().trusted());
+}
+
+/// A small valid server with P-256 keys, to which tests add lines.
+const SMALL: &str = r#"/certificate
+add name=ca-t common-name=CA key-size=prime256v1 key-usage=key-cert-sign,crl-sign
+sign ca-t name=ca
+add name=srv-t common-name=srv key-size=prime256v1 key-usage=digital-signature,tls-server
+sign srv-t ca=ca name=server
+add name=c1-t common-name=client1 key-size=prime256v1 key-usage=digital-signature,tls-client
+sign c1-t ca=ca name=client1
+/ip pool add name=ovpn-pool ranges=10.8.0.2-10.8.0.254
+/ppp profile add name=ovpn-profile local-address=10.8.0.1 remote-address=ovpn-pool
+/ppp secret add name=client1 password=pw profile=ovpn-profile service=ovpn
+/interface ovpn-server server set enabled=yes protocol=udp certificate=server cipher=aes256-gcm,aes256-cbc auth=sha256
+"#;
+
+#[test]
+fn every_problem_is_reported_with_its_line() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SMALL}\
+/interface ovpn-server server set colour=blue
+/system identity set name=router
+/ip pool add name=bad ranges=10.9.0.9-10.9.0.1
+/ppp secret add name=client2 password=x profile=nope
+/certificate import file-name=missing.crt
+/certificate sign no-such-template
+/interface ovpn-client add connect-to=192.0.2.1 user=x
+/interface ovpn-server server set cipher=des,aes256-cbc keepalive-timeout=soon
+"
+    );
+    let errs = errors(server(&script, state.path()));
+    let lines: Vec<Option<usize>> = errs.iter().map(|e| e.line).collect();
+    assert_eq!(
+        lines,
+        [12, 13, 14, 15, 16, 17, 18, 19, 19].map(Some),
+        "{errs:#?}"
+    );
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        text[0].starts_with("line 12: colour=blue: unknown property"),
+        "{}",
+        text[0]
+    );
+    assert!(text[1].contains("/system identity set is not something ovpn-server does"));
+    assert!(text[4].contains("file missing.crt not found"));
+    assert!(text[6].contains("an ovpn-client command"));
+    assert!(text.iter().any(|t| t.contains("unknown cipher \"des\"")));
+    assert!(text.iter().any(|t| t.contains("keepalive-timeout=soon")));
+}
+
+#[test]
+fn syntax_errors_are_reported_by_line_before_anything_else() {
+    let state = tempfile::tempdir().unwrap();
+    let errs = errors(server(
+        "/ip pool add name=a ranges=10.0.0.1\n/ppp secret add name=\"x\n/ip pool add \\",
+        state.path(),
+    ));
+    assert_eq!(
+        errs.iter().map(|e| e.line).collect::<Vec<_>>(),
+        [Some(2), Some(3)]
+    );
+}
+
+#[test]
+fn a_server_that_cannot_run_says_why() {
+    let state = tempfile::tempdir().unwrap();
+    // No `set` at all.
+    let errs = errors(server(
+        "/ip pool add name=p ranges=10.0.0.1-10.0.0.9\n",
+        state.path(),
+    ));
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].line, None);
+    assert!(errs[0].message.contains("nothing to run"));
+
+    // enabled=no (RouterOS's default), a missing default-profile, a profile naming no pool.
+    let script = SMALL
+        .replace("set enabled=yes", "set enabled=no")
+        .replace("remote-address=ovpn-pool", "remote-address=no-pool")
+        + "/interface ovpn-server server set default-profile=gone\n";
+    let errs = errors(server(&script, state.path()));
+    let found: Vec<(Option<usize>, bool)> = errs
+        .iter()
+        .map(|e| (e.line, e.message.contains("not enabled")))
+        .collect();
+    assert!(found.contains(&(Some(11), true)), "{errs:#?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(12) && e.message.contains("default-profile=gone"))
+    );
+    assert!(errs.iter().any(|e| {
+        e.line == Some(9)
+            && e.message
+                .contains("remote-address=no-pool names no /ip pool")
+    }));
+
+    // No certificate; TAP mode.
+    let errs = errors(server(
+        &SMALL.replace("certificate=server ", "mode=ethernet "),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.message.contains("mode=ethernet") && e.message.contains("not implemented"))
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.message.contains("needs a certificate"))
+    );
+
+    // require-client-certificate without any trusted CA.
+    let errs = errors(server(
+        "/certificate add name=t common-name=s key-size=prime256v1 key-usage=tls-server\n\
+         /certificate sign t name=server\n\
+         /certificate set server trusted=no\n\
+         /interface ovpn-server server set enabled=yes certificate=server require-client-certificate=yes\n",
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(4) && e.message.contains("no trusted CA")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn server_extras_profiles_and_warnings() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}\
+/interface ovpn-server server set default-profile=ovpn-profile redirect-gateway=def1 push-routes=192.168.88.0/24
+/interface ovpn-server server export-client-configuration client-certificate=client1 server-address=198.51.100.7
+/certificate sign x-t ca-crl-host=127.0.0.1
+",
+        SMALL.replace(
+            "/ip pool",
+            "/certificate add name=x-t common-name=x key-size=prime256v1\n/ip pool"
+        )
+        .replace(" profile=ovpn-profile service=ovpn", " service=ovpn")
+    );
+    let s = server(&script, state.path()).unwrap();
+    // The secret has no profile: the server's default-profile gives it the pool and address.
+    let auth = ovpn_examples::settings::PppAuthenticator {
+        ppp: s.ppp.clone(),
+        default_profile: "ovpn-profile".into(),
+    };
+    let g = auth
+        .authenticate(&AuthRequest::new("client1", "pw", Service::Ovpn, "x"))
+        .unwrap();
+    assert_eq!(g.profile, "ovpn-profile");
+    assert_eq!(
+        g.remote_address,
+        Some(AddressSpec::Pool("ovpn-pool".into()))
+    );
+    let c = s.server_config.as_ref().unwrap();
+    assert!(c.redirect_gateway);
+    assert_eq!(c.push_routes.len(), 1);
+    assert_eq!(c.ciphers, [Cipher::Aes256Gcm, Cipher::Aes256Cbc]);
+
+    // The .ovpn profile for OpenVPN 2.6.
+    let ovpn = s.files.iter().find(|f| f.name == "client1.ovpn").unwrap();
+    assert!(ovpn.private);
+    let text = String::from_utf8(ovpn.contents.clone()).unwrap();
+    for line in [
+        "remote 198.51.100.7 1194",
+        "proto udp",
+        "data-ciphers AES-256-GCM",
+        "auth SHA256",
+        "remote-cert-tls server",
+        "<ca>",
+        "<cert>",
+        "<key>",
+    ] {
+        assert!(
+            text.contains(&format!("{line}\n")),
+            "{line} missing:\n{text}"
+        );
+    }
+    assert!(!text.contains("ncp-disable"));
+
+    // ca-crl-host is ignored with a warning naming the line.
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.line == Some(15) && w.message.contains("ca-crl-host")),
+        "{:#?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn client_scripts() {
+    let state = tempfile::tempdir().unwrap();
+    let s = server(
+        &format!(
+            "{SMALL}/certificate export-certificate ca\n/certificate export-certificate client1 export-passphrase=secret12\n"
+        ),
+        state.path(),
+    )
+    .unwrap();
+    s.write_files(state.path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Absolute file names work too; the key is found by its public key.
+    std::fs::copy(
+        state.path().join("cert_export_client1.key"),
+        dir.path().join("k.pem"),
+    )
+    .unwrap();
+    let client = |script: &str| interpret(Program::Client, script, &env(dir.path(), state.path()));
+    let imports = format!(
+        "/certificate import file-name={}\n/certificate import file-name=cert_export_client1.crt\n/certificate import file-name=k.pem passphrase=secret12\n",
+        state.path().join("cert_export_ca.crt").display()
+    );
+
+    let ok = client(&format!(
+        "{imports}/interface ovpn-client add connect-to=127.0.0.1 port=1195 protocol=udp user=client1 password=pw \
+         certificate=client1 cipher=aes256-gcm ncp=no\n\
+         /interface ovpn-client add name=spare connect-to=127.0.0.1 user=u disabled=yes\n"
+    ))
+    .unwrap();
+    let c = ok.client_config.as_ref().unwrap();
+    assert_eq!(c.name, "ovpn-out1", "RouterOS's default name");
+    assert_eq!(c.server, "127.0.0.1:1195".parse().unwrap());
+    assert!(!c.negotiate, "ncp=no");
+    assert_eq!(c.cipher, Cipher::Aes256Gcm);
+    assert!(c.identity.is_some());
+    assert!(
+        ok.warnings
+            .iter()
+            .any(|w| w.line == Some(5) && w.message.contains("disabled"))
+    );
+
+    // Two enabled clients; a route through an unknown interface; server commands; a bad
+    // property; a certificate that is not there.
+    let errs = errors(client(&format!(
+        "{imports}/interface ovpn-client add connect-to=127.0.0.1 user=a certificate=nobody\n\
+         /interface ovpn-client add name=second connect-to=127.0.0.1 user=b\n\
+         /ip route add dst-address=10.1.0.0/16 gateway=ether1\n\
+         /ppp secret add name=x password=y\n\
+         /interface ovpn-client set [find] cipher=aes256-gcm,aes128-gcm\n"
+    )));
+    let lines: Vec<Option<usize>> = errs.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [4, 5, 6, 7, 8].map(Some), "{errs:#?}");
+    assert!(errs[0].message.contains("certificate=nobody"));
+    assert!(errs[1].message.contains("runs one interface"));
+    assert!(errs[2].message.contains("gateway=ether1"));
+    assert!(errs[3].message.contains("an ovpn-server command"));
+    assert!(errs[4].message.contains("one cipher"));
+
+    // No CA to check the server with.
+    let errs = errors(client(
+        "/interface ovpn-client add connect-to=127.0.0.1 user=a\n",
+    ));
+    assert!(errs[0].message.contains("cannot be checked"), "{errs:#?}");
+}
