@@ -8,6 +8,7 @@
 //! ```
 
 pub mod cli;
+pub mod demo;
 pub mod logging;
 pub mod rsc;
 pub mod runtime;
