@@ -107,8 +107,14 @@ e78b18b15604993fd16515cce9c0f3e42b4126b999005ade802797b0eeb8b9e6
 ";
 
 /// Arbitrary bytes into [`TlsCrypt::unwrap`] (and [`TlsAuth::unwrap`], SHA1/SHA256/MD5) with
-/// `test_pkt.c`'s key, server side; then the input is wrapped and unwrapped as a plain packet.
+/// `test_pkt.c`'s key, server side; then the input is wrapped and unwrapped as a plain packet,
+/// and parsed as a static key file ([`StaticKey::parse`]).
 pub fn tls_crypt_unwrap(data: &[u8]) {
+    if let Ok(text) = core::str::from_utf8(data) {
+        if let Ok(key) = StaticKey::parse(text) {
+            assert_eq!(StaticKey::parse(&key.to_file_string()), Ok(key));
+        }
+    }
     let Ok(key) = StaticKey::parse(TEST_PKT_KEY) else {
         return;
     };

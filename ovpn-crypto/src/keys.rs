@@ -36,10 +36,20 @@ pub const DYNAMIC_TLS_CRYPT_EKM_LABEL: &str = "EXPORTER-OpenVPN-dynamic-tls-cryp
 /// an HMAC slot; an AEAD takes its 8-byte implicit IV from the start of the HMAC slot.
 ///
 /// Zeroed on drop; `Debug` does not print the key.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct KeyBlock {
     bytes: [u8; KEY_BLOCK_LEN],
 }
+
+/// Constant-time comparison (no early exit on the first differing key byte).
+impl PartialEq for KeyBlock {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.bytes.ct_eq(&other.bytes).into()
+    }
+}
+
+impl Eq for KeyBlock {}
 
 impl KeyBlock {
     /// Wraps 256 bytes exported from TLS with [`EKM_LABEL`] (OpenVPN 2.6 `tls-ekm`, used when

@@ -16,9 +16,11 @@
 //! - [`ReplayWindow`] and [`PacketIdSend`]: packet ids (`--replay-window`, wrap detection).
 //! - [`TlsAuth`] and [`TlsCrypt`]: control-channel protection.
 //!
-//! Keys are zeroed on drop where this crate holds them ([`KeyBlock`], [`StaticKey`], the
-//! RustCrypto cipher states); ring's expanded keys are not under this crate's control. No key is
-//! printed by `Debug`.
+//! Keys are zeroed on drop where this crate holds them as bytes ([`KeyBlock`], [`StaticKey`],
+//! the PRF's intermediate master secret) and in the RustCrypto cipher states (AES, Blowfish,
+//! CBC, CTR, AES-192-GCM, built with their `zeroize` feature); ring's expanded keys and the HMAC
+//! states are not under this crate's control. No key is printed by `Debug`, and [`KeyBlock`]
+//! compares in constant time.
 //!
 //! ```
 //! use std::time::Instant;

@@ -151,6 +151,41 @@ proptest! {
         }
     }
 
+    /// A static key file round-trips through any reformatting OpenVPN's parser tolerates:
+    /// comments before the header, white space anywhere in the body, upper-case hex, CRLF, and
+    /// text after the footer; arbitrary text never panics the parser.
+    #[test]
+    fn static_key_file_round_trip(
+        key in key_strategy(),
+        breaks in proptest::collection::vec((0usize..512, prop_oneof![Just(" "), Just("\t"), Just("\r\n"), Just("\n")]), 0..40),
+        upper in any::<bool>(),
+        junk in "[ -~]{0,40}",
+    ) {
+        let key = ovpn_crypto::StaticKey::generate(key);
+        let text = key.to_file_string();
+        let (head, rest) = text.split_at(text.find("-----BEGIN").unwrap());
+        let body_start = rest.find('\n').unwrap() + 1;
+        let body_end = rest.find("-----END").unwrap();
+        let mut hexdigits: String = rest[body_start..body_end].chars().filter(|c| !c.is_whitespace()).collect();
+        if upper {
+            hexdigits = hexdigits.to_uppercase();
+        }
+        // Insert white space at the chosen digit positions (a line never starts with '-').
+        let mut body = String::new();
+        let mut sorted = breaks.clone();
+        sorted.sort();
+        let mut it = sorted.iter().peekable();
+        for (i, c) in hexdigits.chars().enumerate() {
+            while let Some((_, ws)) = it.next_if(|(p, _)| *p == i) {
+                body.push_str(ws);
+            }
+            body.push(c);
+        }
+        let messy = format!("{head}# {junk}\n{}{body}\n{}{junk}\n", &rest[..body_start], &rest[body_end..]);
+        prop_assert_eq!(ovpn_crypto::StaticKey::parse(&messy), Ok(key));
+        let _ = ovpn_crypto::StaticKey::parse(&junk);
+    }
+
     /// Opening arbitrary bytes never panics and never succeeds for authenticated suites.
     #[test]
     fn open_garbage(
@@ -259,4 +294,15 @@ fn overheads_match_protocol_facts() {
     assert_eq!((o.head, o.tail), (32, 8));
     let o = over(Cipher::None, Digest::Sha1);
     assert_eq!((o.head, o.tail), (24, 0));
+}
+
+#[test]
+fn keys_can_move_between_threads() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<DataKeys>();
+    check::<ovpn_crypto::TlsAuth>();
+    check::<ovpn_crypto::TlsCrypt>();
+    check::<ReplayWindow>();
+    check::<KeyBlock>();
+    check::<CryptoError>();
 }
