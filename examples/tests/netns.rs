@@ -143,9 +143,9 @@ impl Program {
 
     /// Waits up to `secs` for a line containing `needle`.
     fn wait_for(&mut self, needle: &str, secs: u64) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        let deadline = ovpn_examples::runtime::now() + Duration::from_secs(secs);
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(ovpn_examples::runtime::now());
             match self.lines.recv_timeout(left) {
                 Ok(l) => {
                     self.log.push(l.clone());
