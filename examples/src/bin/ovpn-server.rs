@@ -68,7 +68,9 @@ enum Command {
         /// The configuration script (RouterOS commands)
         #[arg(value_name = "CONFIG.rsc")]
         config: PathBuf,
-        /// The address to listen on (default: all IPv4 addresses); the port is the script's `port`
+        /// The address to listen on (default: all IPv4 addresses); the port is the script's
+        /// `port`. On a host with several addresses, give the one clients connect to: UDP
+        /// replies leave from the bound address
         #[arg(long, value_name = "ADDR")]
         listen: Option<IpAddr>,
         /// Use one TUN interface NAME for all clients instead of one ovpn-incomingN per client
