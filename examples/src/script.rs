@@ -13,7 +13,7 @@
 //! reboots: the clients' exported certificates stay valid when the server restarts. Delete the
 //! state directory to start over.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -867,13 +867,4 @@ impl Interpreter<'_> {
             kept: self.kept,
         })
     }
-}
-
-/// Groups problems by line for printing (`line N: ...`), in line order.
-pub fn by_line(problems: &[Problem]) -> BTreeMap<Option<usize>, Vec<&str>> {
-    let mut m: BTreeMap<Option<usize>, Vec<&str>> = BTreeMap::new();
-    for p in problems {
-        m.entry(p.line).or_default().push(&p.message);
-    }
-    m
 }
