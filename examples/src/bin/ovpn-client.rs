@@ -41,9 +41,10 @@ Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics
   12:00:02 ovpn,info ovpn-out1: connected (AES-256-GCM)
   12:00:09 ovpn,info ovpn-out1: terminating... - login incorrect
 A line is written once what it says is in place: when `ovpn-out1: connected` appears, the interface
-is up with its address and routes. Creating the interface needs root (CAP_NET_ADMIN). SIGINT or
-SIGTERM closes the tunnel, telling the server, and exits with status 0; exit status 1 is a failure
-while running.";
+is up with its address and routes. SIGUSR1 logs the state and the packets through the tunnel
+(`ovpn-out1: status: connected address=10.8.0.2/24 ...`). Creating the interface needs root
+(CAP_NET_ADMIN). SIGINT or SIGTERM closes the tunnel, telling the server, and exits with status 0;
+exit status 1 is a failure while running.";
 
 #[derive(Parser)]
 #[command(name = "ovpn-client", version, about = ABOUT, long_about = LONG_ABOUT)]

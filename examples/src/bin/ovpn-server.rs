@@ -45,6 +45,7 @@ Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics
   12:00:05 ovpn,info ovpn-incoming1: connected
   12:00:05 ovpn,info ovpn-incoming1: session up: name=ovpn-incoming1 user=client1 ...
   12:07:10 ovpn,info ovpn-incoming1: disconnected (keepalive timeout)
+SIGUSR1 logs the session table and the pools' usage (`pool ovpn-pool: total=253 used=1 ...`).
 Creating interfaces needs root (CAP_NET_ADMIN). SIGINT or SIGTERM stops the server (exit status 0);
 exit status 1 is a failure while running.";
 

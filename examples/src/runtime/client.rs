@@ -181,6 +181,9 @@ impl<F: TunFactory> ClientRuntime<F> {
                 self.shutdown();
                 return Err(e);
             }
+            if self.control.take_status_request() {
+                self.log_status();
+            }
         }
         self.shutdown();
         Ok(())
@@ -239,6 +242,23 @@ impl<F: TunFactory> ClientRuntime<F> {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Logs the client's state and traffic (SIGUSR1).
+    pub fn log_status(&self) {
+        let c = self.counters;
+        let state = match self.client.state() {
+            ClientState::Connecting => "connecting".to_owned(),
+            ClientState::Connected => "connected".to_owned(),
+            ClientState::Disconnected => "disconnected".to_owned(),
+            ClientState::Error(e) => format!("error ({e})"),
+        };
+        let address = self
+            .up
+            .as_ref()
+            .map(|u| format!(" address={}/{}", u.settings.address, u.settings.prefix_len))
+            .unwrap_or_default();
+        tracing::info!(target: "ovpn", "{}: status: {state}{address} rx-packets={} tx-packets={}", self.config.name, c.rx_packets, c.tx_packets);
     }
 
     /// Closes the session (telling the server with `disconnect-notify`) and removes the interface.

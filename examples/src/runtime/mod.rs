@@ -67,6 +67,7 @@ pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunEr
 #[derive(Debug, Clone)]
 pub struct Control {
     stop: Arc<AtomicBool>,
+    status: Arc<AtomicBool>,
     tx: Arc<UnixStream>,
 }
 
@@ -83,6 +84,7 @@ pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
     Ok((
         Control {
             stop: Arc::new(AtomicBool::new(false)),
+            status: Arc::new(AtomicBool::new(false)),
             tx: Arc::new(tx),
         },
         ControlRx(mio::net::UnixStream::from_std(rx)),
@@ -117,10 +119,25 @@ impl Control {
         self.stop.load(Ordering::SeqCst)
     }
 
-    /// Stops the loop on SIGINT and SIGTERM.
+    /// Asks the loop to log its status (sessions, pools) after its current turn.
+    pub fn request_status(&self) {
+        self.status.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Whether a status was asked for since the last call.
+    pub fn take_status_request(&self) -> bool {
+        self.status.swap(false, Ordering::SeqCst)
+    }
+
+    /// Stops the loop on SIGINT and SIGTERM; logs its status on SIGUSR1.
     pub fn stop_on_signals(&self) -> Result<(), RunError> {
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, self.stop.clone())
+        for (sig, flag) in [
+            (signal_hook::consts::SIGINT, &self.stop),
+            (signal_hook::consts::SIGTERM, &self.stop),
+            (signal_hook::consts::SIGUSR1, &self.status),
+        ] {
+            signal_hook::flag::register(sig, flag.clone())
                 .map_err(io_err("installing signal handlers"))?;
             let tx = self
                 .tx

@@ -294,6 +294,9 @@ impl<F: TunFactory> ServerRuntime<F> {
     pub fn run(&mut self) -> Result<(), RunError> {
         while !self.control.is_stopped() {
             self.turn()?;
+            if self.control.take_status_request() {
+                self.log_status();
+            }
         }
         self.shutdown();
         Ok(())
@@ -339,6 +342,20 @@ impl<F: TunFactory> ServerRuntime<F> {
         }
         self.drive(now);
         Ok(())
+    }
+
+    /// Logs the session table and the pools' usage (SIGUSR1).
+    pub fn log_status(&self) {
+        let rows = self.sessions(now());
+        tracing::info!(target: "ovpn", "ovpn-server: status: {} session{}", rows.len(), if rows.len() == 1 { "" } else { "s" });
+        for r in &rows {
+            tracing::info!(target: "ovpn", "{}: session: {}", r.name, row_line(r));
+        }
+        for p in self.server.pools().pools() {
+            if let Some(st) = self.server.pools().stats(p.name()) {
+                tracing::info!(target: "ppp", "pool {}: total={} used={} available={}", p.name(), st.total, st.used, st.free);
+            }
+        }
     }
 
     /// Closes every session (telling the clients that understand it) and removes the interfaces.
