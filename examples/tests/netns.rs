@@ -108,12 +108,13 @@ struct Program {
 }
 
 impl Program {
-    fn start(ns: &str, bin: &str, state: &Path, script: &Path) -> Program {
+    fn start(ns: &str, bin: &str, state: &Path, script: &Path, extra: &[&str]) -> Program {
         let mut child = Command::new("ip")
             .args(["netns", "exec", ns, bin, "--state-dir"])
             .arg(state)
             .arg("run")
             .arg(script)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -160,6 +161,11 @@ impl Program {
                 ),
             }
         }
+    }
+
+    /// Sends a signal (by name: `USR1`).
+    fn signal(&self, sig: &str) {
+        run(&["kill", &format!("-{sig}"), &self.pid.to_string()]).expect("kill");
     }
 
     /// SIGTERM, then the exit status (SIGKILL after 10 s).
@@ -228,12 +234,13 @@ fn client_script(protocol: &str) -> String {
     )
 }
 
-fn tunnel(protocol: &str) {
+fn tunnel(protocol: &str, shared_tun: bool) {
     if let Some(why) = skip_reason() {
         eprintln!("skipped: {why} (this test needs root and /dev/net/tun)");
         return;
     }
-    let net = Net::new(&protocol[..1]).expect("namespaces");
+    let tag = if shared_tun { "s" } else { &protocol[..1] };
+    let net = Net::new(tag).expect("namespaces");
     let dir = tempfile::tempdir().unwrap();
     let (sdir, cdir) = (dir.path().join("server"), dir.path().join("client"));
     std::fs::create_dir_all(&sdir).unwrap();
@@ -246,6 +253,11 @@ fn tunnel(protocol: &str) {
         env!("CARGO_BIN_EXE_ovpn-server"),
         &sdir.join("state"),
         &sdir.join("server.rsc"),
+        if shared_tun {
+            &["--shared-tun", "ovpn-all"]
+        } else {
+            &[]
+        },
     );
     server.wait_for(
         &format!("ovpn-server: listening on {protocol} 0.0.0.0:1194"),
@@ -264,6 +276,7 @@ fn tunnel(protocol: &str) {
         env!("CARGO_BIN_EXE_ovpn-client"),
         &cdir.join("state"),
         &cdir.join("client.rsc"),
+        &[],
     );
     client.wait_for("ovpn-out1: connected (AES-256-CBC/SHA256)", 30);
     server.wait_for("client1 logged in, 10.8.0.2 from 192.0.2.2", 5);
@@ -300,18 +313,25 @@ fn tunnel(protocol: &str) {
         "10.8.0.2",
     ])
     .expect("server to client through the tunnel");
-    let link = run(&[
-        "ip",
-        "-n",
-        &net.server,
-        "-o",
-        "addr",
-        "show",
-        "dev",
-        "ovpn-incoming1",
-    ])
-    .expect("the server's interface");
-    assert!(link.contains("10.8.0.1 peer 10.8.0.2/32"), "{link}");
+    if shared_tun {
+        let routes = run(&["ip", "-n", &net.server, "route"]).unwrap();
+        assert!(routes.contains("10.8.0.2 dev ovpn-all"), "{routes}");
+    } else {
+        let dev = [
+            "ip",
+            "-n",
+            &net.server,
+            "-o",
+            "addr",
+            "show",
+            "dev",
+            "ovpn-incoming1",
+        ];
+        let link = run(&dev).expect("the server's interface");
+        assert!(link.contains("10.8.0.1 peer 10.8.0.2/32"), "{link}");
+    }
+    server.signal("USR1");
+    server.wait_for("pool ovpn-pool: total=253 used=1 available=252", 5);
 
     // SIGTERM: the client tells the server, which removes the client's interface.
     assert_eq!(client.stop().code(), Some(0), "{}", client.log.join("\n"));
@@ -320,28 +340,38 @@ fn tunnel(protocol: &str) {
         down.contains("user=client1") && down.contains("rx-packets="),
         "{down}"
     );
-    assert!(
-        run(&[
-            "ip",
-            "-n",
-            &net.server,
-            "link",
-            "show",
-            "dev",
-            "ovpn-incoming1"
-        ])
-        .is_err()
-    );
+    let dev = [
+        "ip",
+        "-n",
+        &net.server,
+        "link",
+        "show",
+        "dev",
+        "ovpn-incoming1",
+    ];
+    assert!(run(&dev).is_err(), "ovpn-incoming1 is removed");
+    if shared_tun {
+        let routes = run(&["ip", "-n", &net.server, "route"]).unwrap();
+        assert!(!routes.contains("10.8.0.2"), "{routes}");
+    }
+    // Its address is free again.
+    server.signal("USR1");
+    server.wait_for("pool ovpn-pool: total=253 used=0 available=253", 5);
     assert_eq!(server.stop().code(), Some(0), "{}", server.log.join("\n"));
     drop(net);
 }
 
 #[test]
 fn udp_tunnel_between_namespaces() {
-    tunnel("udp");
+    tunnel("udp", false);
+}
+
+#[test]
+fn shared_tun_between_namespaces() {
+    tunnel("udp", true);
 }
 
 #[test]
 fn tcp_tunnel_between_namespaces() {
-    tunnel("tcp");
+    tunnel("tcp", false);
 }
