@@ -23,6 +23,8 @@
 
 pub mod cli;
 pub mod demo;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod rsc;
 pub mod runtime;

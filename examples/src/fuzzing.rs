@@ -1,0 +1,57 @@
+//! Fuzzing entry points (not a stable API): the cargo-fuzz targets in `fuzz/` call these, and the
+//! crate's tests run them over a few inputs.
+
+use crate::rsc;
+use crate::settings::{ClientSettings, ServerSettings, push_route};
+
+/// A RouterOS script: parsing never panics; every command prints (`Display`) to text that parses
+/// back to the same command; every property goes through the server's and the client's property
+/// parsers (and `push-routes` items through the route parser) without panicking.
+pub fn rsc_script(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(commands) = rsc::parse(text) else {
+        return;
+    };
+    let mut server = ServerSettings::default();
+    let mut client = ClientSettings::new(1);
+    for c in &commands {
+        let printed = c.to_string();
+        let again = rsc::parse(&printed);
+        let again = again
+            .as_deref()
+            .ok()
+            .and_then(|v| v.first())
+            .unwrap_or_else(|| panic!("{printed:?} (from {c:?}) does not parse back"));
+        assert_eq!(
+            (&again.menu, &again.verb, &again.positional, &again.props),
+            (&c.menu, &c.verb, &c.positional, &c.props),
+            "{printed:?} parses back differently"
+        );
+        for (k, v) in &c.props {
+            let _ = server.set(k, v, c.line);
+            let _ = client.set(k, v);
+            let _ = push_route(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_over_a_few_inputs() {
+        for input in [
+            &b"/ip pool add name=ovpn-pool ranges=10.8.0.2-10.8.0.254"[..],
+            b"/interface ovpn-server server set cipher=aes256-gcm,x push-routes=\"1.2.3.0/24 1.1.1.1 5,9\" keepalive-timeout=1w2d",
+            b"/certificate\nsign \"a b\" ca=\"\\\"q\\\"\" name=[find name=x]\n# c\n..\nip pool print",
+            b"/interface ovpn-client set [find] name=ovpn-out1 ncp=no max-mtu=63 =x \"#\" \\\\",
+            b"\xff\xfe",
+            b"/ppp secret add name=a \\",
+        ] {
+            rsc_script(input);
+        }
+    }
+}
