@@ -11,6 +11,9 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+[ -x /usr/share/easy-rsa/easyrsa ] || need+=(easy-rsa)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

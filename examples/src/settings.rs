@@ -10,7 +10,7 @@ use ovpn_crypto::{Cipher, Digest};
 use ovpn_pki::rustls_pki_types::{CertificateDer, UnixTime};
 use ovpn_pki::{PeerRole, PeerVerifier, Store};
 use ovpn_ppp::{AuthError, AuthRequest, Authenticator, Grant, PppConfig, Profile};
-use ovpn_session::push::Route;
+use ovpn_session::push::{Route, Topology};
 use ovpn_session::tls_config::{Identity, TlsVersion};
 use ovpn_session::verify::PeerCheck;
 use ovpn_session::{AuthMode, ClientConfig, Mode, ServerConfig, Transport};
@@ -203,6 +203,9 @@ pub struct ServerSettings {
     pub redirect_gateway: bool,
     /// `netmask` (24).
     pub netmask: u8,
+    /// `topology` (an extension: `subnet`, RouterOS's form, or `net30`, OpenVPN's point-to-point
+    /// form with `ifconfig client server`).
+    pub topology: Topology,
     /// `reneg-sec` (3600).
     pub reneg: Option<Duration>,
     /// `tls-version` (`any`).
@@ -229,6 +232,7 @@ impl Default for ServerSettings {
             default_profile: Profile::DEFAULT.to_owned(),
             redirect_gateway: false,
             netmask: 24,
+            topology: Topology::Subnet,
             reneg: Some(Duration::from_secs(3600)),
             tls_version: TlsVersion::Any,
             push_routes: Vec::new(),
@@ -279,6 +283,14 @@ impl ServerSettings {
                     .ok_or("expected 0..32")?;
             }
             "reneg-sec" => self.reneg = reneg(v)?,
+            "topology" => {
+                self.topology = match v {
+                    "subnet" => Topology::Subnet,
+                    "net30" => Topology::Net30,
+                    "p2p" => Topology::P2p,
+                    _ => return Err("expected subnet, net30 or p2p".into()),
+                }
+            }
             "tls-version" => self.tls_version = tls_version(v)?,
             "push-routes" => {
                 self.push_routes = v
@@ -349,6 +361,7 @@ impl ServerSettings {
         c.redirect_gateway = self.redirect_gateway;
         c.push_routes = self.push_routes.clone();
         c.netmask = self.netmask;
+        c.topology = self.topology;
         c.reneg = self.reneg;
         c.tls_version = self.tls_version;
         Ok(c)

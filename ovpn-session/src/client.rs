@@ -449,7 +449,19 @@ impl Client {
     }
 
     /// The next packet to send, written into `buf` (framed for TCP).
+    ///
+    /// Over TCP, the first packet of a new attempt is held back until the
+    /// [`ClientEvent::Connecting`] that announces it has been taken with [`Client::poll_event`], so
+    /// that the caller opens the new connection before anything is written to it.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if self.config.transport == Transport::Tcp
+            && self
+                .events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Connecting))
+        {
+            return None;
+        }
         let ch = self.channel.as_mut()?;
         let p = ch.poll_transmit(now)?;
         buf.clear();
@@ -475,6 +487,17 @@ impl Client {
             t = Some(t.map_or(x, |t| t.min(x)));
         }
         t
+    }
+
+    /// The TCP connection closed or failed: this attempt is over, and the client tries again after
+    /// its reconnect delay (announced by [`ClientEvent::Connecting`]; open a new connection then).
+    pub fn connection_closed(&mut self, now: Instant) {
+        if self.channel.is_some() {
+            self.fail(
+                now,
+                DisconnectReason::ClosedByPeer(Some("connection closed".into())),
+            );
+        }
     }
 
     /// Starts a key renegotiation now.

@@ -605,3 +605,34 @@ fn tls_auth_and_tls_crypt_protect_the_control_channel() {
         }
     }
 }
+
+#[test]
+fn tcp_client_holds_its_reset_until_the_connecting_event_and_retries_after_a_close() {
+    let seed = seed_from_env(16);
+    let (c, _) = tcp(client_config(seed), server_config(seed));
+    let now = start();
+    let mut client = ovpn_session::Client::new(c, now, unix_epoch()).unwrap();
+    let mut buf = Vec::new();
+    assert!(
+        client.poll_transmit(now, &mut buf).is_none(),
+        "nothing before Connecting is taken"
+    );
+    assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
+    assert!(
+        client.poll_transmit(now, &mut buf).is_some(),
+        "the reset, framed"
+    );
+    assert_eq!(u16::from_be_bytes([buf[0], buf[1]]) as usize, buf.len() - 2);
+    client.connection_closed(now);
+    let Some(ClientEvent::Disconnected {
+        will_retry_at: Some(at),
+        ..
+    }) = client.poll_event()
+    else {
+        panic!("no disconnect event");
+    };
+    client.handle_timeout(at);
+    assert!(client.poll_transmit(at, &mut buf).is_none());
+    assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
+    assert!(client.poll_transmit(at, &mut buf).is_some());
+}

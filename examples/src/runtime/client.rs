@@ -60,7 +60,6 @@ pub struct ClientRuntime<F: TunFactory> {
     control_rx: ControlRx,
     conn: Conn,
     up: Option<Up<F::Device>>,
-    recreate_at: Option<Instant>,
     fatal: Option<RunError>,
     counters: Counters,
     rx: Vec<u8>,
@@ -148,7 +147,6 @@ impl<F: TunFactory> ClientRuntime<F> {
             control_rx,
             conn: Conn::None,
             up: None,
-            recreate_at: None,
             fatal: None,
             counters: Counters::default(),
             rx: vec![0; MAX_PACKET],
@@ -198,10 +196,7 @@ impl<F: TunFactory> ClientRuntime<F> {
         if let Some(e) = self.fatal.take() {
             return Err(e);
         }
-        let deadline = match (self.client.poll_timeout(), self.recreate_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = self.client.poll_timeout();
         let timeout = deadline.map(|t| t.saturating_duration_since(now()));
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
@@ -225,13 +220,6 @@ impl<F: TunFactory> ClientRuntime<F> {
                 CONTROL => self.control_rx.drain(),
                 TUN => self.on_tun(now),
                 _ => {}
-            }
-        }
-        if self.recreate_at.is_some_and(|t| t <= now) {
-            self.recreate_at = None;
-            match Client::new(self.config.clone(), now, unix_now()) {
-                Ok(c) => self.client = c,
-                Err(e) => return Err(RunError::Setup(format!("restarting the client: {e}"))),
             }
         }
         if self.client.poll_timeout().is_some_and(|t| t <= now) {
@@ -362,8 +350,8 @@ impl<F: TunFactory> ClientRuntime<F> {
         }
     }
 
-    /// The TCP connection failed or closed: the attempt is over (the session cannot tell by
-    /// itself); a new client starts after the reconnect delay.
+    /// The TCP connection failed or closed: the attempt is over; the session retries after its
+    /// reconnect delay (announced by `ClientEvent::Connecting`, which opens a new connection).
     fn tcp_lost(&mut self, now: Instant, reason: &str) {
         self.close_conn();
         self.down();
@@ -374,9 +362,8 @@ impl<F: TunFactory> ClientRuntime<F> {
             tracing::debug!(target: "ovpn", "{}: {reason}", self.config.name);
             return; // the session already failed and retries by itself
         }
-        tracing::info!(target: "ovpn", "{}: terminating... - {reason}", self.config.name);
-        self.client.close(now);
-        self.recreate_at = Some(now + self.config.reconnect_delay);
+        tracing::debug!(target: "ovpn", "{}: {reason}", self.config.name);
+        self.client.connection_closed(now);
     }
 
     fn on_socket(&mut self, now: Instant, readable: bool, writable: bool) {

@@ -41,6 +41,11 @@ pub fn verifier(ca: &str, role: PeerRole) -> Arc<PeerVerifier> {
     )
 }
 
+/// The tests' start instant (the one clock read of a test).
+pub fn start() -> Instant {
+    Instant::now()
+}
+
 /// A fixed start of wall-clock time inside the test PKI's validity (2026-11-27).
 pub fn unix_epoch() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600)
