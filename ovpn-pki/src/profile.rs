@@ -156,6 +156,11 @@ impl ClientProfile {
         line(&"persist-key");
         line(&"persist-tun");
         line(&"remote-cert-tls server");
+        if self.transport == Transport::Udp {
+            // Tell the server when the client stops, so its session ends at once instead of at
+            // keepalive-timeout.
+            line(&"explicit-exit-notify 1");
+        }
         if self.auth_user_pass {
             line(&"auth-user-pass");
         }
@@ -297,6 +302,12 @@ mod tests {
         assert!(text.contains("\nauth SHA1\n"));
         assert!(text.contains("\nremote-cert-tls server\n"));
         assert!(text.contains("\nauth-user-pass\n"));
+        assert!(!text.contains("explicit-exit-notify"), "TCP needs none");
+        let udp = ClientProfile::from_properties(&[("server-address", "h"), ("protocol", "udp")])
+            .unwrap()
+            .render("CA\n", "CERT\n", "KEY\n")
+            .unwrap();
+        assert!(udp.contains("\nexplicit-exit-notify 1\n"));
         assert!(text.contains("<ca>\nCA\n</ca>\n<cert>\nCERT\n</cert>\n<key>\nKEY\n</key>\n"));
     }
 

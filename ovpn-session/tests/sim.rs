@@ -636,3 +636,37 @@ fn tcp_client_holds_its_reset_until_the_connecting_event_and_retries_after_a_clo
     assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
     assert!(client.poll_transmit(at, &mut buf).is_some());
 }
+
+#[test]
+fn a_client_whose_address_changes_keeps_its_session() {
+    let seed = seed_from_env(17);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    exchange(&mut sim, 5, true);
+    // NAT rebinding: the client's packets now come from another address and port.
+    let old = sim.client_addr;
+    sim.client_addr = "198.51.100.9:61000".parse().unwrap();
+    exchange(&mut sim, 20, true);
+    assert!(sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Roamed { from, to, .. } if *from == old && *to == sim.client_addr)));
+    let s = &sim.server.sessions(sim.now)[0];
+    assert_eq!(s.remote, sim.client_addr);
+    assert_eq!(s.name, "ovpn-incoming1");
+    // A data packet with the client's peer-id from elsewhere that does not decrypt moves nothing.
+    let mut forged = vec![
+        0x48, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+    ];
+    let spoofer: std::net::SocketAddr = "203.0.113.5:1".parse().unwrap();
+    let now = sim.now;
+    assert!(
+        sim.server
+            .handle_datagram(now, spoofer, &mut forged)
+            .is_err()
+    );
+    assert_eq!(sim.server.sessions(sim.now)[0].remote, sim.client_addr);
+}

@@ -332,5 +332,18 @@ mod tests {
         drop(dev);
         let after = show(&["link", "show"]);
         assert!(!after.contains("ovpn-test1"), "{after}");
+
+        // TAP (mode=ethernet): an Ethernet device with a MAC address.
+        let tap = Device::create(&DeviceConfig {
+            name: "ovpn-tap1".into(),
+            layer: Layer::Tap,
+            mtu: 1500,
+            ipv4: Some((Ipv4Addr::new(10, 98, 0, 1), 24, None)),
+        })
+        .unwrap();
+        assert_eq!(tap.layer(), Layer::Tap);
+        let link = show(&["link", "show", "ovpn-tap1"]);
+        assert!(link.contains("link/ether"), "{link}");
+        drop(tap);
     }
 }
