@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ovpn_crypto::{Cipher, DataKeys, Digest, KeyBlock};
-use ovpn_wire::{AckList, ControlPacket, DataHeader, KeyId, Opcode, PeerId, SessionId};
+use ovpn_wire::{
+    AckList, ControlPacket, DataHeader, KeyId, OccMessage, Opcode, PING_MAGIC, PeerId, SessionId,
+};
 use zeroize::Zeroizing;
 
 use crate::control::{MessageSplitter, encode_message};
@@ -30,16 +32,6 @@ const MAX_ACKS: usize = 4;
 const TLS_MTU: usize = 1250;
 /// Room left for outer headers and the plain control header with four acks.
 const CONTROL_OVERHEAD: usize = 48 + 1 + 8 + 1 + 4 * MAX_ACKS + 8 + 4;
-/// Keepalive ping payload (ping.c `ping_string`).
-pub(crate) const PING_MAGIC: [u8; 16] = [
-    0x2a, 0x18, 0x7b, 0xf3, 0x64, 0x1e, 0xb4, 0xcb, 0x07, 0xed, 0x2d, 0x0a, 0x98, 0x1f, 0xc7, 0x48,
-];
-/// OCC message prefix (occ.c `occ_magic`), followed by the message type.
-pub(crate) const OCC_MAGIC: [u8; 16] = [
-    0x28, 0x7f, 0x34, 0x6b, 0xd4, 0xef, 0x7a, 0x81, 0x2d, 0x56, 0xb8, 0xd3, 0xaf, 0xc5, 0x45, 0x9c,
-];
-/// OCC_EXIT (occ.h).
-pub(crate) const OCC_EXIT: u8 = 6;
 
 /// Which side of the TLS session we are. The OpenVPN client is always the TLS client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -826,9 +818,9 @@ impl Channel {
     /// Sends OCC EXIT on the data channel (explicit-exit-notify without cc-exit).
     pub(crate) fn send_occ_exit(&mut self, now: Instant) {
         let mut p = [0u8; 17];
-        p[..16].copy_from_slice(&OCC_MAGIC);
-        p[16] = OCC_EXIT;
-        self.send_data_payload(now, &p);
+        if let Ok(n) = OccMessage::Exit.write(&mut p) {
+            self.send_data_payload(now, &p[..n]);
+        }
     }
 
     /// Opens a data packet in place. `Ok(Some(range))` is an IP packet (or frame) for the tunnel;
@@ -858,11 +850,11 @@ impl Channel {
         })?;
         self.last_rx = now;
         let payload = &buf[range.clone()];
-        if payload == PING_MAGIC {
+        if ovpn_wire::is_ping(payload) {
             return Ok(None);
         }
-        if payload.len() >= 17 && payload[..16] == OCC_MAGIC {
-            if payload[16] == OCC_EXIT {
+        if ovpn_wire::is_occ(payload) {
+            if matches!(OccMessage::parse(payload), Ok(OccMessage::Exit)) {
                 self.events.push_back(ChannelEvent::OccExit);
             }
             return Ok(None);

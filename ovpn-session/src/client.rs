@@ -466,7 +466,8 @@ impl Client {
         let p = ch.poll_transmit(now)?;
         buf.clear();
         if self.config.transport == Transport::Tcp {
-            buf.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            // Control packets are far below the 64 KiB frame limit.
+            buf.extend_from_slice(&ovpn_wire::tcp_prefix(p.len()).unwrap_or_default());
         }
         buf.extend_from_slice(&p);
         Some(Transmit {
@@ -746,10 +747,10 @@ pub(crate) fn frame_tcp(buf: &mut [u8], r: Range<usize>) -> Result<Range<usize>,
     if r.start < 2 {
         return Err(EncapError::BufferTooSmall { needed: 2 });
     }
-    let len = u16::try_from(r.len()).map_err(|_| EncapError::PacketTooLarge {
+    let prefix = ovpn_wire::tcp_prefix(r.len()).map_err(|_| EncapError::PacketTooLarge {
         len: r.len(),
         mtu: usize::from(u16::MAX),
     })?;
-    buf[r.start - 2..r.start].copy_from_slice(&len.to_be_bytes());
+    buf[r.start - 2..r.start].copy_from_slice(&prefix);
     Ok(r.start - 2..r.end)
 }

@@ -39,15 +39,20 @@ impl Random for SeededRandom {
     fn fill(&self, out: &mut [u8]) {
         let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         for chunk in out.chunks_mut(8) {
-            // SplitMix64.
-            *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = *state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
+            let z = splitmix64(&mut state);
             chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
         }
     }
+}
+
+/// SplitMix64: a tiny generator whose output never changes between versions of anything, so a
+/// seed replays the same run forever (tests and simulations only; not for cryptography).
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A random array.

@@ -700,7 +700,8 @@ impl Server {
         };
         buf.clear();
         if self.config.transport == Transport::Tcp {
-            buf.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            // Control packets are far below the 64 KiB frame limit.
+            buf.extend_from_slice(&ovpn_wire::tcp_prefix(p.len()).unwrap_or_default());
         }
         buf.extend_from_slice(&p);
         Some(Transmit {

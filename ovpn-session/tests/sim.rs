@@ -670,3 +670,33 @@ fn a_client_whose_address_changes_keeps_its_session() {
     );
     assert_eq!(sim.server.sessions(sim.now)[0].remote, sim.client_addr);
 }
+
+#[test]
+fn a_closing_client_tells_the_server_with_exit_or_occ_exit() {
+    for negotiate in [true, false] {
+        let seed = seed_from_env(18);
+        let mut c = client_config(seed);
+        c.negotiate = negotiate; // without negotiation there is no cc-exit: OCC EXIT instead
+        c.cipher = "aes256-cbc".parse().unwrap();
+        let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+        connect(&mut sim);
+        let now = sim.now;
+        sim.client.close(now);
+        assert!(
+            sim.run_until(Duration::from_secs(2), |s| s
+                .server
+                .sessions(s.now)
+                .is_empty()),
+            "negotiate={negotiate}: the server did not hear the client leave\n{}",
+            sim.dump()
+        );
+        assert!(sim.server_events.iter().any(|e| matches!(
+            e,
+            ServerEvent::Disconnected {
+                reason: DisconnectReason::ClosedByPeer(_),
+                ..
+            }
+        )));
+        assert_eq!(sim.server.pools().used().count(), 0);
+    }
+}

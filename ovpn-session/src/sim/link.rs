@@ -5,8 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-/// SplitMix64: a tiny, fast generator whose output never changes between versions of anything, so
-/// a printed seed replays the same run forever (not for cryptography).
+/// The simulation's generator (SplitMix64, see `random`): a printed seed replays the same run.
 #[derive(Debug, Clone)]
 pub struct SimRng(u64);
 
@@ -18,11 +17,7 @@ impl SimRng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        crate::random::splitmix64(&mut self.0)
     }
 
     /// True with probability `p` (0.0..=1.0).
