@@ -199,7 +199,7 @@ pub(crate) struct Channel {
     /// Keepalive: give up after this much silence from the peer.
     pub(crate) ping_timeout: Option<Duration>,
     failed: bool,
-    unix_at_start: (Instant, u64),
+    clock: crate::tls_config::SessionClock,
     pub(crate) traffic: Traffic,
 }
 
@@ -209,7 +209,7 @@ impl Channel {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         now: Instant,
-        unix_now: u64,
+        clock: crate::tls_config::SessionClock,
         side: Side,
         protection: &crate::wrap::ControlProtection,
         factory: TlsFactory,
@@ -242,7 +242,7 @@ impl Channel {
             ping_interval: None,
             ping_timeout: None,
             failed: false,
-            unix_at_start: (now, unix_now),
+            clock,
             traffic: Traffic::default(),
         };
         if side == Side::Client {
@@ -257,10 +257,7 @@ impl Channel {
     }
 
     fn unix_time(&self, now: Instant) -> u64 {
-        self.unix_at_start.1
-            + now
-                .saturating_duration_since(self.unix_at_start.0)
-                .as_secs()
+        self.clock.unix_at(now)
     }
 
     fn new_key_state(

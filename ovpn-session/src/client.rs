@@ -200,7 +200,6 @@ pub struct Client {
     config: ClientConfig,
     tls: Arc<rustls::ClientConfig>,
     clock: SessionClock,
-    unix_at_start: (Instant, u64),
     channel: Option<Channel>,
     state: ClientState,
     push: PushOptions,
@@ -229,12 +228,7 @@ impl Client {
         now: Instant,
         unix_now: SystemTime,
     ) -> Result<Self, ClientConfigError> {
-        let clock = SessionClock::default();
-        let unix = unix_now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        clock.set(unix);
+        let clock = SessionClock::new(now, unix_now);
         let tls = client_config(
             config.check.clone(),
             config.identity.as_ref(),
@@ -245,7 +239,6 @@ impl Client {
             config,
             tls,
             clock,
-            unix_at_start: (now, unix),
             channel: None,
             state: ClientState::Connecting,
             push: PushOptions::default(),
@@ -258,13 +251,6 @@ impl Client {
         };
         c.start(now);
         Ok(c)
-    }
-
-    fn unix(&self, now: Instant) -> u64 {
-        self.unix_at_start.1
-            + now
-                .saturating_duration_since(self.unix_at_start.0)
-                .as_secs()
     }
 
     fn occ(&self) -> String {
@@ -334,7 +320,7 @@ impl Client {
         };
         match Channel::new(
             now,
-            self.unix(now),
+            self.clock.clone(),
             Side::Client,
             &self.config.protection,
             TlsFactory::Client(self.tls.clone()),
@@ -383,7 +369,7 @@ impl Client {
         now: Instant,
         packet: &'b mut [u8],
     ) -> Result<Received<'b>, DropReason> {
-        self.clock.set(self.unix(now));
+        self.clock.tick(now);
         let (opcode, _) = ovpn_wire::peek(packet)?;
         let Some(ch) = self.channel.as_mut() else {
             return Err(DropReason::NotReady);
@@ -427,7 +413,7 @@ impl Client {
 
     /// Timers: retransmission, keepalive, push request, reconnection.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.clock.set(self.unix(now));
+        self.clock.tick(now);
         if let Some(at) = self.retry_at
             && now >= at
             && !self.closing

@@ -279,7 +279,6 @@ pub struct Server {
     config: ServerConfig,
     tls: Arc<rustls::ServerConfig>,
     clock: SessionClock,
-    unix_at_start: (Instant, u64),
     peers: Vec<Option<Peer>>,
     by_addr: HashMap<SocketAddr, usize>,
     /// A new session from the address of a live one (a restarted client, or a forged reset): it
@@ -305,12 +304,7 @@ impl Server {
         if config.ciphers.is_empty() {
             return Err(ServerConfigError::NoCipher);
         }
-        let clock = SessionClock::default();
-        let unix = unix_now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        clock.set(unix);
+        let clock = SessionClock::new(now, unix_now);
         let gate = crate::wrap::Wrap::new(&config.protection, true)
             .map_err(|e| ServerConfigError::ControlKey(e.to_string()))?;
         let tls = server_config(
@@ -323,7 +317,6 @@ impl Server {
             config,
             tls,
             clock,
-            unix_at_start: (now, unix),
             peers: Vec::new(),
             by_addr: HashMap::new(),
             candidates: HashMap::new(),
@@ -334,13 +327,6 @@ impl Server {
             out: VecDeque::new(),
             cursor: 0,
         })
-    }
-
-    fn unix(&self, now: Instant) -> u64 {
-        self.unix_at_start.1
-            + now
-                .saturating_duration_since(self.unix_at_start.0)
-                .as_secs()
     }
 
     /// The configuration.
@@ -370,7 +356,7 @@ impl Server {
         from: SocketAddr,
         packet: &'b mut [u8],
     ) -> Result<ServerReceived<'b>, DropReason> {
-        self.clock.set(self.unix(now));
+        self.clock.tick(now);
         let (opcode, key_id) = ovpn_wire::peek(packet)?;
         let is_reset = matches!(
             opcode,
@@ -530,7 +516,7 @@ impl Server {
         };
         let mut channel = Channel::new(
             now,
-            self.unix(now),
+            self.clock.clone(),
             Side::Server,
             &self.config.protection,
             TlsFactory::Server(self.tls.clone()),
@@ -660,7 +646,7 @@ impl Server {
 
     /// Timers for every session.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.clock.set(self.unix(now));
+        self.clock.tick(now);
         for idx in 0..self.peers.len() {
             let Some(p) = self.peers[idx].as_mut() else {
                 continue;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
@@ -55,24 +55,45 @@ impl Clone for Identity {
 #[error("TLS configuration: {0}")]
 pub struct TlsConfigError(#[from] rustls::Error);
 
-/// The session's notion of wall-clock time, shared with rustls' certificate checks. Only the session
-/// moves it (from the `now` and `unix_now` its caller passes in).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SessionClock(Arc<AtomicU64>);
+/// The session's notion of wall-clock time: the caller gives it once (the Unix time at some `now`),
+/// later times are derived from the `now` of each call. Shared with rustls' certificate checks.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionClock {
+    base: Instant,
+    base_unix: u64,
+    current: Arc<AtomicU64>,
+}
 
 impl SessionClock {
-    pub(crate) fn set(&self, unix_secs: u64) {
-        self.0.store(unix_secs, Ordering::Relaxed);
+    /// The clock that reads `unix_now` at `now`.
+    pub(crate) fn new(now: Instant, unix_now: SystemTime) -> Self {
+        let base_unix = unix_now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Self {
+            base: now,
+            base_unix,
+            current: Arc::new(AtomicU64::new(base_unix)),
+        }
     }
 
-    pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+    /// Unix seconds at `now`.
+    pub(crate) fn unix_at(&self, now: Instant) -> u64 {
+        self.base_unix + now.saturating_duration_since(self.base).as_secs()
+    }
+
+    /// Moves the time rustls sees to `now`.
+    pub(crate) fn tick(&self, now: Instant) {
+        self.current.store(self.unix_at(now), Ordering::Relaxed);
     }
 }
 
 impl TimeProvider for SessionClock {
     fn current_time(&self) -> Option<UnixTime> {
-        Some(UnixTime::since_unix_epoch(Duration::from_secs(self.get())))
+        Some(UnixTime::since_unix_epoch(Duration::from_secs(
+            self.current.load(Ordering::Relaxed),
+        )))
     }
 }
 
