@@ -402,6 +402,14 @@ impl DataKeys {
         self.send
     }
 
+    /// Moves the send counter forward to `last_id` (never back, so no id is ever reused); for
+    /// exercising what happens near packet-id exhaustion without sending four billion packets.
+    pub fn advance_send_packet_id(&mut self, last_id: u32) {
+        if last_id > self.send.last_id() {
+            self.send.set(last_id, self.send.time());
+        }
+    }
+
     /// The receive replay window.
     pub fn replay_window(&self) -> &ReplayWindow {
         &self.replay

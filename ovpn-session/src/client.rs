@@ -487,6 +487,15 @@ impl Client {
         }
     }
 
+    /// Moves the data channel's send counter forward to `last_id` (simulation hook: to exercise
+    /// renegotiation at packet-id exhaustion without sending four billion packets).
+    #[cfg(feature = "sim")]
+    pub fn advance_send_packet_id(&mut self, last_id: u32) {
+        if let Some(ch) = self.channel.as_mut() {
+            ch.advance_send_packet_id(last_id);
+        }
+    }
+
     /// Starts a key renegotiation now.
     pub fn renegotiate(&mut self, now: Instant) {
         if let Some(ch) = self.channel.as_mut() {

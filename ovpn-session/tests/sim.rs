@@ -700,3 +700,27 @@ fn a_closing_client_tells_the_server_with_exit_or_occ_exit() {
         assert_eq!(sim.server.pools().used().count(), 0);
     }
 }
+
+#[test]
+fn packet_id_exhaustion_renegotiates_before_any_id_is_reused() {
+    let seed = seed_from_env(19);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    // The client's send counter just below OpenVPN's wrap trigger (packet_id.h, 0xFF000000).
+    sim.client.advance_send_packet_id(0xFF00_0000 - 5);
+    exchange(&mut sim, 20, true);
+    assert!(
+        sim.client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::KeysRotated)),
+        "no renegotiation near packet-id exhaustion\n{}",
+        sim.dump()
+    );
+    // The new key starts its counter afresh; traffic goes on.
+    exchange(&mut sim, 20, true);
+}
