@@ -135,6 +135,41 @@ pub fn server_input(data: &[u8]) {
     });
 }
 
+/// The parsers of what travels inside the TLS tunnel (key-method-2 records, control messages,
+/// PUSH_REPLY options, peer-info, options strings): arbitrary bytes never panic, and whatever parses
+/// writes back to something that parses the same.
+pub fn session_text(data: &[u8]) {
+    use crate::km2::{KeyMethod2, Parsed};
+    for from_client in [true, false] {
+        if let Ok(Parsed::Complete(m, used)) = KeyMethod2::parse(data, from_client) {
+            assert!(used <= data.len());
+            let mut out = Vec::new();
+            if m.write(&mut out).is_ok() {
+                match KeyMethod2::parse(&out, from_client) {
+                    Ok(Parsed::Complete(back, _)) => assert_eq!(back, m),
+                    other => panic!("a written record did not parse back: {other:?}"),
+                }
+            }
+        }
+    }
+    let mut splitter = crate::control::MessageSplitter::default();
+    splitter.push(data);
+    while let Some(m) = splitter.next_message() {
+        let msg = crate::control::ControlMessage::parse(&m);
+        if let crate::control::ControlMessage::PushReply(opts) = msg {
+            let mut p = crate::push::PushOptions::default();
+            if p.merge(&opts).is_ok() {
+                let mut back = crate::push::PushOptions::default();
+                assert!(back.merge(&p.to_items().join(",")).is_ok());
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(data);
+    let info = crate::peer_info::PeerInfo::parse(&text);
+    let _ = info.ncp_ciphers();
+    let _ = crate::peer_info::occ_option(&text, "cipher");
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -145,5 +180,15 @@ mod tests {
         super::server_input(&[7, 200]);
         let noise: Vec<u8> = (0..2000u32).map(|i| (i * 7 + 3) as u8).collect();
         super::server_input(&noise);
+    }
+
+    #[test]
+    fn session_text_survives_garbage_and_real_messages() {
+        super::session_text(b"");
+        super::session_text(b"PUSH_REPLY,route 10.8.0.1,topology net30,ping 10,ifconfig 10.8.0.6 10.8.0.5\0");
+        super::session_text(b"IV_VER=2.6.14\nIV_PROTO=990\nIV_CIPHERS=AES-256-GCM\n");
+        let noise: Vec<u8> = (0..3000u32).map(|i| (i * 13 + 5) as u8).collect();
+        super::session_text(&noise);
+        super::session_text(&[0, 0, 0, 0, 2, 0, 0]);
     }
 }
