@@ -185,7 +185,9 @@ mod tests {
     #[test]
     fn session_text_survives_garbage_and_real_messages() {
         super::session_text(b"");
-        super::session_text(b"PUSH_REPLY,route 10.8.0.1,topology net30,ping 10,ifconfig 10.8.0.6 10.8.0.5\0");
+        super::session_text(
+            b"PUSH_REPLY,route 10.8.0.1,topology net30,ping 10,ifconfig 10.8.0.6 10.8.0.5\0",
+        );
         super::session_text(b"IV_VER=2.6.14\nIV_PROTO=990\nIV_CIPHERS=AES-256-GCM\n");
         let noise: Vec<u8> = (0..3000u32).map(|i| (i * 13 + 5) as u8).collect();
         super::session_text(&noise);
