@@ -812,6 +812,11 @@ impl Channel {
         Ok(pkt_start..pkt_start + n)
     }
 
+    /// Whether the send counter passed the wrap trigger and a renegotiation is due.
+    pub(crate) fn reneg_due(&self) -> bool {
+        self.reneg_due
+    }
+
     /// Moves the current key's send counter forward (simulation hook, see
     /// `ovpn_crypto::DataKeys::advance_send_packet_id`).
     #[cfg(feature = "sim")]

@@ -1,7 +1,7 @@
 //! The OpenVPN server (RouterOS `/interface ovpn-server server`), sans-IO: one endpoint, one session
 //! per client, each named `ovpn-incomingN`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
@@ -254,6 +254,10 @@ struct Peer {
     wants_push: bool,
     keys_ready: bool,
     connected_at: Option<Instant>,
+    /// In `Server::ready`.
+    queued: bool,
+    /// Its entry in `Server::timers`.
+    deadline: Option<Instant>,
 }
 
 /// An OpenVPN server endpoint, sans-IO: every client's session behind one socket (UDP) or one
@@ -290,7 +294,12 @@ pub struct Server {
     gate: crate::wrap::Wrap,
     events: VecDeque<ServerEvent>,
     out: VecDeque<(SocketAddr, Vec<u8>)>,
-    cursor: usize,
+    /// Sessions that may have packets to send, visited in turn by `poll_transmit` (so an idle
+    /// session costs nothing per call).
+    ready: VecDeque<usize>,
+    /// Each session's next deadline as last computed. Data packets only move deadlines later, so
+    /// they leave this alone: a stale entry means an early wakeup, which recomputes it.
+    timers: BTreeSet<(Instant, usize)>,
 }
 
 impl Server {
@@ -325,7 +334,8 @@ impl Server {
             gate,
             events: VecDeque::new(),
             out: VecDeque::new(),
-            cursor: 0,
+            ready: VecDeque::new(),
+            timers: BTreeSet::new(),
         })
     }
 
@@ -415,7 +425,35 @@ impl Server {
             return r;
         }
         self.process_events(now, idx);
+        if !opcode.is_data() {
+            self.touch(idx);
+        }
         r
+    }
+
+    /// After something happened to session `idx`: it may have packets to send, and its next
+    /// deadline may have moved.
+    fn touch(&mut self, idx: usize) {
+        let Some(p) = self.peers.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        if !p.queued {
+            p.queued = true;
+            self.ready.push_back(idx);
+        }
+        let next = match p.state {
+            PeerState::Refused { until } => Some(until),
+            _ => p.channel.poll_timeout(),
+        };
+        if next != p.deadline {
+            if let Some(d) = p.deadline {
+                self.timers.remove(&(d, idx));
+            }
+            if let Some(n) = next {
+                self.timers.insert((n, idx));
+            }
+            p.deadline = next;
+        }
     }
 
     fn handle_for<'b>(
@@ -557,6 +595,8 @@ impl Server {
             wants_push: false,
             keys_ready: false,
             connected_at: None,
+            queued: false,
+            deadline: None,
         });
         if !candidate {
             self.by_addr.insert(from, idx);
@@ -604,6 +644,7 @@ impl Server {
         }
         self.finish_auth(now, idx, verdict);
         self.process_events(now, idx);
+        self.touch(idx);
     }
 
     /// Seals the packet at `buf[start..start + len]` for `peer` in place (header and crypto
@@ -632,7 +673,12 @@ impl Server {
         p.channel.traffic.packets_out += 1;
         p.channel.traffic.bytes_out += len as u64;
         let r = if tcp { frame_tcp(buf, r)? } else { r };
-        Ok((p.remote, r))
+        let remote = p.remote;
+        // Near packet-id exhaustion the renegotiation is due at once (rare).
+        if p.channel.reneg_due() && p.deadline.is_none_or(|d| d > now) {
+            self.touch(peer.get() as usize);
+        }
+        Ok((remote, r))
     }
 
     /// Which client owns a tunnel address (for a shared TUN: where to send a packet).
@@ -644,10 +690,16 @@ impl Server {
         self.peers.get(idx)?.as_ref().map(|p| p.id)
     }
 
-    /// Timers for every session.
+    /// Timers of the sessions whose deadline has come.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.clock.tick(now);
-        for idx in 0..self.peers.len() {
+        let due: Vec<usize> = self
+            .timers
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, i)| *i)
+            .collect();
+        for idx in due {
             let Some(p) = self.peers[idx].as_mut() else {
                 continue;
             };
@@ -660,6 +712,7 @@ impl Server {
             }
             p.channel.handle_timeout(now);
             self.process_events(now, idx);
+            self.touch(idx);
         }
     }
 
@@ -668,20 +721,28 @@ impl Server {
         let (destination, p) = match self.out.pop_front() {
             Some(x) => x,
             None => {
-                // Round robin over the sessions so one busy client does not starve the others.
-                let n = self.peers.len();
-                let mut found = None;
-                for k in 0..n {
-                    let i = (self.cursor + k) % n;
-                    if let Some(peer) = self.peers[i].as_mut()
-                        && let Some(p) = peer.channel.poll_transmit(now)
-                    {
-                        found = Some((peer.remote, p));
-                        self.cursor = (i + 1) % n;
-                        break;
+                // Round robin over the sessions with something to send, one packet each, so one
+                // busy client does not starve the others.
+                loop {
+                    let &i = self.ready.front()?;
+                    let Some(peer) = self.peers.get_mut(i).and_then(Option::as_mut) else {
+                        self.ready.pop_front();
+                        continue;
+                    };
+                    match peer.channel.poll_transmit(now) {
+                        Some(p) => {
+                            let remote = peer.remote;
+                            self.ready.rotate_left(1);
+                            // Sending starts retransmission timers: the deadline may be earlier.
+                            self.touch(i);
+                            break (remote, p);
+                        }
+                        None => {
+                            peer.queued = false;
+                            self.ready.pop_front();
+                        }
                     }
                 }
-                found?
             }
         };
         buf.clear();
@@ -703,14 +764,7 @@ impl Server {
 
     /// When [`Server::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers
-            .iter()
-            .flatten()
-            .filter_map(|p| match p.state {
-                PeerState::Refused { until } => Some(until),
-                _ => p.channel.poll_timeout(),
-            })
-            .min()
+        self.timers.first().map(|(t, _)| *t)
     }
 
     /// Ends a session (`/interface ovpn-server remove`, or a TCP connection that closed).
@@ -773,6 +827,9 @@ impl Server {
         let Some(p) = self.peers.get_mut(idx).and_then(Option::take) else {
             return;
         };
+        if let Some(d) = p.deadline {
+            self.timers.remove(&(d, idx));
+        }
         if self.by_addr.get(&p.remote) == Some(&idx) {
             self.by_addr.remove(&p.remote);
         }

@@ -724,3 +724,119 @@ fn packet_id_exhaustion_renegotiates_before_any_id_is_reused() {
     // The new key starts its counter afresh; traffic goes on.
     exchange(&mut sim, 20, true);
 }
+
+/// Many clients on one server, with a lossy network: everyone connects, gets its own name and
+/// address, and carries data; no session's timers or packets are forgotten.
+#[test]
+fn fifty_clients_on_one_server() {
+    use ovpn_session::sim::Link;
+    use std::net::SocketAddr;
+    let seed = seed_from_env(20);
+    let n = 50u32;
+    let epoch = start();
+    let mut server =
+        ovpn_session::Server::new(server_config(seed), pools(), epoch, unix_epoch()).unwrap();
+    let mut clients: Vec<(SocketAddr, ovpn_session::Client)> = (0..n)
+        .map(|i| {
+            let mut c = client_config(seed + u64::from(i));
+            c.user = "client1".into(); // one secret, many sessions (no only-one in the profile)
+            let addr: SocketAddr = format!("198.18.{}.{}:{}", i / 200, i % 200 + 1, 40000 + i)
+                .parse()
+                .unwrap();
+            (
+                addr,
+                ovpn_session::Client::new(c, epoch, unix_epoch()).unwrap(),
+            )
+        })
+        .collect();
+    let mut link = Link::new(LinkConfig::lossy(0.05), seed);
+    let mut now = epoch;
+    let mut buf = Vec::new();
+    // One shared lossy link; each datagram carries its direction and client index in front.
+    for _ in 0..200_000 {
+        for (i, (_, c)) in clients.iter_mut().enumerate() {
+            while let Some(t) = c.poll_transmit(now, &mut buf) {
+                let mut d = vec![1u8];
+                d.extend_from_slice(&(i as u32).to_be_bytes());
+                d.extend_from_slice(&buf[..t.len]);
+                link.send(now, &d);
+            }
+            while c.poll_event().is_some() {}
+        }
+        while let Some(t) = server.poll_transmit(now, &mut buf) {
+            let i = clients
+                .iter()
+                .position(|(a, _)| *a == t.destination)
+                .unwrap();
+            let mut d = vec![0u8];
+            d.extend_from_slice(&(i as u32).to_be_bytes());
+            d.extend_from_slice(&buf[..t.len]);
+            link.send(now, &d);
+        }
+        while server.poll_event().is_some() {}
+        while let Some(mut d) = link.deliver(now) {
+            let i = u32::from_be_bytes([d[1], d[2], d[3], d[4]]) as usize;
+            let (addr, c) = &mut clients[i];
+            if d[0] == 1 {
+                let _ = server.handle_datagram(now, *addr, &mut d[5..]);
+            } else {
+                let _ = c.handle_datagram(now, &mut d[5..]);
+            }
+        }
+        if clients
+            .iter()
+            .all(|(_, c)| c.state() == &ClientState::Connected)
+            && server.sessions(now).iter().filter(|s| s.connected).count() == n as usize
+        {
+            break;
+        }
+        let next = [link.next_delivery(), server.poll_timeout()]
+            .into_iter()
+            .chain(clients.iter().map(|(_, c)| c.poll_timeout()))
+            .flatten()
+            .min()
+            .unwrap_or(now + Duration::from_millis(10));
+        now = next.max(now + Duration::from_micros(1));
+        if server.poll_timeout().is_some_and(|t| t <= now) {
+            server.handle_timeout(now);
+        }
+        for (_, c) in clients.iter_mut() {
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+        }
+        assert!(
+            now - epoch < Duration::from_secs(600),
+            "not all connected in 10 simulated minutes"
+        );
+    }
+    let sessions = server.sessions(now);
+    assert_eq!(sessions.iter().filter(|s| s.connected).count(), n as usize);
+    let names: BTreeSet<_> = sessions.iter().map(|s| s.name.clone()).collect();
+    let addresses: BTreeSet<_> = sessions.iter().map(|s| s.address).collect();
+    assert_eq!(
+        names.len(),
+        n as usize,
+        "every session has its own ovpn-incomingN"
+    );
+    assert_eq!(
+        addresses.len(),
+        n as usize,
+        "every session has its own address"
+    );
+    assert!(names.contains("ovpn-incoming1") && names.contains(&format!("ovpn-incoming{n}")));
+    // Data from every client reaches the server, attributed to the right session.
+    for (i, (addr, c)) in clients.iter_mut().enumerate() {
+        let mut b = vec![0u8; ovpn_session::HEADROOM + 64 + ovpn_session::TAILROOM];
+        let r = c
+            .encapsulate(now, &mut b, ovpn_session::HEADROOM, 64)
+            .unwrap();
+        match server.handle_datagram(now, *addr, &mut b[r]).unwrap() {
+            ovpn_session::ServerReceived::Packet { peer, .. } => {
+                let s = sessions.iter().find(|s| s.peer == peer).unwrap();
+                assert_eq!(s.remote, *addr, "client {i}");
+            }
+            ovpn_session::ServerReceived::Consumed => panic!("client {i}: consumed"),
+        }
+    }
+}
