@@ -155,7 +155,7 @@ run_case() {
         keepalive)
             # The real client vanishes without a word; our server must drop the session within
             # keepalive-timeout and free the address (a new client gets the same lowest address).
-            stop_pid "$cpid" KILL
+            stop_pid "$cpid" KILL 2>/dev/null # (no "Killed" job notice)
             local k0 k1
             k0=$(date +%s)
             if ! wait_log "$slog" 'ovpn-incoming1: disconnected' $((KEEPALIVE + 5)) "$spid"; then
