@@ -27,6 +27,7 @@ The script (CONFIG.rsc) may use:
   /interface ovpn-server server set enabled=yes port= protocol=udp|tcp mode=ip certificate=
       require-client-certificate= auth=SET cipher=SET max-mtu= keepalive-timeout= default-profile=
       redirect-gateway=def1 netmask= reneg-sec= tls-version= push-routes=\"NET/LEN,...\"
+      topology=subnet|net30 (an extension: net30 pushes OpenVPN's point-to-point form)
   /interface ovpn-server server export-client-configuration client-certificate=client1
       server-address=HOST [ca-certificate=ca] [key-passphrase=P] [file=NAME]
                                                           writes NAME.ovpn for OpenVPN 2.6 clients
