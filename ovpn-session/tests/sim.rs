@@ -21,6 +21,31 @@ fn connect(sim: &mut Sim) {
     );
 }
 
+/// The RouterOS page's setup on a perfect link, connected.
+fn default_sim(seed: u64) -> Sim {
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        client_config(seed),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    sim
+}
+
+/// Runs until the client gives up its attempt, and says why.
+fn client_error(sim: &mut Sim) -> DisconnectReason {
+    assert!(
+        sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))),
+        "the client did not fail\n{}",
+        sim.dump()
+    );
+    match sim.client.state() {
+        ClientState::Error(reason) => reason.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Sends `n` numbered packets each way and checks that each arrives exactly once (lossy links
 /// may drop some: the data channel is unreliable, but never duplicates).
 fn exchange(sim: &mut Sim, n: u32, expect_all: bool) {
@@ -71,13 +96,7 @@ fn exchange(sim: &mut Sim, n: u32, expect_all: bool) {
 #[test]
 fn handshake_push_and_data_both_ways() {
     let seed = seed_from_env(1);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     let tun = sim.client.tun().unwrap().clone();
     assert_eq!(
         tun.address.octets(),
@@ -261,13 +280,7 @@ fn keepalive_timeout_drops_the_session_and_frees_the_address() {
 #[test]
 fn client_reconnects_after_server_restart() {
     let seed = seed_from_env(5);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     // The server restarts: a new endpoint that knows nothing of the old session.
     sim.server =
         ovpn_session::Server::new(server_config(seed + 1), pools(), sim.now, unix_epoch()).unwrap();
@@ -294,10 +307,7 @@ fn wrong_password_is_login_incorrect_on_both_sides() {
     let mut c = client_config(seed);
     c.password = "nope".to_string().into();
     let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
-    assert!(sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))));
-    let ClientState::Error(reason) = sim.client.state().clone() else {
-        unreachable!()
-    };
+    let reason = client_error(&mut sim);
     assert!(reason.to_string().contains("login incorrect"), "{reason}");
     assert!(sim.server_events.iter().any(|e| matches!(e,
         ServerEvent::Disconnected { reason, .. } if reason.to_string().contains("login incorrect"))));
@@ -328,10 +338,7 @@ fn cipher_mismatch_is_no_encryption_naming_both_sides() {
     let mut c = client_config(seed);
     c.cipher = "aes128-gcm".parse().unwrap();
     let mut sim = sim(seed, s, c, LinkConfig::default());
-    assert!(sim.run_until(LIMIT, |s| matches!(s.client.state(), ClientState::Error(_))));
-    let ClientState::Error(reason) = sim.client.state().clone() else {
-        unreachable!()
-    };
+    let reason = client_error(&mut sim);
     let text = reason.to_string();
     assert!(text.contains("no encryption"), "{text}");
     assert!(
@@ -387,13 +394,7 @@ fn without_client_certificates_password_alone_logs_in() {
 #[test]
 fn two_clients_get_their_own_names_and_addresses() {
     let seed = seed_from_env(11);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     // A second client from another address: drive it by hand against the same server.
     let mut c2 = client_config(seed + 7);
     c2.user = "client2".into();
@@ -438,13 +439,7 @@ fn two_clients_get_their_own_names_and_addresses() {
 #[test]
 fn a_forged_reset_from_the_clients_address_does_not_end_its_session() {
     let seed = seed_from_env(12);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     // Someone spoofing the client's address sends a fresh hard reset (new session id).
     let mut forged = vec![0x38, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0];
     let from = sim.client_addr;
@@ -510,13 +505,7 @@ fn deferred_authentication_waits_for_the_verdict() {
 #[test]
 fn server_shutdown_tells_the_client_which_reconnects_later() {
     let seed = seed_from_env(14);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     let now = sim.now;
     sim.server.shutdown(now);
     assert!(
@@ -640,13 +629,7 @@ fn tcp_client_holds_its_reset_until_the_connecting_event_and_retries_after_a_clo
 #[test]
 fn a_client_whose_address_changes_keeps_its_session() {
     let seed = seed_from_env(17);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     exchange(&mut sim, 5, true);
     // NAT rebinding: the client's packets now come from another address and port.
     let old = sim.client_addr;
@@ -704,13 +687,7 @@ fn a_closing_client_tells_the_server_with_exit_or_occ_exit() {
 #[test]
 fn packet_id_exhaustion_renegotiates_before_any_id_is_reused() {
     let seed = seed_from_env(19);
-    let mut sim = sim(
-        seed,
-        server_config(seed),
-        client_config(seed),
-        LinkConfig::default(),
-    );
-    connect(&mut sim);
+    let mut sim = default_sim(seed);
     // The client's send counter just below OpenVPN's wrap trigger (packet_id.h, 0xFF000000).
     sim.client.advance_send_packet_id(0xFF00_0000 - 5);
     exchange(&mut sim, 20, true);
