@@ -1,7 +1,7 @@
 //! The client's loop: one UDP socket or TCP connection to the server, the interface named after
 //! the client (`ovpn-out1`) while connected, and reconnection as the session says.
 
-use std::io::{self, Read as _, Write as _};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
 use std::time::Instant;
@@ -14,11 +14,10 @@ use ovpn_session::{
     TunSettings,
 };
 use ovpn_tun::{DeviceConfig, Layer};
-use ovpn_wire::{Decoded, TcpFrameDecoder};
 
 use super::{
-    Control, ControlRx, MAX_PACKET, PinnedRoute, RunError, Tun, TunFactory, control_pair, io_err,
-    now, unix_now,
+    Control, ControlRx, MAX_PACKET, PinnedRoute, RunError, TcpIo, Tun, TunFactory, control_pair,
+    io_err, now, unix_now,
 };
 use crate::logging;
 use crate::settings::prefix_len;
@@ -27,18 +26,11 @@ use crate::table::Counters;
 const SOCKET: Token = Token(0);
 const CONTROL: Token = Token(1);
 const TUN: Token = Token(2);
-const MAX_TCP_BACKLOG: usize = 4 << 20;
 
 enum Conn {
     None,
     Udp(UdpSocket),
-    Tcp {
-        stream: TcpStream,
-        connected: bool,
-        decoder: TcpFrameDecoder,
-        out: Vec<u8>,
-        sent: usize,
-    },
+    Tcp { io: TcpIo, connected: bool },
 }
 
 struct Up<D> {
@@ -77,22 +69,6 @@ impl<F: TunFactory> core::fmt::Debug for ClientRuntime<F> {
     }
 }
 
-/// Writes what the socket takes from `out[*sent..]`; false when the connection is broken.
-fn flush_tcp(stream: &mut TcpStream, out: &mut Vec<u8>, sent: &mut usize) -> bool {
-    while *sent < out.len() {
-        match stream.write(&out[*sent..]) {
-            Ok(0) => return false,
-            Ok(n) => *sent += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-    out.clear();
-    *sent = 0;
-    true
-}
-
 fn send(conn: &mut Conn, bytes: &[u8]) {
     match conn {
         Conn::None => {}
@@ -101,20 +77,10 @@ fn send(conn: &mut Conn, bytes: &[u8]) {
                 tracing::debug!(target: "ovpn", "sending: {e}");
             }
         }
-        Conn::Tcp {
-            stream,
-            connected,
-            out,
-            sent,
-            ..
-        } => {
-            if out.len() - *sent + bytes.len() > MAX_TCP_BACKLOG {
-                tracing::debug!(target: "ovpn", "TCP backlog full, packet dropped");
-                return;
-            }
-            out.extend_from_slice(bytes);
+        Conn::Tcp { io, connected } => {
+            io.queue(bytes);
             if *connected {
-                flush_tcp(stream, out, sent);
+                io.flush();
             }
         }
     }
@@ -255,11 +221,8 @@ impl<F: TunFactory> ClientRuntime<F> {
         let now = now();
         self.client.close(now);
         self.drive(now);
-        if let Conn::Tcp {
-            stream, out, sent, ..
-        } = &mut self.conn
-        {
-            flush_tcp(stream, out, sent);
+        if let Conn::Tcp { io, .. } = &mut self.conn {
+            io.flush();
         }
         self.down();
         tracing::info!(target: "ovpn", "{}: stopped", self.config.name);
@@ -290,8 +253,8 @@ impl<F: TunFactory> ClientRuntime<F> {
             Conn::Udp(s) => {
                 let _ = self.poll.registry().deregister(s);
             }
-            Conn::Tcp { stream, .. } => {
-                let _ = self.poll.registry().deregister(stream);
+            Conn::Tcp { io, .. } => {
+                let _ = self.poll.registry().deregister(&mut io.stream);
             }
         }
         self.conn = Conn::None;
@@ -337,11 +300,8 @@ impl<F: TunFactory> ClientRuntime<F> {
                     Ok(stream) => {
                         let _ = stream.set_nodelay(true);
                         self.conn = Conn::Tcp {
-                            stream,
+                            io: TcpIo::new(stream),
                             connected: false,
-                            decoder: TcpFrameDecoder::new(),
-                            out: Vec::new(),
-                            sent: 0,
                         };
                     }
                     Err(e) => self.tcp_lost(now, &format!("connecting to {server}: {e}")),
@@ -368,19 +328,13 @@ impl<F: TunFactory> ClientRuntime<F> {
 
     fn on_socket(&mut self, now: Instant, readable: bool, writable: bool) {
         let mut lost = None;
-        if let Conn::Tcp {
-            stream,
-            connected,
-            out,
-            sent,
-            ..
-        } = &mut self.conn
+        if let Conn::Tcp { io, connected } = &mut self.conn
             && writable
         {
             if !*connected {
-                match stream.take_error() {
+                match io.stream.take_error() {
                     Ok(Some(e)) | Err(e) => lost = Some(format!("connecting: {e}")),
-                    Ok(None) => match stream.peer_addr() {
+                    Ok(None) => match io.stream.peer_addr() {
                         Ok(_) => {
                             *connected = true;
                             tracing::debug!(target: "ovpn", "{}: TCP connected to {}", self.config.name, self.config.server);
@@ -390,7 +344,7 @@ impl<F: TunFactory> ClientRuntime<F> {
                     },
                 }
             }
-            if *connected && lost.is_none() && !flush_tcp(stream, out, sent) {
+            if *connected && lost.is_none() && !io.flush() {
                 lost = Some("connection reset".into());
             }
         }
@@ -401,6 +355,24 @@ impl<F: TunFactory> ClientRuntime<F> {
         if !readable {
             return;
         }
+        let (client, up, counters, name) = (
+            &mut self.client,
+            &self.up,
+            &mut self.counters,
+            &self.config.name,
+        );
+        let mut handle = |packet: &mut [u8]| match client.handle_datagram(now, packet) {
+            Ok(Received::Packet(p)) => {
+                if let Some(up) = up {
+                    match up.dev.send(p) {
+                        Ok(_) => counters.rx(p.len()),
+                        Err(e) => tracing::debug!(target: "ovpn", "writing to the interface: {e}"),
+                    }
+                }
+            }
+            Ok(Received::Consumed) => {}
+            Err(e) => tracing::debug!(target: "ovpn", "{name}: dropped a packet: {e}"),
+        };
         match &mut self.conn {
             Conn::None => {}
             Conn::Udp(s) => loop {
@@ -408,81 +380,17 @@ impl<F: TunFactory> ClientRuntime<F> {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        tracing::debug!(target: "ovpn", "{}: receiving: {e}", self.config.name);
+                        tracing::debug!(target: "ovpn", "{name}: receiving: {e}");
                         continue;
                     }
                 };
-                match self.client.handle_datagram(now, &mut self.rx[..n]) {
-                    Ok(Received::Packet(p)) => {
-                        if let Some(up) = &self.up {
-                            match up.dev.send(p) {
-                                Ok(_) => self.counters.rx(p.len()),
-                                Err(e) => {
-                                    tracing::debug!(target: "ovpn", "writing to the interface: {e}")
-                                }
-                            }
-                        }
-                    }
-                    Ok(Received::Consumed) => {}
-                    Err(e) => {
-                        tracing::debug!(target: "ovpn", "{}: dropped a packet: {e}", self.config.name)
-                    }
-                }
+                handle(&mut self.rx[..n]);
             },
-            Conn::Tcp {
-                stream, decoder, ..
-            } => loop {
-                let n = match stream.read(&mut self.rx) {
-                    Ok(0) => {
-                        lost = Some("connection closed by the server".to_owned());
-                        break;
-                    }
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        lost = Some(format!("connection lost: {e}"));
-                        break;
-                    }
-                };
-                let mut input = &self.rx[..n];
-                loop {
-                    let (len, used) = match decoder.decode(input) {
-                        Ok(Decoded::Frame { frame, consumed }) => {
-                            self.frame[..frame.len()].copy_from_slice(frame);
-                            (frame.len(), consumed)
-                        }
-                        Ok(Decoded::NeedMore) => break,
-                        Err(e) => {
-                            lost = Some(format!("broken TCP stream: {e}"));
-                            break;
-                        }
-                    };
-                    input = &input[used..];
-                    match self.client.handle_datagram(now, &mut self.frame[..len]) {
-                        Ok(Received::Packet(p)) => {
-                            if let Some(up) = &self.up {
-                                match up.dev.send(p) {
-                                    Ok(_) => self.counters.rx(p.len()),
-                                    Err(e) => {
-                                        tracing::debug!(target: "ovpn", "writing to the interface: {e}")
-                                    }
-                                }
-                            }
-                        }
-                        Ok(Received::Consumed) => {}
-                        Err(e) => {
-                            tracing::debug!(target: "ovpn", "{}: dropped a packet: {e}", self.config.name)
-                        }
-                    }
+            Conn::Tcp { io, .. } => {
+                if let Err(reason) = io.read_packets(&mut self.rx, &mut self.frame, handle) {
+                    self.tcp_lost(now, &reason);
                 }
-                if lost.is_some() {
-                    break;
-                }
-            },
-        }
-        if let Some(r) = lost {
-            self.tcp_lost(now, &r);
+            }
         }
     }
 

@@ -23,6 +23,86 @@ use ovpn_tun::DeviceConfig;
 /// The largest packet read from an interface (the IPv4 maximum).
 pub const MAX_PACKET: usize = 65535;
 
+/// A TCP peer that does not read is cut off beyond this much unsent data.
+const MAX_TCP_BACKLOG: usize = 4 << 20;
+
+/// One OpenVPN TCP connection of either program: the stream, the incoming packet framing and the
+/// outgoing bytes the socket has not taken yet.
+pub(crate) struct TcpIo {
+    pub(crate) stream: mio::net::TcpStream,
+    decoder: ovpn_wire::TcpFrameDecoder,
+    out: Vec<u8>,
+    sent: usize,
+}
+
+impl TcpIo {
+    pub(crate) fn new(stream: mio::net::TcpStream) -> Self {
+        Self {
+            stream,
+            decoder: ovpn_wire::TcpFrameDecoder::new(),
+            out: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// Queues already framed bytes (dropped, with a log line, beyond the backlog limit).
+    pub(crate) fn queue(&mut self, bytes: &[u8]) {
+        if self.out.len() - self.sent + bytes.len() > MAX_TCP_BACKLOG {
+            tracing::debug!(target: "ovpn", "TCP backlog full, packet dropped");
+            return;
+        }
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Writes what the socket takes; false when the connection is broken.
+    pub(crate) fn flush(&mut self) -> bool {
+        while self.sent < self.out.len() {
+            match self.stream.write(&self.out[self.sent..]) {
+                Ok(0) => return false,
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        self.out.clear();
+        self.sent = 0;
+        true
+    }
+
+    /// Reads what the socket has and hands each complete OpenVPN packet to `packet` (copied into
+    /// `frame`, so the session can decrypt it in place). `Err` says why the connection is over.
+    pub(crate) fn read_packets(
+        &mut self,
+        rx: &mut [u8],
+        frame: &mut [u8],
+        mut packet: impl FnMut(&mut [u8]),
+    ) -> Result<(), String> {
+        loop {
+            let n = match self.stream.read(rx) {
+                Ok(0) => return Err("connection closed by the peer".into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("connection lost: {e}")),
+            };
+            let mut input = &rx[..n];
+            loop {
+                let len = match self.decoder.decode(input) {
+                    Ok(ovpn_wire::Decoded::Frame { frame: f, consumed }) => {
+                        frame[..f.len()].copy_from_slice(f);
+                        input = &input[consumed..];
+                        f.len()
+                    }
+                    Ok(ovpn_wire::Decoded::NeedMore) => break,
+                    Err(e) => return Err(format!("broken TCP stream: {e}")),
+                };
+                packet(&mut frame[..len]);
+            }
+        }
+    }
+}
+
 /// The monotonic clock of the loops.
 #[allow(
     clippy::disallowed_methods,

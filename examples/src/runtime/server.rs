@@ -2,12 +2,12 @@
 //! shared interface), logs and the session table.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Read as _, Write as _};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
 use std::time::Instant;
 
-use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::net::{TcpListener, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ovpn_pool::PoolSet;
@@ -16,10 +16,10 @@ use ovpn_session::{
     Transport,
 };
 use ovpn_tun::{DeviceConfig, Layer};
-use ovpn_wire::{Decoded, PeerId, TcpFrameDecoder};
+use ovpn_wire::PeerId;
 
 use super::{
-    Control, ControlRx, MAX_PACKET, RunError, Tun, TunFactory, control_pair, io_err, now,
+    Control, ControlRx, MAX_PACKET, RunError, TcpIo, Tun, TunFactory, control_pair, io_err, now,
     source_allowed, unix_now,
 };
 use crate::logging;
@@ -29,8 +29,6 @@ const SOCKET: Token = Token(0);
 const CONTROL: Token = Token(1);
 const SHARED: Token = Token(2);
 const FIRST_DYNAMIC: usize = 3;
-/// A TCP client that does not read is cut off beyond this much unsent data.
-const MAX_TCP_BACKLOG: usize = 4 << 20;
 
 /// How the server is run (beyond its RouterOS configuration).
 #[derive(Debug, Clone)]
@@ -47,39 +45,8 @@ enum Listener {
 }
 
 struct TcpConn {
-    stream: TcpStream,
+    io: TcpIo,
     remote: SocketAddr,
-    decoder: TcpFrameDecoder,
-    out: Vec<u8>,
-    sent: usize,
-}
-
-impl TcpConn {
-    /// Queues `bytes` and writes what the socket takes. Returns false when the connection is
-    /// broken.
-    fn send(&mut self, bytes: &[u8]) -> bool {
-        if self.out.len() - self.sent + bytes.len() > MAX_TCP_BACKLOG {
-            tracing::debug!(target: "ovpn", "{}: TCP backlog full, packet dropped", self.remote);
-            return true;
-        }
-        self.out.extend_from_slice(bytes);
-        self.flush()
-    }
-
-    fn flush(&mut self) -> bool {
-        while self.sent < self.out.len() {
-            match self.stream.write(&self.out[self.sent..]) {
-                Ok(0) => return false,
-                Ok(n) => self.sent += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-        self.out.clear();
-        self.sent = 0;
-        true
-    }
 }
 
 struct PeerIo<D> {
@@ -139,7 +106,8 @@ fn send_to(
         }
         Listener::Tcp(_) => match conn_tokens.get(&to).and_then(|t| conns.get_mut(t)) {
             Some(c) => {
-                if !c.send(bytes) {
+                c.io.queue(bytes);
+                if !c.io.flush() {
                     tracing::debug!(target: "ovpn", "{to}: TCP connection broken");
                 }
             }
@@ -369,7 +337,7 @@ impl<F: TunFactory> ServerRuntime<F> {
         }
         self.drive(now);
         for c in self.conns.values_mut() {
-            c.flush();
+            c.io.flush();
         }
         tracing::info!(target: "ovpn", "ovpn-server: stopped");
     }
@@ -442,11 +410,8 @@ impl<F: TunFactory> ServerRuntime<F> {
                 self.conns.insert(
                     token,
                     TcpConn {
-                        stream,
+                        io: TcpIo::new(stream),
                         remote,
-                        decoder: TcpFrameDecoder::new(),
-                        out: Vec::new(),
-                        sent: 0,
                     },
                 );
             },
@@ -454,58 +419,27 @@ impl<F: TunFactory> ServerRuntime<F> {
     }
 
     fn on_conn(&mut self, now: Instant, token: Token, readable: bool, writable: bool) {
-        let mut open = true;
-        if writable && let Some(c) = self.conns.get_mut(&token) {
-            open = c.flush();
-        }
-        while open && readable {
-            let Some(c) = self.conns.get_mut(&token) else {
-                return;
-            };
-            let n = match c.stream.read(&mut self.rx) {
-                Ok(0) => {
-                    open = false;
-                    break;
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    open = false;
-                    break;
-                }
-            };
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let mut open = !writable || c.io.flush();
+        if open && readable {
             let remote = c.remote;
-            let mut input = &self.rx[..n];
-            loop {
-                let Some(c) = self.conns.get_mut(&token) else {
-                    return;
-                };
-                let (len, used) = match c.decoder.decode(input) {
-                    Ok(Decoded::Frame { frame, consumed }) => {
-                        self.frame[..frame.len()].copy_from_slice(frame);
-                        (frame.len(), consumed)
-                    }
-                    Ok(Decoded::NeedMore) => break,
-                    Err(e) => {
-                        tracing::debug!(target: "ovpn", "{remote}: broken TCP stream: {e}");
-                        open = false;
-                        break;
-                    }
-                };
-                input = &input[used..];
-                match self
-                    .server
-                    .handle_datagram(now, remote, &mut self.frame[..len])
-                {
+            let (server, peers, shared) = (&mut self.server, &mut self.peers, self.shared.as_ref());
+            let read = c.io.read_packets(&mut self.rx, &mut self.frame, |packet| {
+                match server.handle_datagram(now, remote, packet) {
                     Ok(ServerReceived::Packet { peer, packet }) => {
-                        deliver(&mut self.peers, self.shared.as_ref(), peer, packet);
+                        deliver(peers, shared, peer, packet);
                     }
                     Ok(ServerReceived::Consumed) => {}
                     Err(e) => {
-                        tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}");
+                        tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}")
                     }
                 }
+            });
+            if let Err(reason) = read {
+                tracing::debug!(target: "ovpn", "{remote}: {reason}");
+                open = false;
             }
         }
         if !open {
@@ -515,7 +449,7 @@ impl<F: TunFactory> ServerRuntime<F> {
 
     fn close_conn(&mut self, now: Instant, token: Token) {
         if let Some(mut c) = self.conns.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut c.stream);
+            let _ = self.poll.registry().deregister(&mut c.io.stream);
             self.conn_tokens.remove(&c.remote);
             tracing::debug!(target: "ovpn", "TCP connection from {} closed", c.remote);
             self.server.connection_closed(now, c.remote);
