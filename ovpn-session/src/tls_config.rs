@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::NoServerSessionStorage;
 use rustls::time_provider::TimeProvider;
 
-use crate::verify::{ClientVerifier, PeerCheck, ServerVerifier};
+use crate::verify::{PeerCheck, Verifier};
 
 /// Which TLS versions the control channel may use (RouterOS `tls-version=any|only-1.2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -109,7 +109,7 @@ pub(crate) fn client_config(
     clock: SessionClock,
 ) -> Result<Arc<rustls::ClientConfig>, TlsConfigError> {
     let provider = provider();
-    let verifier = Arc::new(ServerVerifier::new(check, &provider));
+    let verifier = Arc::new(Verifier::new(Some(check), &provider));
     let builder = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock))
         .with_protocol_versions(version.versions())?
         .dangerous()
@@ -133,7 +133,7 @@ pub(crate) fn server_config(
     clock: SessionClock,
 ) -> Result<Arc<rustls::ServerConfig>, TlsConfigError> {
     let provider = provider();
-    let verifier = Arc::new(ClientVerifier::new(check, &provider));
+    let verifier = Arc::new(Verifier::new(check, &provider));
     let mut config = rustls::ServerConfig::builder_with_details(provider, Arc::new(clock))
         .with_protocol_versions(version.versions())?
         .with_client_cert_verifier(verifier)

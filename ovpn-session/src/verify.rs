@@ -94,23 +94,37 @@ fn algorithms(provider: &CryptoProvider) -> WebPkiSupportedAlgorithms {
     provider.signature_verification_algorithms
 }
 
-/// The client side: checks the server's chain, ignores the name (OpenVPN verifies no host name).
+/// Our side of rustls' certificate checks, for both roles: a client checks the server's chain (the
+/// name is ignored: OpenVPN verifies no host name); a server asks for a client certificate when
+/// `require-client-certificate=yes` and checks it, and asks for none with `no` (`check: None`).
 #[derive(Debug)]
-pub(crate) struct ServerVerifier {
-    check: Arc<dyn PeerCheck>,
+pub(crate) struct Verifier {
+    check: Option<Arc<dyn PeerCheck>>,
     algs: WebPkiSupportedAlgorithms,
 }
 
-impl ServerVerifier {
-    pub(crate) fn new(check: Arc<dyn PeerCheck>, provider: &CryptoProvider) -> Self {
+impl Verifier {
+    pub(crate) fn new(check: Option<Arc<dyn PeerCheck>>, provider: &CryptoProvider) -> Self {
         Self {
             check,
             algs: algorithms(provider),
         }
     }
+
+    fn accept(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        match &self.check {
+            Some(c) => c.check(end_entity, intermediates, now).map_err(refuse),
+            None => Ok(()),
+        }
+    }
 }
 
-impl ServerCertVerifier for ServerVerifier {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -119,9 +133,7 @@ impl ServerCertVerifier for ServerVerifier {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.check
-            .check(end_entity, intermediates, now)
-            .map_err(refuse)?;
+        self.accept(end_entity, intermediates, now)?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -148,25 +160,7 @@ impl ServerCertVerifier for ServerVerifier {
     }
 }
 
-/// The server side: asks for a client certificate when `require-client-certificate=yes` and checks
-/// it; with `no` it asks for none.
-#[derive(Debug)]
-pub(crate) struct ClientVerifier {
-    check: Option<Arc<dyn PeerCheck>>,
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl ClientVerifier {
-    /// `check: None` is `require-client-certificate=no`.
-    pub(crate) fn new(check: Option<Arc<dyn PeerCheck>>, provider: &CryptoProvider) -> Self {
-        Self {
-            check,
-            algs: algorithms(provider),
-        }
-    }
-}
-
-impl ClientCertVerifier for ClientVerifier {
+impl ClientCertVerifier for Verifier {
     fn offer_client_auth(&self) -> bool {
         self.check.is_some()
     }
@@ -185,11 +179,7 @@ impl ClientCertVerifier for ClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if let Some(check) = &self.check {
-            check
-                .check(end_entity, intermediates, now)
-                .map_err(refuse)?;
-        }
+        self.accept(end_entity, intermediates, now)?;
         Ok(ClientCertVerified::assertion())
     }
 
@@ -199,7 +189,7 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
+        ServerCertVerifier::verify_tls12_signature(self, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -208,10 +198,10 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+        ServerCertVerifier::verify_tls13_signature(self, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
+        ServerCertVerifier::supported_verify_schemes(self)
     }
 }
