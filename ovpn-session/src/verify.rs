@@ -90,10 +90,6 @@ pub fn refusal_reason(e: &rustls::Error) -> String {
     }
 }
 
-fn algorithms(provider: &CryptoProvider) -> WebPkiSupportedAlgorithms {
-    provider.signature_verification_algorithms
-}
-
 /// Our side of rustls' certificate checks, for both roles: a client checks the server's chain (the
 /// name is ignored: OpenVPN verifies no host name); a server asks for a client certificate when
 /// `require-client-certificate=yes` and checks it, and asks for none with `no` (`check: None`).
@@ -107,7 +103,7 @@ impl Verifier {
     pub(crate) fn new(check: Option<Arc<dyn PeerCheck>>, provider: &CryptoProvider) -> Self {
         Self {
             check,
-            algs: algorithms(provider),
+            algs: provider.signature_verification_algorithms,
         }
     }
 
