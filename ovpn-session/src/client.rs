@@ -14,7 +14,8 @@ use crate::channel::{Channel, ChannelEvent, DataParams, LocalInfo, Side, Timings
 use crate::config::{Mode, Transmit, Transport, keepalive};
 use crate::control::ControlMessage;
 use crate::error::{DisconnectReason, DropReason, EncapError};
-use crate::peer_info::{Occ, OccProto, PeerInfo, iv_proto, occ_option};
+use crate::negotiate::{self, encoding};
+use crate::peer_info::{PeerInfo, iv_proto};
 use crate::push::{PushOptions, Route, Topology};
 use crate::random::{Random, SystemRandom};
 use crate::tls_config::{Identity, SessionClock, TlsConfigError, TlsVersion, client_config};
@@ -254,26 +255,13 @@ impl Client {
     }
 
     fn occ(&self) -> String {
-        let c = self.config.cipher;
-        let aead = c.is_aead();
-        Occ {
-            tap: self.config.mode == Mode::Ethernet,
-            link_mtu: u32::from(self.config.max_mtu) + 49,
-            tun_mtu: u32::from(self.config.max_mtu),
-            proto: match self.config.transport {
-                Transport::Udp => OccProto::Udp,
-                Transport::Tcp => OccProto::TcpClient,
-            },
-            cipher: Some(c.openvpn_name()),
-            auth: if aead {
-                "[null-digest]"
-            } else {
-                self.config.auth.openvpn_name()
-            },
-            keysize_bits: (c.key_len() * 8) as u32,
+        let local = negotiate::Local {
+            mode: self.config.mode,
+            transport: self.config.transport,
+            max_mtu: self.config.max_mtu,
             server: false,
-        }
-        .to_string()
+        };
+        negotiate::occ(local, self.config.cipher, Some(self.config.auth))
     }
 
     fn peer_info(&self) -> String {
@@ -616,29 +604,11 @@ impl Client {
 
     /// Decides the data channel from what was pushed (ssl_ncp.c `check_pull_client_ncp`).
     fn apply_push(&mut self, now: Instant) {
-        let ours = self.config.cipher;
-        let cipher = match (&self.push.cipher, self.server_occ.as_deref()) {
-            (Some(c), _) => c
-                .parse::<Cipher>()
-                .ok()
-                .filter(|c| *c == ours)
-                .ok_or_else(|| {
-                    format!(
-                        "no encryption: the server chose {c}, we offer {}",
-                        ours.openvpn_name()
-                    )
-                }),
-            // Poor man's NCP: the server's options string names its cipher.
-            (None, Some(occ)) => match occ_option(occ, "cipher") {
-                Some(c) if c.parse::<Cipher>().ok() == Some(ours) => Ok(ours),
-                Some(c) => Err(format!(
-                    "no encryption: the server uses {c}, we offer {}",
-                    ours.openvpn_name()
-                )),
-                None => Ok(ours),
-            },
-            (None, None) => Ok(ours),
-        };
+        let cipher = negotiate::client_choice(
+            self.config.cipher,
+            self.push.cipher.as_deref(),
+            self.server_occ.as_deref(),
+        );
         let cipher = match cipher {
             Ok(c) => c,
             Err(e) => {
@@ -725,15 +695,6 @@ impl Client {
             tun: Box::new(tun),
             encoding,
         });
-    }
-}
-
-/// RouterOS's `encoding` text for a data channel (`AES-256-GCM`, `AES-256-CBC/SHA256`).
-pub(crate) fn encoding(p: DataParams) -> String {
-    if p.cipher.is_aead() {
-        p.cipher.openvpn_name().to_owned()
-    } else {
-        format!("{}/{}", p.cipher.openvpn_name(), p.digest.openvpn_name())
     }
 }
 

@@ -77,6 +77,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod km2;
+mod negotiate;
 pub mod peer_info;
 pub mod push;
 pub mod random;

@@ -1,0 +1,120 @@
+//! The server's configuration (RouterOS `/interface ovpn-server server` properties) and how it
+//! checks credentials.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ovpn_crypto::{Cipher, Digest};
+use ovpn_ppp::Authenticator;
+
+use crate::config::{Mode, Transport};
+use crate::push::{Route, Topology};
+use crate::random::{Random, SystemRandom};
+use crate::tls_config::{Identity, TlsConfigError, TlsVersion};
+use crate::verify::PeerCheck;
+use crate::wrap::ControlProtection;
+
+/// An authenticator the server can share.
+pub type SharedAuthenticator = Arc<dyn Authenticator + Send + Sync>;
+
+/// How usernames and passwords are checked.
+#[derive(Clone)]
+pub enum AuthMode {
+    /// The server asks the authenticator itself, at once.
+    Inline(SharedAuthenticator),
+    /// The server emits [`ServerEvent::AuthRequested`] and waits for [`Server::auth_verdict`] (how a
+    /// RADIUS or other external check plugs in).
+    Deferred,
+}
+
+/// A server's configuration (RouterOS `/interface ovpn-server server` properties).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `protocol`.
+    pub transport: Transport,
+    /// `mode`.
+    pub mode: Mode,
+    /// `certificate`: our chain and key.
+    pub identity: Identity,
+    /// `require-client-certificate=yes`: how client certificates are checked (None: not asked).
+    pub client_check: Option<Arc<dyn PeerCheck>>,
+    /// `cipher`: the accepted data ciphers, in order of preference.
+    pub ciphers: Vec<Cipher>,
+    /// `auth`: the accepted HMAC digests (for CBC ciphers).
+    pub auths: Vec<Digest>,
+    /// `max-mtu`: the tunnel MTU.
+    pub max_mtu: u16,
+    /// `keepalive-timeout` (None: `disabled`).
+    pub keepalive_timeout: Option<Duration>,
+    /// `redirect-gateway=def1`: push a default route to clients.
+    pub redirect_gateway: bool,
+    /// `push-routes`: routes pushed to every client.
+    pub push_routes: Vec<Route>,
+    /// `netmask`: the prefix length pushed with the client's address (topology subnet).
+    pub netmask: u8,
+    /// How the client's address is pushed. RouterOS pushes `topology subnet`; `net30` is the
+    /// point-to-point form (`ifconfig client server`).
+    pub topology: Topology,
+    /// `reneg-sec` (None: never by time).
+    pub reneg: Option<Duration>,
+    /// `tls-version`.
+    pub tls_version: TlsVersion,
+    /// `tls-auth`/`tls-crypt` (not in RouterOS; for OpenVPN clients that require it).
+    pub protection: ControlProtection,
+    /// How credentials are checked.
+    pub auth: AuthMode,
+    /// The most sessions at once (new clients beyond are not answered).
+    pub max_clients: usize,
+    /// Randomness (the system's by default).
+    pub random: Arc<dyn Random>,
+}
+
+impl core::fmt::Debug for AuthMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Inline(_) => "Inline",
+            Self::Deferred => "Deferred",
+        })
+    }
+}
+
+impl ServerConfig {
+    /// A configuration with RouterOS's defaults for everything but the essentials.
+    pub fn new(identity: Identity, authenticator: SharedAuthenticator) -> Self {
+        Self {
+            transport: Transport::Udp,
+            mode: Mode::Ip,
+            identity,
+            client_check: None,
+            ciphers: vec![Cipher::Aes256Gcm, Cipher::Aes128Gcm, Cipher::Aes256Cbc],
+            auths: vec![Digest::Sha1, Digest::Sha256, Digest::Sha512],
+            max_mtu: 1500,
+            keepalive_timeout: Some(Duration::from_secs(60)),
+            redirect_gateway: false,
+            push_routes: Vec::new(),
+            netmask: 24,
+            topology: Topology::Subnet,
+            reneg: Some(Duration::from_secs(3600)),
+            tls_version: TlsVersion::Any,
+            protection: ControlProtection::None,
+            auth: AuthMode::Inline(authenticator),
+            max_clients: 1024,
+            random: Arc::new(SystemRandom),
+        }
+    }
+}
+
+/// Why a server could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerConfigError {
+    /// The TLS configuration was refused (a bad certificate or key).
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
+    /// No cipher configured.
+    #[error("the cipher set is empty")]
+    NoCipher,
+    /// The tls-auth/tls-crypt key cannot be used.
+    #[error("control channel key: {0}")]
+    ControlKey(String),
+}

@@ -1,0 +1,545 @@
+//! One client's session on the server: its control channel, then authentication, addressing and
+//! the push. The endpoint (`mod.rs`) owns the peers and moves datagrams, timers and events between
+//! them and the driver; a peer tells it what to do next with a [`Step`].
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use ovpn_pool::{Lease, PoolSet};
+use ovpn_ppp::{AuthError, AuthRequest, Grant};
+use ovpn_wire::{KeyId, PeerId};
+
+use super::config::{AuthMode, ServerConfig};
+use super::event::{ServerEvent, SessionInfo};
+use crate::channel::{Channel, ChannelEvent, DataParams};
+use crate::config::keepalive;
+use crate::control::{ControlMessage, push_reply_messages};
+use crate::error::DisconnectReason;
+use crate::km2::KeyMethod2;
+use crate::negotiate::{self, encoding};
+use crate::peer_info::{PeerInfo, iv_proto};
+use crate::push::{PushOptions, Route, Topology};
+
+/// After refusing a client (AUTH_FAILED), keep its session this long so the message arrives
+/// (push.c: the instance exits 5 s after AUTH_FAILED).
+pub(super) const REFUSED_LINGER: Duration = Duration::from_secs(5);
+
+/// Where a session is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum PeerState {
+    /// TLS and the key exchange.
+    Handshake,
+    /// Waiting for the credentials' verdict.
+    Authenticating,
+    /// Logged in, data flows.
+    Connected,
+    /// Refused: lingers until then to deliver AUTH_FAILED.
+    Refused { until: Instant },
+}
+
+/// What the endpoint must do after a peer handled something.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// Nothing more.
+    Idle,
+    /// The session logged in and has its keys: name it, announce it, then call again.
+    Connected,
+    /// The session is over.
+    Remove {
+        /// Why.
+        reason: DisconnectReason,
+        /// Log the end even if it never logged in.
+        log: bool,
+    },
+}
+
+/// What a peer may use of the endpoint while it handles something.
+pub(super) struct Cx<'a> {
+    pub(super) config: &'a ServerConfig,
+    pub(super) pools: &'a mut PoolSet,
+    pub(super) events: &'a mut VecDeque<ServerEvent>,
+    /// Connected sessions per PPP user (for `only-one`).
+    pub(super) users: &'a HashMap<String, usize>,
+}
+
+#[derive(Debug)]
+pub(super) struct Peer {
+    pub(super) id: PeerId,
+    pub(super) number: u32,
+    pub(super) name: String,
+    pub(super) remote: SocketAddr,
+    pub(super) channel: Channel,
+    pub(super) state: PeerState,
+    peer_info: PeerInfo,
+    params: Option<DataParams>,
+    pub(super) user: Option<String>,
+    password: Option<ovpn_ppp::Password>,
+    pub(super) lease: Option<Lease>,
+    pub(super) local_lease: Option<Lease>,
+    local_address: Option<Ipv4Addr>,
+    grant: Option<Grant>,
+    push: Option<Vec<String>>,
+    push_sent: bool,
+    wants_push: bool,
+    keys_ready: bool,
+    pub(super) connected_at: Option<Instant>,
+    /// In the endpoint's ready queue.
+    pub(super) queued: bool,
+    /// Its entry in the endpoint's timer set.
+    pub(super) deadline: Option<Instant>,
+}
+
+impl Peer {
+    pub(super) fn new(
+        id: PeerId,
+        number: u32,
+        name: String,
+        remote: SocketAddr,
+        channel: Channel,
+    ) -> Self {
+        Self {
+            id,
+            number,
+            name,
+            remote,
+            channel,
+            state: PeerState::Handshake,
+            peer_info: PeerInfo::default(),
+            params: None,
+            user: None,
+            password: None,
+            lease: None,
+            local_lease: None,
+            local_address: None,
+            grant: None,
+            push: None,
+            push_sent: false,
+            wants_push: false,
+            keys_ready: false,
+            connected_at: None,
+            queued: false,
+            deadline: None,
+        }
+    }
+
+    /// The tunnel address given to the client.
+    pub(super) fn address(&self) -> Option<Ipv4Addr> {
+        match self.lease.as_ref()?.address {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }
+    }
+
+    /// When the endpoint should next wake this session.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        match self.state {
+            PeerState::Refused { until } => Some(until),
+            _ => self.channel.poll_timeout(),
+        }
+    }
+
+    /// Handles what the control channel reported, until it has nothing more or the endpoint must
+    /// act.
+    pub(super) fn process(&mut self, now: Instant, cx: &mut Cx<'_>) -> Step {
+        if self.keys_ready && self.grant.is_some() && self.state == PeerState::Authenticating {
+            return self.logged_in(now);
+        }
+        while let Some(ev) = self.channel.poll_event() {
+            match ev {
+                ChannelEvent::TlsEstablished {
+                    key_id,
+                    description,
+                } => {
+                    tracing::debug!(target: "ovpn", "{}: control channel (key {}) {description}", self.name, key_id.get());
+                }
+                ChannelEvent::PeerKeyMethod { key_id, km2 } => {
+                    if key_id == KeyId::ZERO {
+                        self.first_key_method(now, km2, cx);
+                    } else if let Some(reason) = self.renegotiation_refusal(&km2) {
+                        tracing::warn!(target: "ovpn", "{}: {reason}", self.name);
+                        return Step::Remove {
+                            reason: DisconnectReason::AuthFailed(reason),
+                            log: true,
+                        };
+                    } else {
+                        let options = occ(cx.config, self.params);
+                        self.channel.send_key_method(now, key_id, &options);
+                    }
+                }
+                ChannelEvent::Message(m) => match ControlMessage::parse(&m) {
+                    ControlMessage::PushRequest => {
+                        self.wants_push = true;
+                        self.send_push();
+                    }
+                    ControlMessage::Exit => {
+                        return Step::Remove {
+                            reason: DisconnectReason::ClosedByPeer(None),
+                            log: true,
+                        };
+                    }
+                    other => {
+                        tracing::debug!(target: "ovpn", "{}: ignored control message {other}", self.name);
+                    }
+                },
+                ChannelEvent::KeysInstalled { key_id } => {
+                    if key_id == KeyId::ZERO {
+                        self.keys_ready = true;
+                        if self.grant.is_some() && self.state == PeerState::Authenticating {
+                            return self.logged_in(now);
+                        }
+                    }
+                }
+                ChannelEvent::OccExit => {
+                    return Step::Remove {
+                        reason: DisconnectReason::ClosedByPeer(None),
+                        log: true,
+                    };
+                }
+                ChannelEvent::Failed(reason) => {
+                    tracing::info!(target: "ovpn", "{}: {reason}", self.name);
+                    return Step::Remove { reason, log: false };
+                }
+            }
+        }
+        Step::Idle
+    }
+
+    fn logged_in(&mut self, now: Instant) -> Step {
+        self.state = PeerState::Connected;
+        self.connected_at = Some(now);
+        Step::Connected
+    }
+
+    /// On a renegotiation the client must present the same credentials it logged in with.
+    fn renegotiation_refusal(&self, km2: &KeyMethod2) -> Option<String> {
+        let same_user = self.user.as_deref() == Some(km2.username.as_str());
+        let same_pass = self
+            .password
+            .as_ref()
+            .is_some_and(|pw| pw.ct_eq(&ovpn_ppp::Password::new(km2.password.as_str())));
+        (!(same_user && same_pass)).then(|| "login incorrect (renegotiation)".to_owned())
+    }
+
+    /// The client's first key-method-2 record: negotiate the cipher, then authenticate.
+    fn first_key_method(&mut self, now: Instant, km2: Box<KeyMethod2>, cx: &mut Cx<'_>) {
+        self.peer_info = PeerInfo::parse(&km2.peer_info);
+        // A client that speaks P_DATA_V2 gets it from us too, with its peer-id (multi.c).
+        if self.peer_info.has(iv_proto::DATA_V2) {
+            self.channel.tx_peer_id = Some(self.id);
+        }
+        if !self.peer_info.all.is_empty() {
+            tracing::debug!(target: "ovpn", "{}: peer info {:?}", self.name, self.peer_info.all);
+        }
+        let negotiated = negotiate::server_choice(
+            &cx.config.ciphers,
+            &cx.config.auths,
+            &self.peer_info,
+            &km2.options,
+        );
+        // Our record goes out whatever the outcome, as OpenVPN's does: a refusal follows as
+        // AUTH_FAILED.
+        let options = occ(cx.config, negotiated.as_ref().ok().copied());
+        self.channel.send_key_method(now, KeyId::ZERO, &options);
+        match negotiated {
+            Ok(params) => self.params = Some(params),
+            Err(reason) => {
+                tracing::warn!(target: "ovpn", "{}: {reason}", self.name);
+                self.refuse(now, DisconnectReason::NoEncryption(reason), cx);
+                return;
+            }
+        }
+        let user = km2.username.clone();
+        let active = cx.users.get(&user).copied().unwrap_or(0);
+        let request = AuthRequest::new(
+            user.clone(),
+            km2.password.as_str(),
+            ovpn_ppp::Service::Ovpn,
+            self.remote.ip().to_string(),
+        )
+        .with_active_sessions(active);
+        self.password = Some(ovpn_ppp::Password::new(km2.password.as_str()));
+        self.user = Some(user);
+        self.state = PeerState::Authenticating;
+        match &cx.config.auth {
+            AuthMode::Inline(a) => {
+                let verdict = a.authenticate(&request);
+                self.finish_auth(now, verdict, cx);
+            }
+            AuthMode::Deferred => cx.events.push_back(ServerEvent::AuthRequested {
+                peer: self.id,
+                request,
+            }),
+        }
+    }
+
+    /// Refuses the client: AUTH_FAILED goes out, what it held is released at once, and the
+    /// session lingers only to deliver the message.
+    fn refuse(&mut self, now: Instant, reason: DisconnectReason, cx: &mut Cx<'_>) {
+        self.channel.send_message(&format!("AUTH_FAILED,{reason}"));
+        self.state = PeerState::Refused {
+            until: now + REFUSED_LINGER,
+        };
+        tracing::info!(target: "ppp", "{}: login failed: {reason}", self.user.as_deref().unwrap_or("?"));
+        for lease in [self.lease.take(), self.local_lease.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = cx.pools.release(lease.address);
+        }
+        cx.events.push_back(ServerEvent::Disconnected {
+            peer: self.id,
+            name: self.name.clone(),
+            user: self.user.clone(),
+            reason,
+        });
+    }
+
+    /// The verdict on the credentials: addresses, then the push.
+    pub(super) fn finish_auth(
+        &mut self,
+        now: Instant,
+        verdict: Result<Grant, AuthError>,
+        cx: &mut Cx<'_>,
+    ) {
+        let grant = match verdict {
+            Ok(g) => g,
+            Err(e) => {
+                self.refuse(now, DisconnectReason::AuthFailed(e.to_string()), cx);
+                return;
+            }
+        };
+        let user = self.user.clone().unwrap_or_default();
+        // Addresses: the client's from its remote-address (pool or fixed), ours from local-address.
+        let lease = match acquire(cx.pools, grant.remote_address.as_ref(), &user) {
+            Ok(l) => l,
+            Err(e) => {
+                self.refuse(now, DisconnectReason::PoolExhausted(e), cx);
+                return;
+            }
+        };
+        // A fixed local-address is shared by every session (RouterOS); a pool gives each its own.
+        let local = match grant.local_address.as_ref() {
+            Some(spec @ ovpn_ppp::AddressSpec::Pool(_)) => {
+                match acquire(cx.pools, Some(spec), &user) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        if let Some(l) = &lease {
+                            let _ = cx.pools.release(l.address);
+                        }
+                        self.refuse(now, DisconnectReason::PoolExhausted(e), cx);
+                        return;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let fixed_local = match grant.local_address {
+            Some(ovpn_ppp::AddressSpec::Address(a)) => Some(a),
+            _ => None,
+        };
+        let Some(IpAddr::V4(address)) = lease.as_ref().map(|l| l.address) else {
+            for l in [&lease, &local].into_iter().flatten() {
+                let _ = cx.pools.release(l.address);
+            }
+            self.refuse(
+                now,
+                DisconnectReason::PoolExhausted("no IPv4 remote-address for this user".into()),
+                cx,
+            );
+            return;
+        };
+        let local_address = match local.as_ref().map(|l| l.address) {
+            Some(IpAddr::V4(a)) => a,
+            _ if fixed_local.is_some() => fixed_local.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            // Without a local-address, the first address of the client's /netmask subnet.
+            _ => subnet_gateway(address, cx.config.netmask),
+        };
+        self.lease = lease;
+        self.local_lease = local;
+        self.local_address = Some(local_address);
+        self.push = Some(self.push_options(cx.config, &grant, address, local_address));
+        self.grant = Some(grant);
+        if let Some(params) = self.params {
+            self.channel.set_data_params(now, params);
+        }
+        // A 2.6 client (IV_PROTO bit 2) takes the reply without asking.
+        if self.peer_info.has(iv_proto::REQUEST_PUSH) {
+            self.wants_push = true;
+        }
+        self.send_push();
+    }
+
+    fn send_push(&mut self) {
+        if !self.wants_push || self.push_sent {
+            return;
+        }
+        let Some(items) = &self.push else { return };
+        for m in push_reply_messages(items) {
+            self.channel.send_message(&m);
+        }
+        self.push_sent = true;
+    }
+
+    /// Keepalive applies from login on; before it, hand-window bounds the handshake.
+    pub(super) fn start_keepalive(&mut self, config: &ServerConfig) {
+        if let Some(t) = config.keepalive_timeout {
+            let (_, restart) = keepalive(t);
+            self.channel.ping_timeout = Some(restart);
+        }
+    }
+
+    /// The event that announces the login.
+    pub(super) fn connected_event(&self) -> ServerEvent {
+        let user = self.user.clone().unwrap_or_default();
+        let address = self.address().unwrap_or(Ipv4Addr::UNSPECIFIED);
+        tracing::info!(target: "ppp", "{user} logged in, {address} from {}", self.remote.ip());
+        tracing::info!(target: "ovpn", "{}: connected", self.name);
+        ServerEvent::Connected {
+            peer: self.id,
+            name: self.name.clone(),
+            user,
+            remote: self.remote,
+            address,
+            local_address: self.local_address.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            encoding: self.params.map(encoding).unwrap_or_default(),
+            routes: self
+                .grant
+                .as_ref()
+                .map(|g| g.routes.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Its line of the session table.
+    pub(super) fn info(&self, now: Instant) -> SessionInfo {
+        SessionInfo {
+            peer: self.id,
+            name: self.name.clone(),
+            user: self.user.clone(),
+            remote: self.remote,
+            address: self.address(),
+            encoding: self.params.map(encoding),
+            uptime: self.connected_at.map(|t| now.saturating_duration_since(t)),
+            connected: self.state == PeerState::Connected,
+            traffic: self.channel.traffic,
+        }
+    }
+
+    /// The PUSH_REPLY items for the client, in OpenVPN's order.
+    fn push_options(
+        &self,
+        config: &ServerConfig,
+        grant: &Grant,
+        address: Ipv4Addr,
+        local: Ipv4Addr,
+    ) -> Vec<String> {
+        let mut o = PushOptions {
+            routes: config.push_routes.clone(),
+            redirect_gateway: config.redirect_gateway.then(|| vec!["def1".to_owned()]),
+            ..PushOptions::default()
+        };
+        o.dns = grant
+            .dns_servers
+            .iter()
+            .filter_map(|d| match d {
+                IpAddr::V4(a) => Some(*a),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        match config.topology {
+            Topology::Subnet => {
+                o.route_gateway = Some(local);
+                o.topology = Some(Topology::Subnet);
+                o.ifconfig = Some((address, netmask(config.netmask)));
+            }
+            t @ (Topology::Net30 | Topology::P2p) => {
+                o.topology = Some(t);
+                o.routes.insert(
+                    0,
+                    Route {
+                        network: local,
+                        netmask: Ipv4Addr::BROADCAST,
+                        gateway: None,
+                        metric: None,
+                    },
+                );
+                o.ifconfig = Some((address, local));
+            }
+        }
+        if let Some(t) = config.keepalive_timeout {
+            let (ping, restart) = keepalive(t);
+            o.ping = Some(ping.as_secs() as u32);
+            o.ping_restart = Some(restart.as_secs() as u32);
+        }
+        let info = &self.peer_info;
+        if info.has(iv_proto::DATA_V2) {
+            o.peer_id = Some(self.id.get());
+        }
+        if let Some(params) = self.params {
+            // Only clients that negotiate take a pushed cipher (push.c `prepare_push_reply`).
+            if !info.ciphers.is_empty() || info.ncp >= 2 {
+                o.cipher = Some(params.cipher.openvpn_name().to_owned());
+            }
+            if params.ekm {
+                if info.has(iv_proto::CC_EXIT_NOTIFY) {
+                    o.protocol_flags = vec!["cc-exit".into(), "tls-ekm".into()];
+                } else {
+                    o.key_derivation = Some("tls-ekm".into());
+                }
+            } else if info.has(iv_proto::CC_EXIT_NOTIFY) {
+                o.protocol_flags = vec!["cc-exit".into()];
+            }
+        }
+        if info.mtu.is_some() {
+            o.tun_mtu = Some(u32::from(config.max_mtu));
+        }
+        o.to_items()
+    }
+}
+
+/// The server's options string; with the data channel chosen for a client it names that cipher
+/// (what a client without negotiation checks), else our first.
+pub(super) fn occ(config: &ServerConfig, params: Option<DataParams>) -> String {
+    let local = negotiate::Local {
+        mode: config.mode,
+        transport: config.transport,
+        max_mtu: config.max_mtu,
+        server: true,
+    };
+    match params {
+        Some(p) => negotiate::occ(local, p.cipher, Some(p.digest)),
+        None => negotiate::occ(local, config.ciphers[0], config.auths.first().copied()),
+    }
+}
+
+/// Acquires an address per a profile or secret address property: a pool's name or an address.
+fn acquire(
+    pools: &mut PoolSet,
+    spec: Option<&ovpn_ppp::AddressSpec>,
+    owner: &str,
+) -> Result<Option<Lease>, String> {
+    match spec {
+        None => Ok(None),
+        Some(ovpn_ppp::AddressSpec::Pool(name)) => pools
+            .acquire(name, owner)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        Some(ovpn_ppp::AddressSpec::Address(a)) => pools
+            .acquire_address(IpAddr::V4(*a), owner)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn subnet_gateway(address: Ipv4Addr, prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(address) & u32::from(netmask(prefix))) | 1)
+}
+
+fn netmask(prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from(
+        u32::MAX
+            .checked_shl(32 - u32::from(prefix.min(32)))
+            .unwrap_or(0),
+    )
+}
