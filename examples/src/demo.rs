@@ -17,7 +17,7 @@ use crate::runtime::client::ClientRuntime;
 use crate::runtime::server::{ServerOptions, ServerRuntime};
 use crate::runtime::{PipeEnd, PipeTuns, now, unix_now};
 use crate::script::{Env, Program, interpret};
-use crate::table::SessionRow;
+use ovpn_session::SessionInfo;
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -84,7 +84,7 @@ pub struct DemoReport {
     /// The client's script.
     pub client_script: String,
     /// The session table while the tunnel was up.
-    pub sessions: Vec<SessionRow>,
+    pub sessions: Vec<SessionInfo>,
     /// The figures, client to server first.
     pub throughput: Vec<Throughput>,
     /// The time from starting the client to its interface being up.

@@ -1,34 +1,12 @@
 //! The session table as RouterOS prints it: `/interface ovpn-server print` and `/ppp active print`,
-//! plus the one-line form the server logs when a session comes and goes.
+//! plus the one-line form the server logs when a session comes and goes. The rows are the
+//! library's [`SessionInfo`]s.
 
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use ovpn_ppp::format_duration;
-
-/// One session, as the programs know it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    /// `ovpn-incomingN`.
-    pub name: String,
-    /// The PPP user.
-    pub user: String,
-    /// The client's outer address and port (`caller-id`).
-    pub caller_id: SocketAddr,
-    /// The client's tunnel address.
-    pub address: Ipv4Addr,
-    /// Our end of the tunnel (`local-address`).
-    pub local_address: Ipv4Addr,
-    /// `AES-256-GCM`, `AES-256-CBC/SHA256`.
-    pub encoding: String,
-    /// Time since login.
-    pub uptime: Duration,
-    /// The tunnel MTU.
-    pub mtu: u16,
-    /// Traffic through the tunnel, counted at the tunnel interface.
-    pub counters: Counters,
-}
+use ovpn_session::SessionInfo;
 
 /// Packets and bytes through a tunnel interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,18 +43,23 @@ pub fn uptime(d: Duration) -> String {
 /// The one-line form, logged when a session connects or disconnects:
 /// `name=ovpn-incoming1 user=client1 caller-id=192.0.2.2:40001 remote-address=10.8.0.2
 /// encoding=AES-256-GCM uptime=0s rx-packets=0 tx-packets=0`.
-pub fn row_line(r: &SessionRow) -> String {
+pub fn row_line(r: &SessionInfo) -> String {
     format!(
         "name={} user={} caller-id={} remote-address={} encoding={} uptime={} rx-packets={} tx-packets={}",
-        r.name,
-        ovpn_ppp::properties::quote(&r.user),
-        r.caller_id,
-        r.address,
-        r.encoding,
-        uptime(r.uptime),
-        r.counters.rx_packets,
-        r.counters.tx_packets,
+        cell(r.name.as_deref()),
+        ovpn_ppp::properties::quote(r.user.as_deref().unwrap_or_default()),
+        r.remote,
+        cell(r.address),
+        cell(r.encoding),
+        uptime(r.uptime.unwrap_or_default()),
+        r.traffic.packets_in,
+        r.traffic.packets_out,
     )
+}
+
+/// A value, or empty.
+fn cell(v: Option<impl ToString>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Lays out rows under headers, RouterOS 7 style (` #` column, two spaces between columns).
@@ -114,18 +97,18 @@ pub fn columns(headers: &[&str], rows: &[Vec<String>], flags: &str) -> String {
 }
 
 /// `/interface ovpn-server print`: the dynamic `ovpn-incomingN` interfaces.
-pub fn interface_print(rows: &[SessionRow]) -> String {
+pub fn interface_print(rows: &[SessionInfo]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             vec![
-                r.name.clone(),
-                r.user.clone(),
-                r.caller_id.to_string(),
-                r.address.to_string(),
+                cell(r.name.as_deref()),
+                cell(r.user.as_deref()),
+                r.remote.to_string(),
+                cell(r.address),
                 r.mtu.to_string(),
-                r.encoding.clone(),
-                uptime(r.uptime),
+                cell(r.encoding),
+                uptime(r.uptime.unwrap_or_default()),
             ]
         })
         .collect();
@@ -145,17 +128,17 @@ pub fn interface_print(rows: &[SessionRow]) -> String {
 }
 
 /// `/ppp active print`: the logged-in users.
-pub fn ppp_active_print(rows: &[SessionRow]) -> String {
+pub fn ppp_active_print(rows: &[SessionInfo]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             vec![
-                r.user.clone(),
+                cell(r.user.as_deref()),
                 "ovpn".to_owned(),
-                r.caller_id.ip().to_string(),
-                r.address.to_string(),
-                uptime(r.uptime),
-                r.encoding.clone(),
+                r.remote.ip().to_string(),
+                cell(r.address),
+                uptime(r.uptime.unwrap_or_default()),
+                cell(r.encoding),
             ]
         })
         .collect();
@@ -177,23 +160,76 @@ pub fn ppp_active_print(rows: &[SessionRow]) -> String {
 mod tests {
     use super::*;
 
-    fn row() -> SessionRow {
-        SessionRow {
-            name: "ovpn-incoming1".into(),
-            user: "client1".into(),
-            caller_id: "192.0.2.2:40001".parse().unwrap(),
-            address: Ipv4Addr::new(10, 8, 0, 2),
-            local_address: Ipv4Addr::new(10, 8, 0, 1),
-            encoding: "AES-256-GCM".into(),
-            uptime: Duration::from_millis(3_723_400),
-            mtu: 1500,
-            counters: Counters {
-                rx_packets: 5,
-                rx_bytes: 500,
-                tx_packets: 6,
-                tx_bytes: 600,
-            },
+    /// A real session: our client logged in to our server in memory, with the committed test
+    /// PKI, then five packets in and six out, an hour, two minutes and three seconds later.
+    fn row() -> SessionInfo {
+        use ovpn_session::{Client, ClientConfig, ClientState, Server, ServerConfig};
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use std::sync::Arc;
+        use std::time::{Instant, SystemTime};
+
+        let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/pki/");
+        let cert = |n: &str| CertificateDer::from_pem_file(format!("{pki}{n}.crt")).unwrap();
+        let id = |n: &str| ovpn_session::tls_config::Identity {
+            chain: vec![cert(n)],
+            key: PrivateKeyDer::from_pem_file(format!("{pki}{n}.key")).unwrap(),
+        };
+        let check = |role| Arc::new(ovpn_pki::PeerVerifier::new(&[cert("ca")], role).unwrap());
+        let mut ppp = ovpn_ppp::PppConfig::new();
+        ppp.add_profile_text("name=p local-address=10.8.0.1 remote-address=pool")
+            .unwrap();
+        ppp.add_secret_text("name=client1 password=pw profile=p")
+            .unwrap();
+        let mut pools = ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4);
+        pools
+            .add(ovpn_pool::Pool::ipv4("pool", "10.8.0.2-10.8.0.9".parse().unwrap()).unwrap())
+            .unwrap();
+        let sc = ServerConfig::new(id("server"), Arc::new(ppp));
+        let from = "192.0.2.2:40001".parse().unwrap();
+        let check = check(ovpn_pki::PeerRole::TlsServer);
+        let cc = ClientConfig::new(
+            "c",
+            "192.0.2.1:1194".parse().unwrap(),
+            "client1",
+            "pw",
+            check,
+        );
+        #[allow(clippy::disallowed_methods, reason = "a test's one clock read")]
+        let (mut now, wall) = (
+            Instant::now(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600),
+        );
+        let mut server = Server::new(sc, pools, now, wall).unwrap();
+        let mut client = Client::new(cc, now, wall).unwrap();
+        let mut buf = Vec::new();
+        while client.state() != &ClientState::Connected {
+            while let Some(t) = client.poll_transmit(now, &mut buf) {
+                let _ = server.handle_datagram(now, from, &mut buf[..t.len]);
+            }
+            while let Some(t) = server.poll_transmit(now, &mut buf) {
+                let _ = client.handle_datagram(now, &mut buf[..t.len]);
+            }
+            while client.poll_event().is_some() {}
+            while server.poll_event().is_some() {}
+            now += Duration::from_millis(1);
         }
+        let peer = server.sessions(now)[0].peer;
+        let mut b = vec![0u8; ovpn_session::HEADROOM + 60 + ovpn_session::TAILROOM];
+        let h = ovpn_session::HEADROOM;
+        for i in 0..6 {
+            let (_, r) = server.encapsulate(now, peer, &mut b, h, 60).unwrap();
+            let _ = client.handle_datagram(now, &mut b[r]);
+            if i < 5 {
+                b[h] = 0x45;
+                b[h + 12..h + 16].copy_from_slice(&[10, 8, 0, 2]);
+                let r = client.encapsulate(now, &mut b, h, 60).unwrap();
+                let _ = server.handle_datagram(now, from, &mut b[r]);
+            }
+        }
+        server
+            .sessions(now + Duration::from_millis(3_723_400))
+            .remove(0)
     }
 
     #[test]

@@ -81,6 +81,11 @@ pub struct CertInfo {
 }
 
 impl CertInfo {
+    /// Reads a DER certificate (the one a TLS peer presented, say).
+    pub fn from_der(der: &[u8]) -> Result<Self, crate::VerifyError> {
+        Self::parse(der).map_err(|detail| crate::VerifyError::Malformed { detail })
+    }
+
     /// Parses a DER certificate.
     pub(crate) fn parse(der: &[u8]) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(der).map_err(|e| e.to_string())?;

@@ -108,7 +108,12 @@ impl Default for Timings {
 #[derive(Debug)]
 pub(crate) enum ChannelEvent {
     /// TLS finished for a key state (the peer's certificate is checked).
-    TlsEstablished { key_id: KeyId, description: String },
+    TlsEstablished {
+        key_id: KeyId,
+        description: String,
+        /// The common name of the peer's certificate, if it presented one.
+        common_name: Option<String>,
+    },
     /// The peer's key-method-2 record arrived.
     PeerKeyMethod { key_id: KeyId, km2: Box<KeyMethod2> },
     /// A control message arrived (NUL-split text).
@@ -430,6 +435,7 @@ impl Channel {
                             events.push(ChannelEvent::TlsEstablished {
                                 key_id: ks.key_id,
                                 description: ks.tls.describe(),
+                                common_name: ks.tls.peer_common_name(),
                             });
                         }
                     }

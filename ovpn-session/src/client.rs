@@ -156,7 +156,7 @@ pub enum ClientEvent {
         /// The interface settings.
         tun: Box<TunSettings>,
         /// The cipher and digest in use (`AES-256-GCM` or `AES-256-CBC/SHA256`).
-        encoding: String,
+        encoding: crate::Encoding,
     },
     /// New data keys are in use.
     KeysRotated,
@@ -534,6 +534,7 @@ impl Client {
                 ChannelEvent::TlsEstablished {
                     key_id,
                     description,
+                    ..
                 } => {
                     tracing::debug!(target: "ovpn", "{}: control channel (key {}) {description}", self.config.name, key_id.get());
                 }
@@ -687,7 +688,10 @@ impl Client {
             .as_ref()
             .and_then(Channel::data_params)
             .map(encoding)
-            .unwrap_or_default();
+            .unwrap_or(crate::Encoding {
+                cipher: self.config.cipher,
+                digest: self.config.auth,
+            });
         tracing::info!(target: "ovpn", "{}: connected ({encoding})", self.config.name);
         self.state = ClientState::Connected;
         self.tun = Some(tun.clone());

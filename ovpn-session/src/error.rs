@@ -33,6 +33,10 @@ pub enum DropReason {
     /// A packet from a role that cannot send it (a client reset sent to a client, ...).
     #[error("unexpected opcode for this role")]
     WrongRole,
+    /// An inner packet from a source address the client was not given (neither its tunnel
+    /// address nor inside its secret's `routes`): a spoofing attempt or a misconfigured client.
+    #[error("source address not assigned to this client")]
+    SourceNotAllowed,
     /// The server is at its client limit or refuses new sessions right now.
     #[error("refused: too many sessions")]
     TooManySessions,
@@ -102,4 +106,17 @@ pub enum EncapError {
     /// No such peer.
     #[error("unknown peer")]
     UnknownPeer,
+}
+
+/// A command naming a session ([`crate::Server::auth_verdict`], [`crate::Server::disconnect`])
+/// that cannot apply. Nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session has ended (its handle is stale, even if a new session has its slot).
+    #[error("no such session: it has ended")]
+    Gone,
+    /// The session is not waiting for a verdict (it was already given, or it never asked).
+    #[error("the session is not waiting for an authentication verdict")]
+    NotAuthenticating,
 }

@@ -116,7 +116,11 @@ pub fn server_input(data: &[u8]) {
         let Some(peer) = peer else {
             panic!("the live session is gone\n{}", sim.dump());
         };
-        let probe = [0x45u8; 40];
+        // From the client's own tunnel address (the server drops any other source).
+        let mut probe = [0x45u8; 40];
+        if let Some(tun) = sim.client.tun() {
+            probe[12..16].copy_from_slice(&tun.address.octets());
+        }
         assert!(sim.client_send(&probe).is_ok(), "client cannot send");
         assert!(sim.server_send(peer, &probe).is_ok(), "server cannot send");
         sim.advance(Duration::from_millis(50));

@@ -56,8 +56,11 @@
 //! }
 //! assert_eq!(client.tun().unwrap().address.to_string(), "10.8.0.2");
 //!
-//! // One IP packet through the tunnel, sealed and opened in place.
-//! let packet = [0x45u8; 60];
+//! // One IP packet through the tunnel, sealed and opened in place. The server delivers it only
+//! // because it comes from the client's own address.
+//! let mut packet = [0u8; 60];
+//! packet[0] = 0x45;
+//! packet[12..16].copy_from_slice(&client.tun().unwrap().address.octets());
 //! let mut buf = vec![0u8; HEADROOM + packet.len() + TAILROOM];
 //! buf[HEADROOM..HEADROOM + packet.len()].copy_from_slice(&packet);
 //! let sent = client.encapsulate(now, &mut buf, HEADROOM, packet.len())?;
@@ -95,9 +98,10 @@ pub use client::{
     Client, ClientConfig, ClientConfigError, ClientEvent, ClientState, Received, TunSettings,
 };
 pub use config::{HEADROOM, Mode, TAILROOM, Transmit, Transport};
-pub use error::{DisconnectReason, DropReason, EncapError};
+pub use error::{DisconnectReason, DropReason, EncapError, SessionError};
+pub use negotiate::Encoding;
 pub use server::{
-    AuthMode, Server, ServerConfig, ServerConfigError, ServerEvent, ServerReceived, SessionInfo,
-    SharedAuthenticator,
+    AuthMode, PeerHandle, Server, ServerConfig, ServerConfigError, ServerEvent, ServerReceived,
+    SessionInfo, SharedAuthenticator,
 };
 pub use wrap::ControlProtection;

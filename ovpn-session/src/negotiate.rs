@@ -138,12 +138,40 @@ pub(crate) fn client_choice(
     }
 }
 
-/// RouterOS's `encoding` text for a data channel (`AES-256-GCM`, `AES-256-CBC/SHA256`).
-pub(crate) fn encoding(p: DataParams) -> String {
-    if p.cipher.is_aead() {
-        p.cipher.openvpn_name().to_owned()
-    } else {
-        format!("{}/{}", p.cipher.openvpn_name(), p.digest.openvpn_name())
+/// A session's data channel: its cipher and, for CBC ciphers, its HMAC digest. Displays as
+/// RouterOS's `encoding` (`AES-256-GCM`, `AES-256-CBC/SHA256`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Encoding {
+    /// The data cipher.
+    pub cipher: Cipher,
+    /// The HMAC digest ([`Digest::None`] with an AEAD cipher).
+    pub digest: Digest,
+}
+
+impl core::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.cipher.is_aead() {
+            f.write_str(self.cipher.openvpn_name())
+        } else {
+            write!(
+                f,
+                "{}/{}",
+                self.cipher.openvpn_name(),
+                self.digest.openvpn_name()
+            )
+        }
+    }
+}
+
+/// The encoding of a data channel.
+pub(crate) fn encoding(p: DataParams) -> Encoding {
+    Encoding {
+        cipher: p.cipher,
+        digest: if p.cipher.is_aead() {
+            Digest::None
+        } else {
+            p.digest
+        },
     }
 }
 

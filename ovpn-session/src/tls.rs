@@ -77,6 +77,13 @@ impl Tls {
         self.conn.export_keying_material([0u8; 256], label, None)
     }
 
+    /// The common name of the certificate the peer presented (checked by then), if any.
+    pub(crate) fn peer_common_name(&self) -> Option<String> {
+        let der = self.conn.peer_certificates()?.first()?;
+        let info = ovpn_pki::CertInfo::from_der(der).ok()?;
+        Some(info.subject.common_name).filter(|cn| !cn.is_empty())
+    }
+
     /// A description of the negotiated protocol and suite for logs (`TLSv1_3 / TLS13_AES_256_GCM_SHA384`).
     pub(crate) fn describe(&self) -> String {
         format!(

@@ -31,12 +31,16 @@ fn sealing_and_opening_data_packets_allocates_nothing() {
         assert!(sim.run_until(std::time::Duration::from_secs(60), connected));
         let peer = sim.server.sessions(sim.now)[0].peer;
         let from = sim.client_addr;
+        let source = sim.client.tun().unwrap().address.octets();
         let now = sim.now;
         let mut buf = vec![0u8; HEADROOM + 1400 + TAILROOM];
         let region = Region::new(GLOBAL);
         for i in 0..1000u32 {
             let len = 40 + (i as usize * 13) % 1360;
-            buf[HEADROOM..HEADROOM + 4].copy_from_slice(&i.to_be_bytes());
+            // An IPv4 header from the client's address (the server checks the source).
+            buf[HEADROOM..HEADROOM + 4].copy_from_slice(&[0x45, 0, (len >> 8) as u8, len as u8]);
+            buf[HEADROOM + 4..HEADROOM + 8].copy_from_slice(&i.to_be_bytes());
+            buf[HEADROOM + 12..HEADROOM + 16].copy_from_slice(&source);
             let r = sim
                 .client
                 .encapsulate(now, &mut buf, HEADROOM, len)

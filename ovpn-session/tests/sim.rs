@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use common::*;
 use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
-use ovpn_session::{ClientEvent, ClientState, DisconnectReason, ServerEvent};
+use ovpn_session::{
+    ClientEvent, ClientState, DisconnectReason, EncapError, PeerHandle, ServerEvent, SessionError,
+};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -111,14 +113,26 @@ fn handshake_push_and_data_both_ways() {
     );
     assert_eq!(tun.dns.len(), 1, "the profile's dns-server");
     let s = &sim.server.sessions(sim.now)[0];
-    assert_eq!(s.name, "ovpn-incoming1");
+    assert_eq!(s.name.as_deref(), Some("ovpn-incoming1"));
     assert_eq!(s.user.as_deref(), Some("client1"));
-    assert_eq!(s.encoding.as_deref(), Some("AES-256-GCM"));
-    assert!(
-        sim.server_events.iter().any(|e| matches!(e,
-        ServerEvent::Connected { name, user, address, .. }
-            if name == "ovpn-incoming1" && user == "client1" && address.octets() == [10, 8, 0, 2]))
+    assert_eq!(
+        s.encoding.map(|e| e.to_string()).as_deref(),
+        Some("AES-256-GCM")
     );
+    assert_eq!(
+        s.common_name.as_deref(),
+        Some("client1"),
+        "the verified certificate"
+    );
+    assert_eq!(s.local_address.map(|a| a.octets()), Some([10, 8, 0, 1]));
+    assert_eq!(s.profile.as_deref(), Some("ovpn-profile"));
+    assert_eq!(s.mtu, 1500);
+    assert!(s.session_id.is_some());
+    assert!(sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Connected { session, .. }
+            if session.name.as_deref() == Some("ovpn-incoming1")
+                && session.user.as_deref() == Some("client1")
+                && session.address.map(|a| a.octets()) == Some([10, 8, 0, 2]))));
     exchange(&mut sim, 200, true);
 }
 
@@ -160,15 +174,10 @@ fn every_cipher_suite_carries_data() {
         c.negotiate = negotiate;
         let mut sim = sim(seed, s, c, LinkConfig::default());
         connect(&mut sim);
-        let enc = sim.server.sessions(sim.now)[0].encoding.clone().unwrap();
-        assert!(
-            enc.starts_with(
-                &cipher
-                    .parse::<ovpn_crypto::Cipher>()
-                    .unwrap()
-                    .openvpn_name()
-                    .to_string()
-            ),
+        let enc = sim.server.sessions(sim.now)[0].encoding.unwrap();
+        assert_eq!(
+            enc.cipher,
+            cipher.parse::<ovpn_crypto::Cipher>().unwrap(),
             "{cipher}: {enc}"
         );
         exchange(&mut sim, 20, true);
@@ -431,8 +440,8 @@ fn two_clients_get_their_own_names_and_addresses() {
         .map(|s| (s.name, s.address))
         .collect();
     names.sort();
-    assert_eq!(names[0].0, "ovpn-incoming1");
-    assert_eq!(names[1].0, "ovpn-incoming2");
+    assert_eq!(names[0].0.as_deref(), Some("ovpn-incoming1"));
+    assert_eq!(names[1].0.as_deref(), Some("ovpn-incoming2"));
     assert_ne!(names[0].1, names[1].1);
 }
 
@@ -493,13 +502,175 @@ fn deferred_authentication_waits_for_the_verdict() {
     // The application asks the PPP secrets itself, as a RADIUS client would ask its server.
     let verdict = ovpn_ppp::Authenticator::authenticate(&ppp(), &request);
     let now = sim.now;
-    sim.server.auth_verdict(now, peer, verdict);
+    sim.server.auth_verdict(now, peer, verdict).unwrap();
     connect(&mut sim);
     exchange(&mut sim, 10, true);
     let t = sim.server.sessions(sim.now)[0].traffic;
     assert_eq!(t.packets_in, 10, "{t:?}");
     assert_eq!(t.packets_out, 10, "{t:?}");
     assert!(t.bytes_in > 1000 && t.bytes_out > 600, "{t:?}");
+}
+
+/// The `n`th verdict the server asked for so far.
+fn nth_auth_request(s: &Sim, n: usize) -> Option<(PeerHandle, ovpn_ppp::AuthRequest)> {
+    s.server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::AuthRequested { peer, request } => Some((*peer, request.clone())),
+            _ => None,
+        })
+        .nth(n)
+}
+
+#[test]
+fn a_late_verdict_never_reaches_the_session_now_in_its_slot() {
+    let seed = seed_from_env(23);
+    let mut s = server_config(seed);
+    s.auth = ovpn_session::AuthMode::Deferred;
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    assert!(
+        sim.run_until(LIMIT, |s| nth_auth_request(s, 0).is_some()),
+        "{}",
+        sim.dump()
+    );
+    let (first, request) = nth_auth_request(&sim, 0).unwrap();
+    // The first client goes away while its check runs, and another takes its slot.
+    let now = sim.now;
+    sim.server
+        .disconnect(now, first, DisconnectReason::LocallyClosed)
+        .unwrap();
+    sim.client = ovpn_session::Client::new(client_config(seed + 1), now, unix_epoch()).unwrap();
+    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+    assert!(
+        sim.run_until(LIMIT, |s| nth_auth_request(s, 1).is_some()),
+        "{}",
+        sim.dump()
+    );
+    let (second, request2) = nth_auth_request(&sim, 1).unwrap();
+    // It never logged in, so it had no name.
+    assert!(sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Disconnected { peer, session, .. } if *peer == first && session.name.is_none())));
+    assert_eq!(second.peer_id(), first.peer_id(), "the slot is reused");
+    assert_ne!(second, first);
+    // The first check's late verdict, and any command for the first session, change nothing.
+    let now = sim.now;
+    let verdict = ovpn_ppp::Authenticator::authenticate(&ppp(), &request);
+    assert_eq!(
+        sim.server.auth_verdict(now, first, verdict),
+        Err(SessionError::Gone)
+    );
+    assert_eq!(
+        sim.server
+            .disconnect(now, first, DisconnectReason::LocallyClosed),
+        Err(SessionError::Gone)
+    );
+    assert_eq!(
+        sim.server_send(first, &ip_packet([10, 8, 0, 1], [10, 8, 0, 2], 1, 60)),
+        Err(EncapError::UnknownPeer)
+    );
+    sim.advance(Duration::from_secs(2));
+    assert!(
+        !connected(&sim),
+        "the second session still waits for its own verdict"
+    );
+    let verdict = ovpn_ppp::Authenticator::authenticate(&ppp(), &request2);
+    let now = sim.now;
+    sim.server
+        .auth_verdict(now, second, verdict.clone())
+        .unwrap();
+    assert_eq!(
+        sim.server.auth_verdict(now, second, verdict),
+        Err(SessionError::NotAuthenticating)
+    );
+    connect(&mut sim);
+    let s = &sim.server.sessions(sim.now)[0];
+    assert_eq!(
+        (s.peer, s.name.as_deref()),
+        (second, Some("ovpn-incoming1"))
+    );
+}
+
+#[test]
+fn a_refused_client_takes_no_interface_number() {
+    let seed = seed_from_env(24);
+    let mut c = client_config(seed);
+    c.password = "wrong".to_string().into();
+    let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+    let reason = client_error(&mut sim);
+    assert!(reason.to_string().contains("login incorrect"), "{reason}");
+    // Right away, while the refused session still lingers to deliver AUTH_FAILED, the next
+    // client logs in as ovpn-incoming1.
+    let now = sim.now;
+    sim.client = ovpn_session::Client::new(client_config(seed + 1), now, unix_epoch()).unwrap();
+    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+    connect(&mut sim);
+    let names: Vec<_> = sim
+        .server
+        .sessions(sim.now)
+        .into_iter()
+        .filter(|s| s.connected)
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, [Some("ovpn-incoming1".to_owned())]);
+}
+
+#[test]
+fn the_server_checks_inner_sources_and_routes_by_longest_prefix() {
+    let seed = seed_from_env(25);
+    let mut ppp = ovpn_ppp::PppConfig::new();
+    ppp.add_profile_text("name=ovpn-profile local-address=10.8.0.1 remote-address=ovpn-pool")
+        .unwrap();
+    ppp.add_secret_text(
+        "name=client1 password=StrongPassword1 profile=ovpn-profile service=ovpn routes=192.168.77.0/24",
+    )
+    .unwrap();
+    let mut s = server_config(seed);
+    s.auth = ovpn_session::AuthMode::Inline(std::sync::Arc::new(ppp));
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    connect(&mut sim);
+    let session = sim.server.sessions(sim.now)[0].clone();
+    assert_eq!(session.routes.len(), 1);
+    let own = sim.client.tun().unwrap().address.octets();
+    // From its address and from inside its routes: delivered. From anywhere else: dropped.
+    for (i, src) in [own, [192, 168, 77, 5], [10, 8, 0, 99], [192, 168, 78, 5]]
+        .into_iter()
+        .enumerate()
+    {
+        sim.client_send(&ip_packet(src, [10, 8, 0, 1], i as u32, 80))
+            .unwrap();
+    }
+    sim.advance(Duration::from_millis(100));
+    let got: Vec<u32> = sim
+        .server_tun
+        .iter()
+        .map(|(_, p)| packet_number(p))
+        .collect();
+    assert_eq!(got, [0, 1], "{}", sim.dump());
+    let spoofed = sim
+        .drops
+        .iter()
+        .filter(|(side, e)| *side == "server" && *e == ovpn_session::DropReason::SourceNotAllowed)
+        .count();
+    assert_eq!(spoofed, 2);
+    // Routing towards the clients: the longest prefix among addresses and routes.
+    let route = |s: &Sim, a: [u8; 4]| s.server.route(std::net::Ipv4Addr::from(a).into());
+    assert_eq!(route(&sim, own), Some(session.peer));
+    assert_eq!(route(&sim, [192, 168, 77, 200]), Some(session.peer));
+    assert_eq!(route(&sim, [192, 168, 78, 1]), None);
+    assert_eq!(route(&sim, [10, 8, 0, 3]), None);
+    assert_eq!(
+        sim.server
+            .route_packet(&ip_packet([10, 8, 0, 1], [192, 168, 77, 9], 0, 40)),
+        Some(session.peer)
+    );
+    assert_eq!(sim.server.route_packet(&[0x60; 40]), None, "not IPv4");
+    // Once it leaves, nothing routes to it.
+    let now = sim.now;
+    sim.server
+        .disconnect(now, session.peer, DisconnectReason::LocallyClosed)
+        .unwrap();
+    assert_eq!(route(&sim, own), None);
+    assert_eq!(route(&sim, [192, 168, 77, 200]), None);
 }
 
 #[test]
@@ -639,7 +810,7 @@ fn a_client_whose_address_changes_keeps_its_session() {
         ServerEvent::Roamed { from, to, .. } if *from == old && *to == sim.client_addr)));
     let s = &sim.server.sessions(sim.now)[0];
     assert_eq!(s.remote, sim.client_addr);
-    assert_eq!(s.name, "ovpn-incoming1");
+    assert_eq!(s.name.as_deref(), Some("ovpn-incoming1"));
     // A data packet with the client's peer-id from elsewhere that does not decrypt moves nothing.
     let mut forged = vec![
         0x48, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
@@ -789,7 +960,7 @@ fn fifty_clients_on_one_server() {
     }
     let sessions = server.sessions(now);
     assert_eq!(sessions.iter().filter(|s| s.connected).count(), n as usize);
-    let names: BTreeSet<_> = sessions.iter().map(|s| s.name.clone()).collect();
+    let names: BTreeSet<_> = sessions.iter().filter_map(|s| s.name.clone()).collect();
     let addresses: BTreeSet<_> = sessions.iter().map(|s| s.address).collect();
     assert_eq!(
         names.len(),
@@ -805,6 +976,9 @@ fn fifty_clients_on_one_server() {
     // Data from every client reaches the server, attributed to the right session.
     for (i, (addr, c)) in clients.iter_mut().enumerate() {
         let mut b = vec![0u8; ovpn_session::HEADROOM + 64 + ovpn_session::TAILROOM];
+        let src = c.tun().unwrap().address.octets();
+        let packet = ip_packet(src, [10, 8, 0, 1], i as u32, 64);
+        b[ovpn_session::HEADROOM..ovpn_session::HEADROOM + 64].copy_from_slice(&packet);
         let r = c
             .encapsulate(now, &mut b, ovpn_session::HEADROOM, 64)
             .unwrap();

@@ -78,7 +78,11 @@ fn main() -> ExitCode {
         "/ppp active print\n{}",
         indent(&table::ppp_active_print(&report.sessions))
     );
-    let encoding = report.sessions.first().map_or("?", |s| s.encoding.as_str());
+    let encoding = report
+        .sessions
+        .first()
+        .and_then(|s| s.encoding)
+        .map_or_else(|| "?".to_owned(), |e| e.to_string());
     println!(
         "Through the tunnel ({encoding}, {} packets of {} bytes each way, at most {} in flight):",
         options.packets, options.size, options.window

@@ -448,81 +448,9 @@ impl Tun for PipeTun {
     }
 }
 
-/// The source address of an IPv4 packet.
-pub fn ipv4_source(packet: &[u8]) -> Option<Ipv4Addr> {
-    let b: [u8; 4] = packet.get(12..16)?.try_into().ok()?;
-    (packet.first()? >> 4 == 4).then(|| Ipv4Addr::from(b))
-}
-
-/// The destination address of an IPv4 packet.
-pub fn ipv4_destination(packet: &[u8]) -> Option<Ipv4Addr> {
-    let b: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
-    (packet.first()? >> 4 == 4).then(|| Ipv4Addr::from(b))
-}
-
-/// Whether `address` lies in `network/prefix`.
-pub fn in_network(address: Ipv4Addr, network: Ipv4Addr, prefix: u8) -> bool {
-    let mask = crate::settings::netmask(prefix);
-    u32::from(address) & u32::from(mask) == u32::from(network) & u32::from(mask)
-}
-
-/// Whether a packet from a client may enter the host: IPv4, from the client's tunnel address or
-/// from a network routed to it (its secret's `routes`), as OpenVPN checks (`MULTI: bad source
-/// address`).
-pub fn source_allowed(packet: &[u8], address: Ipv4Addr, routes: &[(Ipv4Addr, u8)]) -> bool {
-    ipv4_source(packet)
-        .is_some_and(|src| src == address || routes.iter().any(|&(n, p)| in_network(src, n, p)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn packet(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
-        let mut p = vec![0u8; 28];
-        p[0] = 0x45;
-        p[12..16].copy_from_slice(&src);
-        p[16..20].copy_from_slice(&dst);
-        p
-    }
-
-    #[test]
-    fn addresses_of_packets() {
-        let p = packet([10, 8, 0, 2], [10, 8, 0, 1]);
-        assert_eq!(ipv4_source(&p), Some(Ipv4Addr::new(10, 8, 0, 2)));
-        assert_eq!(ipv4_destination(&p), Some(Ipv4Addr::new(10, 8, 0, 1)));
-        let mut v6 = p.clone();
-        v6[0] = 0x60;
-        assert_eq!(ipv4_source(&v6), None);
-        assert_eq!(ipv4_destination(&p[..19]), None);
-    }
-
-    #[test]
-    fn sources_are_checked() {
-        let me = Ipv4Addr::new(10, 8, 0, 2);
-        let lan = [(Ipv4Addr::new(192, 168, 5, 0), 24)];
-        assert!(source_allowed(
-            &packet([10, 8, 0, 2], [1, 1, 1, 1]),
-            me,
-            &[]
-        ));
-        assert!(!source_allowed(
-            &packet([10, 8, 0, 3], [1, 1, 1, 1]),
-            me,
-            &[]
-        ));
-        assert!(source_allowed(
-            &packet([192, 168, 5, 9], [1, 1, 1, 1]),
-            me,
-            &lan
-        ));
-        assert!(!source_allowed(
-            &packet([192, 168, 6, 9], [1, 1, 1, 1]),
-            me,
-            &lan
-        ));
-        assert!(!source_allowed(&[0x60; 40], me, &lan));
-    }
 
     #[test]
     fn ip_route_get_output() {

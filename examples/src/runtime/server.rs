@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
 use std::time::Instant;
 
@@ -12,18 +12,17 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ovpn_pool::PoolSet;
 use ovpn_session::{
-    DisconnectReason, HEADROOM, Server, ServerConfig, ServerEvent, ServerReceived, TAILROOM,
-    Transport,
+    DisconnectReason, HEADROOM, PeerHandle, Server, ServerConfig, ServerEvent, ServerReceived,
+    SessionInfo, TAILROOM, Transport,
 };
 use ovpn_tun::{DeviceConfig, Layer};
-use ovpn_wire::PeerId;
 
 use super::{
     Control, ControlRx, MAX_PACKET, RunError, TcpIo, Tun, TunFactory, control_pair, io_err, now,
-    source_allowed, unix_now,
+    unix_now,
 };
 use crate::logging;
-use crate::table::{Counters, SessionRow, row_line};
+use crate::table::row_line;
 
 const SOCKET: Token = Token(0);
 const CONTROL: Token = Token(1);
@@ -49,10 +48,9 @@ struct TcpConn {
     remote: SocketAddr,
 }
 
+/// A logged-in client's interface: its own `ovpn-incomingN`, or None on the shared one.
 struct PeerIo<D> {
-    row: SessionRow,
-    since: Instant,
-    routes: Vec<(Ipv4Addr, u8)>,
+    name: String,
     tun: Option<(Token, D)>,
 }
 
@@ -70,8 +68,8 @@ pub struct ServerRuntime<F: TunFactory> {
     mtu: u16,
     conns: HashMap<Token, TcpConn>,
     conn_tokens: HashMap<SocketAddr, Token>,
-    tun_tokens: HashMap<Token, PeerId>,
-    peers: HashMap<PeerId, PeerIo<F::Device>>,
+    tun_tokens: HashMap<Token, PeerHandle>,
+    peers: HashMap<PeerHandle, PeerIo<F::Device>>,
     shared: Option<F::Device>,
     shared_addresses: HashSet<Ipv4Addr>,
     next_token: usize,
@@ -116,26 +114,22 @@ fn send_to(
     }
 }
 
-/// Writes a client's packet to its interface (or the shared one), after the source check.
+/// Writes a client's packet (its source already checked by the server) to its interface, or to
+/// the shared one.
 fn deliver<D: Tun>(
-    peers: &mut HashMap<PeerId, PeerIo<D>>,
+    peers: &HashMap<PeerHandle, PeerIo<D>>,
     shared: Option<&D>,
-    peer: PeerId,
+    peer: PeerHandle,
     packet: &[u8],
 ) {
-    let Some(p) = peers.get_mut(&peer) else {
+    let Some(p) = peers.get(&peer) else {
         return;
     };
-    if !source_allowed(packet, p.row.address, &p.routes) {
-        tracing::debug!(target: "ovpn", "{}: dropped a packet from an address not assigned to it", p.row.name);
-        return;
-    }
     let Some(dev) = p.tun.as_ref().map(|(_, d)| d).or(shared) else {
         return;
     };
-    match dev.send(packet) {
-        Ok(_) => p.row.counters.rx(packet.len()),
-        Err(e) => tracing::debug!(target: "ovpn", "{}: writing to {}: {e}", p.row.name, dev.name()),
+    if let Err(e) = dev.send(packet) {
+        tracing::debug!(target: "ovpn", "{}: writing to {}: {e}", p.name, dev.name());
     }
 }
 
@@ -242,19 +236,16 @@ impl<F: TunFactory> ServerRuntime<F> {
         &self.server
     }
 
-    /// The connected sessions, oldest first.
-    pub fn sessions(&self, now: Instant) -> Vec<SessionRow> {
-        let mut rows: Vec<(Instant, SessionRow)> = self
-            .peers
-            .values()
-            .map(|p| {
-                let mut r = p.row.clone();
-                r.uptime = now.saturating_duration_since(p.since);
-                (p.since, r)
-            })
+    /// The logged-in sessions, oldest first (the server's table).
+    pub fn sessions(&self, now: Instant) -> Vec<SessionInfo> {
+        let mut rows: Vec<SessionInfo> = self
+            .server
+            .sessions(now)
+            .into_iter()
+            .filter(|s| s.connected)
             .collect();
-        rows.sort_by_key(|(t, r)| (*t, r.name.clone()));
-        rows.into_iter().map(|(_, r)| r).collect()
+        rows.sort_by_key(|s| s.session_id);
+        rows
     }
 
     /// Runs until stopped (SIGINT/SIGTERM with [`Control::stop_on_signals`]), then closes every
@@ -317,7 +308,8 @@ impl<F: TunFactory> ServerRuntime<F> {
         let rows = self.sessions(now());
         tracing::info!(target: "ovpn", "ovpn-server: status: {} session{}", rows.len(), if rows.len() == 1 { "" } else { "s" });
         for r in &rows {
-            tracing::info!(target: "ovpn", "{}: session: {}", r.name, row_line(r));
+            let name = r.name.as_deref().unwrap_or_default();
+            tracing::info!(target: "ovpn", "{name}: session: {}", row_line(r));
         }
         for p in self.server.pools().pools() {
             if let Some(st) = self.server.pools().stats(p.name()) {
@@ -330,9 +322,10 @@ impl<F: TunFactory> ServerRuntime<F> {
     pub fn shutdown(&mut self) {
         let _hold = logging::hold();
         let now = now();
-        let ids: Vec<PeerId> = self.server.sessions(now).iter().map(|s| s.peer).collect();
+        let ids: Vec<PeerHandle> = self.server.sessions(now).iter().map(|s| s.peer).collect();
         for id in ids {
-            self.server
+            let _ = self
+                .server
                 .disconnect(now, id, DisconnectReason::LocallyClosed);
         }
         self.drive(now);
@@ -379,7 +372,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                 };
                 match self.server.handle_datagram(now, from, &mut self.rx[..n]) {
                     Ok(ServerReceived::Packet { peer, packet }) => {
-                        deliver(&mut self.peers, self.shared.as_ref(), peer, packet);
+                        deliver(&self.peers, self.shared.as_ref(), peer, packet);
                     }
                     Ok(ServerReceived::Consumed) => {}
                     Err(e) => tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}"),
@@ -425,7 +418,7 @@ impl<F: TunFactory> ServerRuntime<F> {
         let mut open = !writable || c.io.flush();
         if open && readable {
             let remote = c.remote;
-            let (server, peers, shared) = (&mut self.server, &mut self.peers, self.shared.as_ref());
+            let (server, peers, shared) = (&mut self.server, &self.peers, self.shared.as_ref());
             let read = c.io.read_packets(&mut self.rx, &mut self.frame, |packet| {
                 match server.handle_datagram(now, remote, packet) {
                     Ok(ServerReceived::Packet { peer, packet }) => {
@@ -472,7 +465,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    tracing::debug!(target: "ovpn", "{}: reading: {e}", p.row.name);
+                    tracing::debug!(target: "ovpn", "{}: reading: {e}", p.name);
                     return;
                 }
             };
@@ -481,7 +474,6 @@ impl<F: TunFactory> ServerRuntime<F> {
                 .encapsulate(now, peer, &mut self.data, HEADROOM, n)
             {
                 Ok((to, range)) => {
-                    p.row.counters.tx(n);
                     send_to(
                         &self.listener,
                         &mut self.conns,
@@ -490,7 +482,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                         &self.data[range],
                     );
                 }
-                Err(e) => tracing::debug!(target: "ovpn", "{}: packet not sent: {e}", p.row.name),
+                Err(e) => tracing::debug!(target: "ovpn", "{}: packet not sent: {e}", p.name),
             }
         }
     }
@@ -510,24 +502,8 @@ impl<F: TunFactory> ServerRuntime<F> {
                 }
             };
             let packet = &self.data[HEADROOM..HEADROOM + n];
-            let Some(dst) = super::ipv4_destination(packet) else {
-                continue;
-            };
-            let peer = self.server.route(dst.into()).or_else(|| {
-                self.peers
-                    .iter()
-                    .filter_map(|(id, p)| {
-                        p.routes
-                            .iter()
-                            .filter(|&&(net, len)| super::in_network(dst, net, len))
-                            .map(|&(_, len)| (len, *id))
-                            .max()
-                    })
-                    .max()
-                    .map(|(_, id)| id)
-            });
-            let Some(peer) = peer else {
-                tracing::debug!(target: "ovpn", "no client for {dst}");
+            let Some(peer) = self.server.route_packet(packet) else {
+                tracing::debug!(target: "ovpn", "no client for a packet on {}", dev.name());
                 continue;
             };
             match self
@@ -535,9 +511,6 @@ impl<F: TunFactory> ServerRuntime<F> {
                 .encapsulate(now, peer, &mut self.data, HEADROOM, n)
             {
                 Ok((to, range)) => {
-                    if let Some(p) = self.peers.get_mut(&peer) {
-                        p.row.counters.tx(n);
-                    }
                     send_to(
                         &self.listener,
                         &mut self.conns,
@@ -546,57 +519,23 @@ impl<F: TunFactory> ServerRuntime<F> {
                         &self.data[range],
                     );
                 }
-                Err(e) => tracing::debug!(target: "ovpn", "packet for {dst} not sent: {e}"),
+                Err(e) => tracing::debug!(target: "ovpn", "packet not sent: {e}"),
             }
         }
     }
 
     fn on_event(&mut self, now: Instant, e: ServerEvent) {
         match e {
-            ServerEvent::Connected {
-                peer,
-                name,
-                user,
-                remote,
-                address,
-                local_address,
-                encoding,
-                routes,
-            } => {
-                let routes: Vec<(Ipv4Addr, u8)> = routes
-                    .iter()
-                    .filter_map(|r| match r.dst.network() {
-                        std::net::IpAddr::V4(n) => Some((n, r.dst.prefix_len())),
-                        std::net::IpAddr::V6(_) => None,
-                    })
-                    .collect();
-                let row = SessionRow {
-                    name: name.clone(),
-                    user,
-                    caller_id: remote,
-                    address,
-                    local_address,
-                    encoding,
-                    uptime: std::time::Duration::ZERO,
-                    mtu: self.mtu,
-                    counters: Counters::default(),
-                };
-                match self.attach(peer, &name, address, local_address, &routes) {
+            ServerEvent::Connected { peer, session } => {
+                let name = session.name.clone().unwrap_or_default();
+                match self.attach(peer, &session) {
                     Ok(tun) => {
-                        tracing::info!(target: "ovpn", "{name}: session up: {}", row_line(&row));
-                        self.peers.insert(
-                            peer,
-                            PeerIo {
-                                row,
-                                since: now,
-                                routes,
-                                tun,
-                            },
-                        );
+                        tracing::info!(target: "ovpn", "{name}: session up: {}", row_line(&session));
+                        self.peers.insert(peer, PeerIo { name, tun });
                     }
                     Err(e) => {
                         tracing::error!(target: "ovpn", "{name}: {e}");
-                        self.server.disconnect(
+                        let _ = self.server.disconnect(
                             now,
                             peer,
                             DisconnectReason::Protocol(format!("no interface: {e}")),
@@ -605,7 +544,9 @@ impl<F: TunFactory> ServerRuntime<F> {
                 }
             }
             ServerEvent::Disconnected {
-                peer, name, reason, ..
+                peer,
+                session,
+                reason,
             } => {
                 if let Some(mut p) = self.peers.remove(&peer) {
                     if let Some((token, dev)) = p.tun.take() {
@@ -616,18 +557,16 @@ impl<F: TunFactory> ServerRuntime<F> {
                             .deregister(&mut SourceFd(&dev.as_raw_fd()));
                         drop(dev);
                     } else if let Some(shared) = &self.shared {
-                        let _ = shared.del_route(p.row.address, 32);
-                        for (n, l) in &p.routes {
-                            let _ = shared.del_route(*n, *l);
+                        for (n, l) in session
+                            .address
+                            .map(|a| (a, 32))
+                            .into_iter()
+                            .chain(v4_routes(&session))
+                        {
+                            let _ = shared.del_route(n, l);
                         }
                     }
-                    p.row.uptime = now.saturating_duration_since(p.since);
-                    tracing::info!(target: "ovpn", "{name}: session down: {} ({reason})", row_line(&p.row));
-                }
-            }
-            ServerEvent::Roamed { peer, to, .. } => {
-                if let Some(p) = self.peers.get_mut(&peer) {
-                    p.row.caller_id = to;
+                    tracing::info!(target: "ovpn", "{}: session down: {} ({reason})", p.name, row_line(&session));
                 }
             }
             _ => {}
@@ -638,29 +577,31 @@ impl<F: TunFactory> ServerRuntime<F> {
     /// its address as the peer), or routes on the shared one.
     fn attach(
         &mut self,
-        peer: PeerId,
-        name: &str,
-        address: Ipv4Addr,
-        local: Ipv4Addr,
-        routes: &[(Ipv4Addr, u8)],
+        peer: PeerHandle,
+        session: &SessionInfo,
     ) -> Result<Option<(Token, F::Device)>, String> {
+        let (Some(address), Some(local)) = (session.address, session.local_address) else {
+            return Err("the session has no tunnel addresses".into());
+        };
+        let routes = v4_routes(session);
         if let Some(shared) = &self.shared {
             if self.shared_addresses.insert(local) {
                 shared.add_address(local, 32)?;
             }
             shared.add_route(address, 32, None)?;
-            for &(n, l) in routes {
+            for (n, l) in routes {
                 shared.add_route(n, l, Some(address))?;
             }
             return Ok(None);
         }
+        let name = session.name.clone().unwrap_or_default();
         let dev = self.factory.create(&DeviceConfig {
-            name: name.to_owned(),
+            name: name.clone(),
             layer: Layer::Tun,
             mtu: self.mtu,
             ipv4: Some((local, 32, Some(address))),
         })?;
-        for &(n, l) in routes {
+        for (n, l) in routes {
             dev.add_route(n, l, None)?;
         }
         let token = self.token();
@@ -671,4 +612,12 @@ impl<F: TunFactory> ServerRuntime<F> {
         self.tun_tokens.insert(token, peer);
         Ok(Some((token, dev)))
     }
+}
+
+/// The IPv4 networks of a session's `routes`.
+fn v4_routes(session: &SessionInfo) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
+    session.routes.iter().filter_map(|r| match r.dst.network() {
+        IpAddr::V4(n) => Some((n, r.dst.prefix_len())),
+        IpAddr::V6(_) => None,
+    })
 }

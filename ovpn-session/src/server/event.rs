@@ -4,56 +4,44 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use ovpn_ppp::AuthRequest;
-use ovpn_wire::PeerId;
 
+use super::slots::PeerHandle;
 use crate::error::DisconnectReason;
+use crate::negotiate::Encoding;
 
 /// What happened, for the application.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ServerEvent {
-    /// A client's credentials need a verdict ([`AuthMode::Deferred`]): answer with
-    /// [`Server::auth_verdict`].
+    /// A client's credentials need a verdict ([`crate::AuthMode::Deferred`]): answer with
+    /// [`crate::Server::auth_verdict`].
     AuthRequested {
         /// The session.
-        peer: PeerId,
+        peer: PeerHandle,
         /// What to check.
         request: AuthRequest,
     },
-    /// A client logged in and its tunnel is up: create its interface.
+    /// A client logged in and its tunnel is up: create its interface (`session.name`), with our
+    /// `session.local_address` and its `session.address`, and route its `session.routes` to it.
     Connected {
         /// The session.
-        peer: PeerId,
-        /// Its interface name (`ovpn-incoming1`).
-        name: String,
-        /// The PPP user.
-        user: String,
-        /// The client's outer address.
-        remote: SocketAddr,
-        /// The client's tunnel address.
-        address: Ipv4Addr,
-        /// Our end of the tunnel (the profile's `local-address`).
-        local_address: Ipv4Addr,
-        /// Cipher and digest (`AES-256-GCM`, `AES-256-CBC/SHA256`).
-        encoding: String,
-        /// Routes towards the client from its secret (`routes`).
-        routes: Vec<ovpn_ppp::Route>,
+        peer: PeerHandle,
+        /// Its line of the session table at login.
+        session: Box<SessionInfo>,
     },
-    /// A session ended (its address is free again).
+    /// A session ended: its address is free again, and its handle is stale from now on.
     Disconnected {
         /// The session.
-        peer: PeerId,
-        /// Its interface name.
-        name: String,
-        /// The PPP user, if it got that far.
-        user: Option<String>,
+        peer: PeerHandle,
+        /// Its last line of the session table (its `name` is None if it never logged in).
+        session: Box<SessionInfo>,
         /// Why.
         reason: DisconnectReason,
     },
     /// A client's address changed (NAT rebinding) and it proved itself with a valid data packet.
     Roamed {
         /// The session.
-        peer: PeerId,
+        peer: PeerHandle,
         /// The old address.
         from: SocketAddr,
         /// The new address.
@@ -64,10 +52,12 @@ pub enum ServerEvent {
 /// What a received packet gave.
 #[derive(Debug)]
 pub enum ServerReceived<'a> {
-    /// An IP packet (or frame) from a client, for the tunnel, in the caller's buffer.
+    /// An IP packet (or frame) from a client, for the tunnel, in the caller's buffer. Its source
+    /// address was checked: it is the client's own, or inside its secret's `routes` (any in
+    /// ethernet mode).
     Packet {
         /// The client it came from.
-        peer: PeerId,
+        peer: PeerHandle,
         /// The packet.
         packet: &'a mut [u8],
     },
@@ -75,22 +65,38 @@ pub enum ServerReceived<'a> {
     Consumed,
 }
 
-/// A line of the session table (`/interface ovpn-server print`, `/ppp active print`).
+/// A line of the session table: what `/interface ovpn-server print` and `monitor`, and
+/// `/ppp active print`, show.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SessionInfo {
     /// The session.
-    pub peer: PeerId,
-    /// `ovpn-incomingN`.
-    pub name: String,
-    /// The PPP user (once known).
+    pub peer: PeerHandle,
+    /// `name`: `ovpn-incomingN`, from login on.
+    pub name: Option<String>,
+    /// `user`: the PPP user, once it sent its credentials.
     pub user: Option<String>,
-    /// The client's outer address (`caller-id`).
+    /// The PPP profile the login resolved to.
+    pub profile: Option<String>,
+    /// `caller-id`: the client's outer address.
     pub remote: SocketAddr,
-    /// The client's tunnel address (`remote-address`).
+    /// `remote-address`: the client's tunnel address.
     pub address: Option<Ipv4Addr>,
-    /// Cipher and digest.
-    pub encoding: Option<String>,
-    /// Time since login.
+    /// `local-address`: our end of the tunnel.
+    pub local_address: Option<Ipv4Addr>,
+    /// The secret's `routes`, routed to this session.
+    pub routes: Vec<ovpn_ppp::Route>,
+    /// `encoding`: cipher and digest.
+    pub encoding: Option<Encoding>,
+    /// `mtu`.
+    pub mtu: u16,
+    /// The common name of the client's verified certificate (None without one).
+    pub common_name: Option<String>,
+    /// `session-id` of `/ppp active`, from login on (unique while the server runs).
+    pub session_id: Option<u32>,
+    /// The profile's `address-list`: the firewall list a host puts the client's address in.
+    pub address_list: Option<String>,
+    /// `uptime`: time since login.
     pub uptime: Option<Duration>,
     /// Whether the tunnel is up.
     pub connected: bool,

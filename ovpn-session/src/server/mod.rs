@@ -10,26 +10,35 @@
 mod config;
 mod event;
 mod peer;
+mod routes;
+mod slots;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ovpn_pool::PoolSet;
 use ovpn_ppp::{AuthError, Grant};
-use ovpn_wire::{DataHeader, KeyId, Opcode, PeerId};
+use ovpn_wire::{DataHeader, KeyId, Opcode};
 
 pub use config::{AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator};
 pub use event::{ServerEvent, ServerReceived, SessionInfo};
 use peer::{Cx, Peer, PeerState, Step};
+use routes::RouteTable;
+pub use slots::PeerHandle;
+use slots::{Numbers, Slots};
 
 use crate::channel::{Channel, LocalInfo, Side, Timings, TlsFactory};
 use crate::client::frame_tcp;
 use crate::config::{Transmit, Transport, keepalive};
-use crate::error::{DisconnectReason, DropReason, EncapError};
+use crate::error::{DisconnectReason, DropReason, EncapError, SessionError};
 use crate::tls_config::{SessionClock, server_config};
+
+/// The first `/ppp active` session-id (RouterOS numbers its PPP sessions from `0x81000001`
+/// upwards; the ids only need to be unique while the server runs).
+const FIRST_SESSION_ID: u32 = 0x8100_0001;
 
 /// An OpenVPN server endpoint, sans-IO: every client's session behind one socket (UDP) or one
 /// listening socket's connections (TCP, each keyed by its remote address).
@@ -54,21 +63,19 @@ pub struct Server {
     config: ServerConfig,
     tls: Arc<rustls::ServerConfig>,
     clock: SessionClock,
-    peers: Vec<Option<Peer>>,
-    /// Slots of `peers` that are empty, reused lowest first.
-    free_slots: BTreeSet<usize>,
-    /// How many slots are in use.
-    live: usize,
-    /// `ovpn-incomingN` numbers below `next_number` that are free again.
-    free_numbers: BTreeSet<u32>,
-    next_number: u32,
+    peers: Slots<Peer>,
+    /// The `N` of each logged-in session's `ovpn-incomingN`.
+    numbers: Numbers,
     /// Connected sessions per PPP user.
     users: HashMap<String, usize>,
     by_addr: HashMap<SocketAddr, usize>,
     /// A new session from the address of a live one (a restarted client, or a forged reset): it
     /// replaces the live one only once it has authenticated.
     candidates: HashMap<SocketAddr, usize>,
-    by_address: HashMap<Ipv4Addr, usize>,
+    /// Inner destinations to sessions: addresses and secrets' `routes`.
+    routes: RouteTable,
+    /// The next `/ppp active` session-id.
+    next_session_id: u32,
     pools: PoolSet,
     /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
     gate: crate::wrap::Wrap,
@@ -106,15 +113,13 @@ impl Server {
             config,
             tls,
             clock,
-            peers: Vec::new(),
-            free_slots: BTreeSet::new(),
-            live: 0,
-            free_numbers: BTreeSet::new(),
-            next_number: 1,
+            peers: Slots::new(),
+            numbers: Numbers::new(),
             users: HashMap::new(),
             by_addr: HashMap::new(),
             candidates: HashMap::new(),
-            by_address: HashMap::new(),
+            routes: RouteTable::new(),
+            next_session_id: FIRST_SESSION_ID,
             pools,
             gate,
             events: VecDeque::new(),
@@ -166,7 +171,7 @@ impl Server {
         let remote_sid = |p: &Peer| p.channel.remote_session_id().map(|r| r.0);
         let primary = self.by_addr.get(&from).copied();
         let candidate = self.candidates.get(&from).copied();
-        let sid_of = |i: usize| self.peers[i].as_ref().and_then(remote_sid);
+        let sid_of = |i: usize| self.peers.get(i).and_then(remote_sid);
         let idx = match (primary, candidate) {
             // Control packets of the session being built next to a live one go to it.
             (_, Some(c)) if sid.is_some_and(|s| sid_of(c).is_some_and(|r| r == s)) => c,
@@ -174,12 +179,13 @@ impl Server {
             // restarted. A live session stays until the new one authenticates (so a forged reset
             // cannot end it); a session still in its handshake is simply replaced.
             (Some(i), _) if is_reset && sid.is_some_and(|s| sid_of(i).is_some_and(|r| r != s)) => {
-                let live = self.peers[i]
-                    .as_ref()
+                let live = self
+                    .peers
+                    .get(i)
                     .is_some_and(|p| p.state == PeerState::Connected);
                 if let Some(c) = candidate {
                     let why = DisconnectReason::ClosedByPeer(Some("superseded".into()));
-                    self.remove_peer(c, why, false);
+                    self.remove_peer(now, c, why, false);
                 }
                 if live {
                     let c = self.new_peer(now, from, true)?;
@@ -187,7 +193,7 @@ impl Server {
                     c
                 } else {
                     let why = DisconnectReason::ClosedByPeer(Some("client restarted".into()));
-                    self.remove_peer(i, why, false);
+                    self.remove_peer(now, i, why, false);
                     self.new_peer(now, from, false)?
                 }
             }
@@ -217,7 +223,7 @@ impl Server {
     /// After something happened to session `idx`: it may have packets to send, and its next
     /// deadline may have moved.
     fn touch(&mut self, idx: usize) {
-        let Some(p) = self.peers.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(p) = self.peers.get_mut(idx) else {
             return;
         };
         if !p.queued {
@@ -243,15 +249,18 @@ impl Server {
         packet: &'b mut [u8],
         opcode: Opcode,
     ) -> Result<ServerReceived<'b>, DropReason> {
-        let peer = self.peers[idx].as_mut().ok_or(DropReason::UnknownPeer)?;
+        let mode = self.config.mode;
+        let peer = self.peers.get_mut(idx).ok_or(DropReason::UnknownPeer)?;
         if opcode.is_data() {
             if peer.state != PeerState::Connected {
                 return Err(DropReason::NotReady);
             }
-            let id = peer.id;
             return match peer.channel.open(now, packet)? {
+                Some(r) if !peer.source_allowed(mode, &packet[r.clone()]) => {
+                    Err(DropReason::SourceNotAllowed)
+                }
                 Some(r) => Ok(ServerReceived::Packet {
-                    peer: id,
+                    peer: peer.handle,
                     packet: &mut packet[r],
                 }),
                 None => Ok(ServerReceived::Consumed),
@@ -273,15 +282,18 @@ impl Server {
             return Err(DropReason::UnknownPeer);
         };
         let idx = peer_id.get() as usize;
-        let Some(Some(peer)) = self.peers.get_mut(idx) else {
+        let Some(peer) = self.peers.get_mut(idx) else {
             return Err(DropReason::UnknownPeer);
         };
         if peer.state != PeerState::Connected || self.config.transport != Transport::Udp {
             return Err(DropReason::UnknownPeer);
         }
         let r = peer.channel.open(now, packet)?;
+        let allowed = r
+            .as_ref()
+            .is_none_or(|r| peer.source_allowed(self.config.mode, &packet[r.clone()]));
         let old = core::mem::replace(&mut peer.remote, from);
-        let id = peer.id;
+        let id = peer.handle;
         self.by_addr.remove(&old);
         self.by_addr.insert(from, idx);
         tracing::info!(target: "ovpn", "{}: client moved from {old} to {from}", peer.name);
@@ -290,13 +302,15 @@ impl Server {
             from: old,
             to: from,
         });
-        Ok(match r {
-            Some(r) => ServerReceived::Packet {
+        // It authenticated, so it moved; what it carried is still checked.
+        match r {
+            Some(_) if !allowed => Err(DropReason::SourceNotAllowed),
+            Some(r) => Ok(ServerReceived::Packet {
                 peer: id,
                 packet: &mut packet[r],
-            },
-            None => ServerReceived::Consumed,
-        })
+            }),
+            None => Ok(ServerReceived::Consumed),
+        }
     }
 
     fn new_peer(
@@ -305,15 +319,10 @@ impl Server {
         from: SocketAddr,
         candidate: bool,
     ) -> Result<usize, DropReason> {
-        if self.live >= self.config.max_clients {
+        if self.peers.live() >= self.config.max_clients {
             return Err(DropReason::TooManySessions);
         }
-        let idx = match self.free_slots.first() {
-            Some(&i) => i,
-            None if self.peers.len() < PeerId::MAX_VALUE as usize => self.peers.len(),
-            None => return Err(DropReason::TooManySessions),
-        };
-        let Some(id) = PeerId::new(idx as u32) else {
+        let Some((idx, handle)) = self.peers.vacant() else {
             return Err(DropReason::TooManySessions);
         };
         let (ping, restart) = match self.config.keepalive_timeout {
@@ -343,36 +352,29 @@ impl Server {
         channel.ping_interval = ping;
         // Until keepalive applies, the handshake itself is bounded by hand-window.
         channel.ping_timeout = restart.map(|r| r.max(Duration::from_secs(60)));
-        // ovpn-incomingN: the lowest N not in use.
-        let number = match self.free_numbers.pop_first() {
-            Some(n) => n,
-            None => {
-                self.next_number += 1;
-                self.next_number - 1
-            }
-        };
-        let name = format!("ovpn-incoming{number}");
-        tracing::debug!(target: "ovpn", "{name}: new session from {from}");
-        if idx == self.peers.len() {
-            self.peers.push(None);
-        }
-        self.free_slots.remove(&idx);
-        self.live += 1;
-        self.peers[idx] = Some(Peer::new(id, number, name, from, channel));
+        let peer = Peer::new(handle, from, self.config.max_mtu, channel);
+        tracing::debug!(target: "ovpn", "{}: new session", peer.name);
+        self.peers.fill(idx, peer);
         if !candidate {
             self.by_addr.insert(from, idx);
         }
         Ok(idx)
     }
 
-    /// The answer to [`ServerEvent::AuthRequested`].
-    pub fn auth_verdict(&mut self, now: Instant, peer: PeerId, verdict: Result<Grant, AuthError>) {
-        let idx = peer.get() as usize;
-        let Some(Some(p)) = self.peers.get_mut(idx) else {
-            return;
+    /// The answer to [`ServerEvent::AuthRequested`]. A verdict for a session that has ended, or
+    /// that is not waiting for one, is an error and changes nothing.
+    pub fn auth_verdict(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        verdict: Result<Grant, AuthError>,
+    ) -> Result<(), SessionError> {
+        let idx = self.peers.find(peer).ok_or(SessionError::Gone)?;
+        let Some(p) = self.peers.get_mut(idx) else {
+            return Err(SessionError::Gone);
         };
         if p.state != PeerState::Authenticating {
-            return;
+            return Err(SessionError::NotAuthenticating);
         }
         let mut cx = Cx {
             config: &self.config,
@@ -383,6 +385,7 @@ impl Server {
         p.finish_auth(now, verdict, &mut cx);
         self.process(now, idx);
         self.touch(idx);
+        Ok(())
     }
 
     /// Seals the packet at `buf[start..start + len]` for `peer` in place (header and crypto
@@ -391,7 +394,7 @@ impl Server {
     pub fn encapsulate(
         &mut self,
         now: Instant,
-        peer: PeerId,
+        peer: PeerHandle,
         buf: &mut [u8],
         start: usize,
         len: usize,
@@ -401,7 +404,8 @@ impl Server {
             return Err(EncapError::PacketTooLarge { len, mtu });
         }
         let tcp = self.config.transport == Transport::Tcp;
-        let Some(Some(p)) = self.peers.get_mut(peer.get() as usize) else {
+        let idx = self.peers.find(peer).ok_or(EncapError::UnknownPeer)?;
+        let Some(p) = self.peers.get_mut(idx) else {
             return Err(EncapError::UnknownPeer);
         };
         if p.state != PeerState::Connected {
@@ -414,18 +418,29 @@ impl Server {
         let remote = p.remote;
         // Near packet-id exhaustion the renegotiation is due at once (rare).
         if p.channel.reneg_due() && p.deadline.is_none_or(|d| d > now) {
-            self.touch(peer.get() as usize);
+            self.touch(idx);
         }
         Ok((remote, r))
     }
 
-    /// Which client owns a tunnel address (for a shared TUN: where to send a packet).
-    pub fn route(&self, destination: IpAddr) -> Option<PeerId> {
+    /// Which session an inner packet for `destination` goes to: the longest prefix among the
+    /// logged-in clients' addresses and their secrets' `routes` (a driver with one shared TUN
+    /// calls this for every packet; with one interface per client, the kernel has routed it).
+    pub fn route(&self, destination: IpAddr) -> Option<PeerHandle> {
         let IpAddr::V4(v4) = destination else {
             return None;
         };
-        let idx = *self.by_address.get(&v4)?;
-        self.peers.get(idx)?.as_ref().map(|p| p.id)
+        let idx = self.routes.lookup(v4)?;
+        self.peers.get(idx).map(|p| p.handle)
+    }
+
+    /// [`Server::route`] for the destination of an inner IPv4 packet (None for anything else).
+    pub fn route_packet(&self, packet: &[u8]) -> Option<PeerHandle> {
+        let d: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
+        if packet[0] >> 4 != 4 {
+            return None;
+        }
+        self.route(IpAddr::from(d))
     }
 
     /// Timers of the sessions whose deadline has come.
@@ -438,13 +453,13 @@ impl Server {
             .map(|(_, i)| *i)
             .collect();
         for idx in due {
-            let Some(p) = self.peers[idx].as_mut() else {
+            let Some(p) = self.peers.get_mut(idx) else {
                 continue;
             };
             if let PeerState::Refused { until } = p.state {
                 if now >= until {
                     let reason = DisconnectReason::AuthFailed("refused".into());
-                    self.remove_peer(idx, reason, false);
+                    self.remove_peer(now, idx, reason, false);
                 }
                 continue;
             }
@@ -463,7 +478,7 @@ impl Server {
                 // busy client does not starve the others.
                 loop {
                     let &i = self.ready.front()?;
-                    let Some(peer) = self.peers.get_mut(i).and_then(Option::as_mut) else {
+                    let Some(peer) = self.peers.get_mut(i) else {
                         self.ready.pop_front();
                         continue;
                     };
@@ -505,49 +520,57 @@ impl Server {
         self.timers.first().map(|(t, _)| *t)
     }
 
-    /// Ends a session (`/interface ovpn-server remove`, or a TCP connection that closed).
-    pub fn disconnect(&mut self, now: Instant, peer: PeerId, reason: DisconnectReason) {
-        let idx = peer.get() as usize;
-        if let Some(Some(p)) = self.peers.get_mut(idx) {
-            // Every OpenVPN 2.x client acts on RESTART (push.c `server_pushed_signal`).
-            if p.state == PeerState::Connected {
-                p.channel.send_message("RESTART");
-                while let Some(pkt) = p.channel.poll_transmit(now) {
-                    self.out.push_back((p.remote, pkt));
-                }
+    /// Ends a session (`/interface ovpn-server remove`, or a TCP connection that closed). A
+    /// session that has already ended is an error and changes nothing.
+    pub fn disconnect(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        reason: DisconnectReason,
+    ) -> Result<(), SessionError> {
+        let idx = self.peers.find(peer).ok_or(SessionError::Gone)?;
+        let Some(p) = self.peers.get_mut(idx) else {
+            return Err(SessionError::Gone);
+        };
+        // Every OpenVPN 2.x client acts on RESTART (push.c `server_pushed_signal`).
+        if p.state == PeerState::Connected {
+            p.channel.send_message("RESTART");
+            while let Some(pkt) = p.channel.poll_transmit(now) {
+                self.out.push_back((p.remote, pkt));
             }
-            self.remove_peer(idx, reason, true);
         }
+        self.remove_peer(now, idx, reason, true);
+        Ok(())
     }
 
     /// Stops the server: every client is told (RESTART, so it reconnects later) and every session
     /// ends. Drain [`Server::poll_transmit`] afterwards to send the notices.
     pub fn shutdown(&mut self, now: Instant) {
-        let ids: Vec<PeerId> = self.peers.iter().flatten().map(|p| p.id).collect();
+        let ids: Vec<PeerHandle> = self.peers.iter().map(|p| p.handle).collect();
         for id in ids {
-            self.disconnect(now, id, DisconnectReason::LocallyClosed);
+            let _ = self.disconnect(now, id, DisconnectReason::LocallyClosed);
         }
     }
 
     /// A TCP connection from `from` ended.
     pub fn connection_closed(&mut self, now: Instant, from: SocketAddr) {
         if let Some(&idx) = self.by_addr.get(&from)
-            && let Some(Some(p)) = self.peers.get(idx)
+            && let Some(p) = self.peers.get(idx)
         {
-            let id = p.id;
-            self.disconnect(now, id, DisconnectReason::ClosedByPeer(None));
+            let id = p.handle;
+            let _ = self.disconnect(now, id, DisconnectReason::ClosedByPeer(None));
         }
     }
 
     /// The session table.
     pub fn sessions(&self, now: Instant) -> Vec<SessionInfo> {
-        self.peers.iter().flatten().map(|p| p.info(now)).collect()
+        self.peers.iter().map(|p| p.info(now)).collect()
     }
 
     /// Lets session `idx` handle what its channel reported, and does what it asks.
     fn process(&mut self, now: Instant, idx: usize) {
         loop {
-            let Some(p) = self.peers.get_mut(idx).and_then(Option::as_mut) else {
+            let Some(p) = self.peers.get_mut(idx) else {
                 return;
             };
             let mut cx = Cx {
@@ -559,65 +582,74 @@ impl Server {
             match p.process(now, &mut cx) {
                 Step::Idle => return,
                 Step::Remove { reason, log } => {
-                    self.remove_peer(idx, reason, log);
+                    self.remove_peer(now, idx, reason, log);
                     return;
                 }
-                Step::Connected => self.connected(idx),
+                Step::Connected => self.connected(now, idx),
             }
         }
     }
 
-    /// Session `idx` logged in: it replaces the session it was built next to, its address routes
-    /// to it, and the driver hears of it.
-    fn connected(&mut self, idx: usize) {
-        let Some(p) = self.peers[idx].as_mut() else {
+    /// Session `idx` logged in: it replaces the session it was built next to, gets its
+    /// `ovpn-incomingN` (only now, so that sessions that never log in use no name), its address
+    /// routes to it, and the driver hears of it.
+    fn connected(&mut self, now: Instant, idx: usize) {
+        let Some(p) = self.peers.get_mut(idx) else {
             return;
         };
         p.start_keepalive(&self.config);
         let remote = p.remote;
-        let address = p.address();
-        let user = p.user.clone().unwrap_or_default();
-        // A replacement session authenticated: the one it replaces ends now.
+        // A replacement session authenticated: the one it replaces ends now (and its number is
+        // free for the new one).
         if self.candidates.get(&remote) == Some(&idx) {
             self.candidates.remove(&remote);
             if let Some(old) = self.by_addr.insert(remote, idx)
                 && old != idx
             {
                 self.remove_peer(
+                    now,
                     old,
                     DisconnectReason::ClosedByPeer(Some("replaced by a new session".into())),
                     true,
                 );
             }
         }
-        if let Some(a) = address {
-            self.by_address.insert(a, idx);
+        let number = self.numbers.take();
+        let session_id = self.next_session_id;
+        self.next_session_id = self.next_session_id.wrapping_add(1).max(FIRST_SESSION_ID);
+        let Some(p) = self.peers.get_mut(idx) else {
+            return;
+        };
+        p.set_number(number, session_id);
+        let Some(p) = self.peers.get(idx) else {
+            return;
+        };
+        let nets = p.address().map(|a| (a, 32)).into_iter();
+        for (net, len) in nets.chain(p.routes.iter().copied()) {
+            if let Err(owner) = self.routes.insert(net, len, idx) {
+                let other = self.peers.get(owner).map_or("?", |o| o.name.as_str());
+                tracing::warn!(target: "ovpn", "{}: {net}/{len} is routed to {other} already", p.name);
+            }
         }
+        let user = p.user.clone().unwrap_or_default();
+        self.events.push_back(p.connected_event(now));
         *self.users.entry(user).or_default() += 1;
-        if let Some(p) = self.peers[idx].as_ref() {
-            self.events.push_back(p.connected_event());
-        }
     }
 
     /// Forgets a session that never got going (a malformed start), without an event.
     fn discard(&mut self, idx: usize) {
-        if let Some(p) = self.peers.get_mut(idx).and_then(Option::take) {
+        if let Some(p) = self.peers.remove(idx) {
             self.by_addr.remove(&p.remote);
-            self.release_slot(idx, p.number);
         }
     }
 
-    fn release_slot(&mut self, idx: usize, number: u32) {
-        self.live -= 1;
-        self.free_slots.insert(idx);
-        self.free_numbers.insert(number);
-    }
-
-    fn remove_peer(&mut self, idx: usize, reason: DisconnectReason, log: bool) {
-        let Some(p) = self.peers.get_mut(idx).and_then(Option::take) else {
+    fn remove_peer(&mut self, now: Instant, idx: usize, reason: DisconnectReason, log: bool) {
+        let Some(p) = self.peers.remove(idx) else {
             return;
         };
-        self.release_slot(idx, p.number);
+        if let Some(n) = p.number {
+            self.numbers.give_back(n);
+        }
         if let Some(d) = p.deadline {
             self.timers.remove(&(d, idx));
         }
@@ -632,10 +664,11 @@ impl Server {
                 tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
             }
         }
-        if let Some(a) = p.address()
-            && self.by_address.get(&a) == Some(&idx)
-        {
-            self.by_address.remove(&a);
+        if p.number.is_some() {
+            let nets = p.address().map(|a| (a, 32)).into_iter();
+            for (net, len) in nets.chain(p.routes.iter().copied()) {
+                self.routes.remove(net, len, idx);
+            }
         }
         if p.state == PeerState::Connected
             && let Some(user) = &p.user
@@ -654,9 +687,8 @@ impl Server {
             return;
         }
         self.events.push_back(ServerEvent::Disconnected {
-            peer: p.id,
-            name: p.name,
-            user: p.user,
+            peer: p.handle,
+            session: Box::new(p.info(now)),
             reason,
         });
     }

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use ovpn_pool::{Lease, PoolSet};
 use ovpn_ppp::{AuthError, AuthRequest, Grant};
-use ovpn_wire::{KeyId, PeerId};
+use ovpn_wire::KeyId;
 
 use super::config::{AuthMode, ServerConfig};
 use super::event::{ServerEvent, SessionInfo};
+use super::slots::PeerHandle;
 use crate::channel::{Channel, ChannelEvent, DataParams};
+use crate::config::Mode;
 use crate::config::keepalive;
 use crate::control::{ControlMessage, push_reply_messages};
 use crate::error::DisconnectReason;
@@ -65,10 +67,13 @@ pub(super) struct Cx<'a> {
 
 #[derive(Debug)]
 pub(super) struct Peer {
-    pub(super) id: PeerId,
-    pub(super) number: u32,
+    pub(super) handle: PeerHandle,
+    /// The `N` of `ovpn-incomingN`, from login on.
+    pub(super) number: Option<u32>,
+    /// `ovpn-incomingN` from login on; before it, the client's address, for logs.
     pub(super) name: String,
     pub(super) remote: SocketAddr,
+    mtu: u16,
     pub(super) channel: Channel,
     pub(super) state: PeerState,
     peer_info: PeerInfo,
@@ -84,6 +89,12 @@ pub(super) struct Peer {
     wants_push: bool,
     keys_ready: bool,
     pub(super) connected_at: Option<Instant>,
+    /// The common name of its verified certificate.
+    common_name: Option<String>,
+    /// `/ppp active`'s session-id, from login on.
+    session_id: Option<u32>,
+    /// The IPv4 networks of its secret's `routes` (besides its address, what it may send from).
+    pub(super) routes: Vec<(Ipv4Addr, u8)>,
     /// In the endpoint's ready queue.
     pub(super) queued: bool,
     /// Its entry in the endpoint's timer set.
@@ -91,18 +102,13 @@ pub(super) struct Peer {
 }
 
 impl Peer {
-    pub(super) fn new(
-        id: PeerId,
-        number: u32,
-        name: String,
-        remote: SocketAddr,
-        channel: Channel,
-    ) -> Self {
+    pub(super) fn new(handle: PeerHandle, remote: SocketAddr, mtu: u16, channel: Channel) -> Self {
         Self {
-            id,
-            number,
-            name,
+            handle,
+            number: None,
+            name: format!("<{remote}>"),
             remote,
+            mtu,
             channel,
             state: PeerState::Handshake,
             peer_info: PeerInfo::default(),
@@ -118,6 +124,9 @@ impl Peer {
             wants_push: false,
             keys_ready: false,
             connected_at: None,
+            common_name: None,
+            session_id: None,
+            routes: Vec::new(),
             queued: false,
             deadline: None,
         }
@@ -150,8 +159,12 @@ impl Peer {
                 ChannelEvent::TlsEstablished {
                     key_id,
                     description,
+                    common_name,
                 } => {
                     tracing::debug!(target: "ovpn", "{}: control channel (key {}) {description}", self.name, key_id.get());
+                    if key_id == KeyId::ZERO {
+                        self.common_name = common_name;
+                    }
                 }
                 ChannelEvent::PeerKeyMethod { key_id, km2 } => {
                     if key_id == KeyId::ZERO {
@@ -226,7 +239,7 @@ impl Peer {
         self.peer_info = PeerInfo::parse(&km2.peer_info);
         // A client that speaks P_DATA_V2 gets it from us too, with its peer-id (multi.c).
         if self.peer_info.has(iv_proto::DATA_V2) {
-            self.channel.tx_peer_id = Some(self.id);
+            self.channel.tx_peer_id = Some(self.handle.peer_id());
         }
         if !self.peer_info.all.is_empty() {
             tracing::debug!(target: "ovpn", "{}: peer info {:?}", self.name, self.peer_info.all);
@@ -267,7 +280,7 @@ impl Peer {
                 self.finish_auth(now, verdict, cx);
             }
             AuthMode::Deferred => cx.events.push_back(ServerEvent::AuthRequested {
-                peer: self.id,
+                peer: self.handle,
                 request,
             }),
         }
@@ -288,9 +301,8 @@ impl Peer {
             let _ = cx.pools.release(lease.address);
         }
         cx.events.push_back(ServerEvent::Disconnected {
-            peer: self.id,
-            name: self.name.clone(),
-            user: self.user.clone(),
+            peer: self.handle,
+            session: Box::new(self.info(now)),
             reason,
         });
     }
@@ -359,6 +371,14 @@ impl Peer {
         self.local_lease = local;
         self.local_address = Some(local_address);
         self.push = Some(self.push_options(cx.config, &grant, address, local_address));
+        self.routes = grant
+            .routes
+            .iter()
+            .filter_map(|r| match r.dst {
+                ipnet::IpNet::V4(n) => Some((n.network(), n.prefix_len())),
+                ipnet::IpNet::V6(_) => None,
+            })
+            .collect();
         self.grant = Some(grant);
         if let Some(params) = self.params {
             self.channel.set_data_params(now, params);
@@ -381,6 +401,34 @@ impl Peer {
         self.push_sent = true;
     }
 
+    /// Names the session `ovpn-incomingN` and gives it its session-id (at login).
+    pub(super) fn set_number(&mut self, number: u32, session_id: u32) {
+        self.number = Some(number);
+        self.name = format!("ovpn-incoming{number}");
+        self.session_id = Some(session_id);
+    }
+
+    /// Whether the client may send this inner packet: in ip mode, an IPv4 packet from its own
+    /// address or from inside its secret's `routes` (OpenVPN's `iroute` check); in ethernet mode,
+    /// any frame.
+    pub(super) fn source_allowed(&self, mode: Mode, packet: &[u8]) -> bool {
+        if mode == Mode::Ethernet {
+            return true;
+        }
+        let Some(src) = packet
+            .get(12..16)
+            .filter(|_| packet[0] >> 4 == 4)
+            .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+        else {
+            return false;
+        };
+        self.address() == Some(src)
+            || self
+                .routes
+                .iter()
+                .any(|&(n, len)| super::routes::contains(n, len, src))
+    }
+
     /// Keepalive applies from login on; before it, hand-window bounds the handshake.
     pub(super) fn start_keepalive(&mut self, config: &ServerConfig) {
         if let Some(t) = config.keepalive_timeout {
@@ -390,36 +438,34 @@ impl Peer {
     }
 
     /// The event that announces the login.
-    pub(super) fn connected_event(&self) -> ServerEvent {
-        let user = self.user.clone().unwrap_or_default();
+    pub(super) fn connected_event(&self, now: Instant) -> ServerEvent {
+        let user = self.user.as_deref().unwrap_or_default();
         let address = self.address().unwrap_or(Ipv4Addr::UNSPECIFIED);
         tracing::info!(target: "ppp", "{user} logged in, {address} from {}", self.remote.ip());
         tracing::info!(target: "ovpn", "{}: connected", self.name);
         ServerEvent::Connected {
-            peer: self.id,
-            name: self.name.clone(),
-            user,
-            remote: self.remote,
-            address,
-            local_address: self.local_address.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            encoding: self.params.map(encoding).unwrap_or_default(),
-            routes: self
-                .grant
-                .as_ref()
-                .map(|g| g.routes.clone())
-                .unwrap_or_default(),
+            peer: self.handle,
+            session: Box::new(self.info(now)),
         }
     }
 
     /// Its line of the session table.
     pub(super) fn info(&self, now: Instant) -> SessionInfo {
+        let grant = self.grant.as_ref();
         SessionInfo {
-            peer: self.id,
-            name: self.name.clone(),
+            peer: self.handle,
+            name: self.number.map(|_| self.name.clone()),
             user: self.user.clone(),
+            profile: grant.map(|g| g.profile.clone()),
             remote: self.remote,
             address: self.address(),
+            local_address: self.local_address,
+            routes: grant.map(|g| g.routes.clone()).unwrap_or_default(),
             encoding: self.params.map(encoding),
+            mtu: self.mtu,
+            common_name: self.common_name.clone(),
+            session_id: self.session_id,
+            address_list: grant.and_then(|g| g.address_list.clone()),
             uptime: self.connected_at.map(|t| now.saturating_duration_since(t)),
             connected: self.state == PeerState::Connected,
             traffic: self.channel.traffic,
@@ -474,7 +520,7 @@ impl Peer {
         }
         let info = &self.peer_info;
         if info.has(iv_proto::DATA_V2) {
-            o.peer_id = Some(self.id.get());
+            o.peer_id = Some(self.handle.peer_id().get());
         }
         if let Some(params) = self.params {
             // Only clients that negotiate take a pushed cipher (push.c `prepare_push_reply`).

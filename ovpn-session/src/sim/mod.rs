@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use link::{Link, LinkConfig, LinkStats, SimRng};
-use ovpn_wire::{Decoded, PeerId, TcpFrameDecoder};
+use ovpn_wire::{Decoded, TcpFrameDecoder};
 
 use crate::{
     Client, ClientEvent, HEADROOM, Received, Server, ServerEvent, ServerReceived, TAILROOM,
@@ -56,7 +56,7 @@ pub struct Sim {
     /// Packets that came out of the client's tunnel (decrypted, from the server).
     pub client_tun: VecDeque<Vec<u8>>,
     /// Packets that came out of the server's tunnel, with the client they came from.
-    pub server_tun: VecDeque<(PeerId, Vec<u8>)>,
+    pub server_tun: VecDeque<(crate::PeerHandle, Vec<u8>)>,
     /// Every client event so far.
     pub client_events: Vec<ClientEvent>,
     /// Every server event so far.
@@ -316,7 +316,11 @@ impl Sim {
     }
 
     /// Sends `packet` into the server's tunnel towards `peer`.
-    pub fn server_send(&mut self, peer: PeerId, packet: &[u8]) -> Result<(), crate::EncapError> {
+    pub fn server_send(
+        &mut self,
+        peer: crate::PeerHandle,
+        packet: &[u8],
+    ) -> Result<(), crate::EncapError> {
         let mut buf = vec![0u8; HEADROOM + packet.len() + TAILROOM];
         buf[HEADROOM..HEADROOM + packet.len()].copy_from_slice(packet);
         let (_, r) = self
