@@ -46,6 +46,16 @@ record() { # status detail
     [ "$status" = PASS ] || FAILED=$((FAILED + 1))
 }
 
+# pin_reply ADDR: in the client namespace, traffic from ADDR leaves through the tun that has it
+# (with many clients, every tun has the same 10.8.0.0/24 route, and a reply through another
+# client's tunnel is dropped by the server's source check, as it should be).
+pin_reply() {
+    local dev
+    dev=$(ip -n "$NS_C" -4 -o addr show | awk -v a="$1" '$4 ~ "^"a"/" {print $2; exit}')
+    [ -n "$dev" ] || return 1
+    ip -n "$NS_C" rule add from "$1" table 150 && ip -n "$NS_C" route add default dev "$dev" table 150
+}
+
 # run_case NAME KEY=VALUE...
 run_case() {
     CASE="$1"
@@ -54,7 +64,7 @@ run_case() {
     # defaults
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
-    EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping
+    EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -173,6 +183,40 @@ run_case() {
                 fi
             fi
             ;;
+        many)
+            # MANY real clients at once. Every session gets its ovpn-incomingN, also past Linux's
+            # 15-byte limit: from ovpn-incoming100 on, a short kernel name with the RouterOS
+            # name as its altname. Each extra client has its own tunN in the client namespace.
+            local i extra=() n=0 last kname peer
+            for i in $(seq 2 "$MANY"); do
+                start "$NS_C" "$dir" "$dir/client$i.log" openvpn --config client.conf \
+                    --dev "tun$i" --server-poll-timeout 60 --connect-retry-max 3
+                extra+=("$STARTED_PID")
+            done
+            for _ in $(seq 1 1200); do
+                n=$(grep -c 'session up:' "$slog")
+                [ "$n" -ge "$MANY" ] && break
+                alive "$spid" || break
+                sleep 0.1
+            done
+            last="ovpn-incoming$MANY"
+            kname=$(ip -n "$NS_S" -o link show "$last" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1)
+            peer=$(ip -n "$NS_S" -4 -o addr show dev "$last" 2>/dev/null | sed -n 's/.* peer \([0-9.]*\)\/.*/\1/p')
+            if [ "$n" -lt "$MANY" ]; then
+                record FAIL "only $n of $MANY sessions up; $detail"
+            elif [ -z "$kname" ] || ! ip -n "$NS_S" link show "$last" | grep -q "altname $last"; then
+                record FAIL "$n sessions up, but no interface $last: $(ip -n "$NS_S" -o link | grep -c ovpn-) ovpn interfaces"
+            elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 -I "tun$MANY" "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1; then
+                record FAIL "$n sessions up; ping from the last client (tun$MANY) failed"
+            elif [ -z "$peer" ] || ! pin_reply "$peer" \
+                || ! ip netns exec "$NS_S" ping -c 2 -i 0.2 -W 2 "$peer" >"$dir/ping-s2c.txt" 2>&1; then
+                record FAIL "$n sessions up; ping to $last's client ($peer) failed"
+            else
+                record PASS "$MANY sessions up; $last is $kname (altname), ping both ways"
+            fi
+            for i in "${extra[@]}"; do kill -TERM "$i" 2>/dev/null; done
+            for i in "${extra[@]}"; do stop_pid "$i"; done
+            ;;
         esac
     else
         # Expected refusal: the client must not come up, and both logs must say why.
@@ -237,6 +281,10 @@ run_case refuse-expired-cert CLIENT_CERT=expired-client1 EXPECT=fail \
 
 # Keepalive: the real client killed with SIGKILL.
 run_case keepalive-sigkill KEEPALIVE=10 SCENARIO=keepalive
+
+# 150 real clients at once on our server: past ovpn-incoming99, Linux's interface names are too
+# short for RouterOS's, so those devices carry the RouterOS name as an altname.
+run_case many-clients-150 SCENARIO=many MANY=150
 
 # --- summary ---------------------------------------------------------------------------------
 {

@@ -40,10 +40,18 @@ pub enum Layer {
     Tap,
 }
 
+/// The longest interface name Linux takes (`IFNAMSIZ` - 1, include/uapi/linux/if.h).
+pub const MAX_KERNEL_NAME: usize = 15;
+
+/// The longest alternative name (`ALTIFNAMSIZ` - 1, include/uapi/linux/if.h).
+pub const MAX_NAME: usize = 127;
+
 /// What to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceConfig {
-    /// The interface name (at most 15 bytes on Linux).
+    /// The interface name (RouterOS's, such as `ovpn-incoming150`). Up to 15 bytes it is the
+    /// kernel's name; a longer one (up to 127) becomes the device's alternative name, next to a
+    /// short kernel name derived from it ([`kernel_name`]), so that `ip link show NAME` works.
     pub name: String,
     /// TUN or TAP.
     pub layer: Layer,
@@ -66,7 +74,7 @@ pub enum TunError {
     /// `/dev/net/tun` is missing (no tun module, or a container without the device).
     #[error("/dev/net/tun is missing: load the tun module or give the container the device")]
     NoTunDevice,
-    /// The name is empty, too long (over 15 bytes) or contains characters Linux refuses.
+    /// The name is empty, too long (over 127 bytes) or contains characters Linux refuses.
     #[error("bad interface name {0:?}")]
     BadName(String),
     /// Any other system error, with what was being done.
@@ -94,6 +102,8 @@ pub enum TunError {
 pub struct Device {
     dev: tun_rs::SyncDevice,
     name: String,
+    kernel_name: String,
+    altname_error: Option<TunError>,
     layer: Layer,
 }
 
@@ -101,6 +111,7 @@ impl core::fmt::Debug for Device {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Device")
             .field("name", &self.name)
+            .field("kernel_name", &self.kernel_name)
             .field("layer", &self.layer)
             .finish_non_exhaustive()
     }
@@ -120,20 +131,49 @@ fn classify(what: &'static str, name: &str, e: io::Error) -> TunError {
     }
 }
 
+/// Whether Linux accepts `name` as an interface name of at most `max` bytes
+/// (net/core/dev.c `dev_valid_name`: no `/`, `:`, white space or NUL, not `.` or `..`).
+fn valid_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name != "."
+        && name != ".."
+        && !name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace())
+}
+
+/// The kernel name of a device called `name`: `name` itself when it fits Linux's 15 bytes, else
+/// its first 8 bytes, a dash and 6 hex digits of a hash of the whole name (`ovpn-incoming150`
+/// becomes `ovpn-inc-` and six digits), so that different long names get different short ones.
+pub fn kernel_name(name: &str) -> String {
+    if name.len() <= MAX_KERNEL_NAME {
+        return name.to_owned();
+    }
+    // FNV-1a, 32 bits: stable across runs and builds.
+    let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let mut head = 8;
+    while !name.is_char_boundary(head) {
+        head -= 1;
+    }
+    format!("{}-{:06x}", &name[..head], hash & 0xff_ffff)
+}
+
 impl Device {
-    /// Creates the device, sets its MTU and address and brings it up.
+    /// Creates the device, sets its MTU and address and brings it up. A name longer than 15
+    /// bytes becomes the alternative name of a device with a short kernel name (Linux 5.5+); if
+    /// the kernel refuses the alternative name, the device works under its kernel name and
+    /// [`Device::altname_error`] says why.
     pub fn create(config: &DeviceConfig) -> Result<Self, TunError> {
         let name = config.name.as_str();
-        if name.is_empty()
-            || name.len() > 15
-            || name
-                .bytes()
-                .any(|b| b == b'/' || b == b' ' || b == 0 || b == b':')
-        {
+        if !valid_name(name, MAX_NAME) {
             return Err(TunError::BadName(name.into()));
         }
+        let kernel_name = kernel_name(name);
         let mut builder = tun_rs::DeviceBuilder::new()
-            .name(name)
+            .name(&kernel_name)
             .mtu(config.mtu)
             .layer(match config.layer {
                 Layer::Tun => tun_rs::Layer::L3,
@@ -146,16 +186,43 @@ impl Device {
         let dev = builder
             .build_sync()
             .map_err(|e| classify("creating", name, e))?;
+        let altname_error = (kernel_name != name)
+            .then(|| {
+                ip(&[
+                    "link",
+                    "property",
+                    "add",
+                    "dev",
+                    &kernel_name,
+                    "altname",
+                    name,
+                ])
+                .err()
+            })
+            .flatten();
         Ok(Self {
             dev,
             name: name.into(),
+            kernel_name,
+            altname_error,
             layer: config.layer,
         })
     }
 
-    /// The interface name.
+    /// The interface name asked for (RouterOS's).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The kernel's name for the device: [`Device::name`] when it fits 15 bytes, else
+    /// [`kernel_name`] of it.
+    pub fn kernel_name(&self) -> &str {
+        &self.kernel_name
+    }
+
+    /// Why the long name could not be set as the device's alternative name, if it could not.
+    pub fn altname_error(&self) -> Option<&TunError> {
+        self.altname_error.as_ref()
     }
 
     /// TUN or TAP.
@@ -195,7 +262,13 @@ impl Device {
         gateway: Option<Ipv4Addr>,
     ) -> Result<(), TunError> {
         let dst = format!("{network}/{prefix}");
-        let mut args = vec!["route", "replace", dst.as_str(), "dev", self.name.as_str()];
+        let mut args = vec![
+            "route",
+            "replace",
+            dst.as_str(),
+            "dev",
+            self.kernel_name.as_str(),
+        ];
         let gw = gateway.map(|g| g.to_string());
         if let Some(g) = &gw {
             args.extend(["via", g.as_str()]);
@@ -244,8 +317,29 @@ mod tests {
     }
 
     #[test]
+    fn long_names_get_short_distinct_kernel_names() {
+        assert_eq!(kernel_name("ovpn-incoming99"), "ovpn-incoming99");
+        let a = kernel_name("ovpn-incoming100");
+        let b = kernel_name("ovpn-incoming101");
+        assert!(a.starts_with("ovpn-inc-") && a.len() == 15, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, kernel_name("ovpn-incoming100"), "stable");
+        assert!(valid_name(&a, MAX_KERNEL_NAME));
+        // Distinct for every session number a server can have at once (PeerId is 24 bits; a
+        // thousand here).
+        let names: std::collections::BTreeSet<String> = (100..1100)
+            .map(|n| kernel_name(&format!("ovpn-incoming{n}")))
+            .collect();
+        assert_eq!(names.len(), 1000);
+        // Multi-byte characters are not cut in half.
+        let k = kernel_name("ééééééééééééé");
+        assert!(k.len() <= MAX_KERNEL_NAME, "{k}");
+    }
+
+    #[test]
     fn bad_names_are_refused_before_any_system_call() {
-        for name in ["", "a-name-longer-than-15", "a/b", "a b"] {
+        let long = "x".repeat(MAX_NAME + 1);
+        for name in ["", long.as_str(), "a/b", "a b", "a:b", ".."] {
             let e = Device::create(&DeviceConfig {
                 name: name.into(),
                 layer: Layer::Tun,
@@ -345,5 +439,29 @@ mod tests {
         let link = show(&["link", "show", "ovpn-tap1"]);
         assert!(link.contains("link/ether"), "{link}");
         drop(tap);
+
+        // A RouterOS name over 15 bytes: a short kernel name, the long one as its altname.
+        let long = Device::create(&DeviceConfig {
+            name: "ovpn-incoming150".into(),
+            layer: Layer::Tun,
+            mtu: 1500,
+            ipv4: Some((
+                Ipv4Addr::new(10, 97, 0, 1),
+                32,
+                Some(Ipv4Addr::new(10, 97, 0, 2)),
+            )),
+        })
+        .unwrap();
+        assert!(long.altname_error().is_none(), "{:?}", long.altname_error());
+        assert_eq!(long.name(), "ovpn-incoming150");
+        assert_eq!(long.kernel_name(), kernel_name("ovpn-incoming150"));
+        let link = show(&["link", "show", "ovpn-incoming150"]);
+        assert!(link.contains(long.kernel_name()), "{link}");
+        assert!(link.contains("altname ovpn-incoming150"), "{link}");
+        long.add_route(Ipv4Addr::new(192, 168, 78, 0), 24, None)
+            .unwrap();
+        let routes = show(&["route"]);
+        assert!(routes.contains("192.168.78.0/24 dev ovpn-inc-"), "{routes}");
+        drop(long);
     }
 }

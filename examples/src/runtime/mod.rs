@@ -275,6 +275,11 @@ impl TunFactory for SystemTuns {
     fn create(&mut self, config: &DeviceConfig) -> Result<ovpn_tun::Device, String> {
         let d = ovpn_tun::Device::create(config).map_err(|e| e.to_string())?;
         d.set_nonblocking(true).map_err(|e| e.to_string())?;
+        if let Some(e) = d.altname_error() {
+            tracing::warn!(target: "interface", "{}: created as {} without its altname: {e}", d.name(), d.kernel_name());
+        } else if d.kernel_name() != d.name() {
+            tracing::debug!(target: "interface", "{}: kernel name {}", d.name(), d.kernel_name());
+        }
         Ok(d)
     }
 
@@ -337,8 +342,7 @@ impl Tun for ovpn_tun::Device {
 
     fn add_address(&self, address: Ipv4Addr, prefix: u8) -> Result<(), String> {
         let a = format!("{address}/{prefix}");
-        ovpn_tun::ip(&["addr", "replace", &a, "dev", ovpn_tun::Device::name(self)])
-            .map_err(|e| e.to_string())
+        ovpn_tun::ip(&["addr", "replace", &a, "dev", self.kernel_name()]).map_err(|e| e.to_string())
     }
 
     fn add_route(
@@ -352,8 +356,7 @@ impl Tun for ovpn_tun::Device {
 
     fn del_route(&self, network: Ipv4Addr, prefix: u8) -> Result<(), String> {
         let dst = format!("{network}/{prefix}");
-        ovpn_tun::ip(&["route", "del", &dst, "dev", ovpn_tun::Device::name(self)])
-            .map_err(|e| e.to_string())
+        ovpn_tun::ip(&["route", "del", &dst, "dev", self.kernel_name()]).map_err(|e| e.to_string())
     }
 }
 
