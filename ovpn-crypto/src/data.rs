@@ -54,33 +54,45 @@ pub struct DataStats {
     pub rejected: u64,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "always boxed whole (CipherKey::Cbc): each session allocates its own suite's size"
+)]
 enum CbcKey {
     Aes128(aes::Aes128),
     Aes192(aes::Aes192),
     Aes256(aes::Aes256),
-    // Blowfish's key schedule is 4 KiB; boxed so the common suites stay small.
-    Bf(Box<blowfish::Blowfish>),
+    Bf(blowfish::Blowfish),
+}
+
+/// Held inline only for ring's suites, the common ones (544 bytes); the rest is boxed, so that a
+/// session pays for its own suite's key schedule and not for the largest one (a server holds
+/// one of these per direction and key for every client).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "ring's key stays inline on purpose: no pointer chase per packet for the common suites"
+)]
+enum AeadKey {
+    Ring(ring::aead::LessSafeKey),
+    Aes192Gcm(Box<Aes192Gcm>),
 }
 
 #[allow(
     clippy::large_enum_variant,
-    reason = "both variants are per-packet keys; boxing would add a pointer chase per packet"
+    reason = "the AEAD key stays inline on purpose: no pointer chase per packet for the common suites"
 )]
-enum AeadKey {
-    Ring(ring::aead::LessSafeKey),
-    Aes192Gcm(Aes192Gcm),
-}
-
 enum CipherKey {
     None,
-    Cbc(CbcKey),
+    /// Boxed: AES key schedules for both directions of CBC are 0.7-1 KiB, Blowfish's 4 KiB.
+    Cbc(Box<CbcKey>),
     Aead(AeadKey, [u8; IMPLICIT_IV_LEN]),
 }
 
 /// The keys for one direction.
 struct DirectionKey {
     cipher: CipherKey,
-    hmac: Option<HmacKey>,
+    /// Boxed: only CBC suites have one.
+    hmac: Option<Box<HmacKey>>,
 }
 
 impl DirectionKey {
@@ -96,16 +108,16 @@ impl DirectionKey {
         let bad = |_| CryptoError::WeakKey;
         let cipher_key = match cipher {
             Cipher::None => CipherKey::None,
-            Cipher::Aes128Cbc => CipherKey::Cbc(CbcKey::Aes128(
+            Cipher::Aes128Cbc => CipherKey::Cbc(Box::new(CbcKey::Aes128(
                 aes::Aes128::new_from_slice(key).map_err(bad)?,
-            )),
-            Cipher::Aes192Cbc => CipherKey::Cbc(CbcKey::Aes192(
+            ))),
+            Cipher::Aes192Cbc => CipherKey::Cbc(Box::new(CbcKey::Aes192(
                 aes::Aes192::new_from_slice(key).map_err(bad)?,
-            )),
-            Cipher::Aes256Cbc => CipherKey::Cbc(CbcKey::Aes256(
+            ))),
+            Cipher::Aes256Cbc => CipherKey::Cbc(Box::new(CbcKey::Aes256(
                 aes::Aes256::new_from_slice(key).map_err(bad)?,
-            )),
-            Cipher::BfCbc => CipherKey::Cbc(CbcKey::Bf(Box::new(
+            ))),
+            Cipher::BfCbc => CipherKey::Cbc(Box::new(CbcKey::Bf(
                 blowfish::Blowfish::new_from_slice(key).map_err(bad)?,
             ))),
             Cipher::Aes128Gcm
@@ -120,7 +132,7 @@ impl DirectionKey {
                 );
                 let aead = match cipher {
                     Cipher::Aes192Gcm => {
-                        AeadKey::Aes192Gcm(Aes192Gcm::new_from_slice(key).map_err(bad)?)
+                        AeadKey::Aes192Gcm(Box::new(Aes192Gcm::new_from_slice(key).map_err(bad)?))
                     }
                     _ => {
                         let alg = match cipher {
@@ -139,7 +151,7 @@ impl DirectionKey {
         let hmac = if cipher.is_aead() {
             None
         } else {
-            HmacKey::new(digest, hmac_slot)
+            HmacKey::new(digest, hmac_slot).map(Box::new)
         };
         Ok(DirectionKey {
             cipher: cipher_key,
@@ -229,7 +241,8 @@ pub struct DataKeys {
     pid_form: PidForm,
     send: PacketIdSend,
     replay: ReplayWindow,
-    iv: Option<IvGen>,
+    /// CBC only (boxed: an AES-256 key schedule).
+    iv: Option<Box<IvGen>>,
     stats: DataStats,
 }
 
@@ -327,7 +340,7 @@ impl DataKeys {
             pid_form,
             send: PacketIdSend::new(),
             replay: ReplayWindow::new(),
-            iv: cipher.is_cbc().then(|| IvGen::new(&iv_seed)),
+            iv: cipher.is_cbc().then(|| Box::new(IvGen::new(&iv_seed))),
             stats: DataStats::default(),
         })
     }
@@ -508,11 +521,11 @@ impl DataKeys {
                 buf[iv_at..enc_at].copy_from_slice(iv);
                 let msg_len = pid_len + plaintext_len;
                 let region = &mut buf[enc_at..];
-                let ok = match key {
+                let ok = match &**key {
                     CbcKey::Aes128(c) => cbc_encrypt(c, iv, region, msg_len),
                     CbcKey::Aes192(c) => cbc_encrypt(c, iv, region, msg_len),
                     CbcKey::Aes256(c) => cbc_encrypt(c, iv, region, msg_len),
-                    CbcKey::Bf(c) => cbc_encrypt(&**c, iv, region, msg_len),
+                    CbcKey::Bf(c) => cbc_encrypt(c, iv, region, msg_len),
                 };
                 if !ok {
                     // Unreachable: the region was sized by sealed_len.
@@ -632,11 +645,11 @@ impl DataKeys {
                 let iv = &mut iv[..block];
                 iv.copy_from_slice(&buf[iv_at..enc_at]);
                 let region = &mut buf[enc_at..];
-                let plain_len = match key {
+                let plain_len = match &**key {
                     CbcKey::Aes128(c) => cbc_decrypt(c, iv, region),
                     CbcKey::Aes192(c) => cbc_decrypt(c, iv, region),
                     CbcKey::Aes256(c) => cbc_decrypt(c, iv, region),
-                    CbcKey::Bf(c) => cbc_decrypt(&**c, iv, region),
+                    CbcKey::Bf(c) => cbc_decrypt(c, iv, region),
                 }
                 .ok_or(CryptoError::BadPadding)?;
                 if plain_len < pid_len {

@@ -187,6 +187,9 @@ pub(crate) struct Channel {
     remote_sid: Option<SessionId>,
     wrap: Wrap,
     factory: TlsFactory,
+    /// At most a few (the current key, one being negotiated, one retiring). Grown one at a time
+    /// and shrunk when idle, so that an idle session holds one key state, not a vector's spare
+    /// capacity of them (about 3 KiB each).
     keys: Vec<KeyState>,
     last_key_id: KeyId,
     params: Option<DataParams>,
@@ -291,6 +294,7 @@ impl Channel {
             opcode: reset,
             payload: Bytes::new(),
         });
+        self.keys.reserve_exact(1);
         self.keys.push(KeyState {
             key_id,
             reliable,
@@ -466,7 +470,7 @@ impl Channel {
             }
             if ks.km2_received && !ks.plain_in.is_empty() {
                 ks.splitter.push(&ks.plain_in);
-                ks.plain_in.clear();
+                ks.plain_in = Vec::new();
             }
             while let Some(m) = ks.splitter.next_message() {
                 events.push(ChannelEvent::Message(m));
@@ -648,7 +652,32 @@ impl Channel {
         if self.out.is_empty() && !self.failed {
             self.flush(now);
         }
-        self.out.pop_front()
+        let p = self.out.pop_front();
+        if p.is_none() {
+            self.release_idle();
+        }
+        p
+    }
+
+    /// Gives back the memory of empty queues and buffers: between bursts of control traffic an
+    /// established session keeps only its state (a server holds thousands of them).
+    fn release_idle(&mut self) {
+        if self.out.capacity() > 0 {
+            self.out = VecDeque::new();
+        }
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        if self.keys.capacity() > self.keys.len() {
+            self.keys.shrink_to_fit();
+        }
+        for ks in &mut self.keys {
+            ks.reliable.release_idle();
+            ks.splitter.release_idle();
+            if ks.plain_in.is_empty() && ks.plain_in.capacity() > 0 {
+                ks.plain_in = Vec::new();
+            }
+        }
     }
 
     /// Timers: retransmissions, handshake deadlines, key retirement, renegotiation, keepalive.

@@ -100,6 +100,13 @@ pub struct MessageSplitter {
 }
 
 impl MessageSplitter {
+    /// Gives back the buffer's memory when it holds nothing (between messages).
+    pub fn release_idle(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Adds plaintext bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);

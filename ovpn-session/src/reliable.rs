@@ -161,6 +161,20 @@ impl<T: Clone> Reliable<T> {
         !self.acks.is_empty()
     }
 
+    /// Gives back the memory of empty queues (an idle session keeps none).
+    pub fn release_idle(&mut self) {
+        if self.sending.is_empty() && self.sending.capacity() > 0 {
+            self.sending = VecDeque::new();
+        }
+        if self.acks.is_empty() && self.acks.capacity() > 0 {
+            self.acks = VecDeque::new();
+        }
+        // An emptied BTreeMap keeps its last node.
+        if self.received.is_empty() {
+            self.received = BTreeMap::new();
+        }
+    }
+
     /// Takes up to `max` pending acknowledgements, oldest first.
     pub fn take_acks(&mut self, max: usize, out: &mut Vec<u32>) {
         while out.len() < max {

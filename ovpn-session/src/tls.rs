@@ -36,6 +36,12 @@ impl Tls {
             self.conn.process_new_packets()?;
             self.read_plaintext(plaintext);
             if data.is_empty() || data.len() == before {
+                if !self.conn.is_handshaking() {
+                    // An empty read with nothing buffered makes rustls shrink its receive
+                    // buffer back to one 4 KiB read (it grew for the handshake flights): an
+                    // idle session keeps no more.
+                    let _ = self.conn.read_tls(&mut &[][..]);
+                }
                 return Ok(());
             }
         }

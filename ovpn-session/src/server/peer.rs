@@ -244,6 +244,8 @@ impl Peer {
         if !self.peer_info.all.is_empty() {
             tracing::debug!(target: "ovpn", "{}: peer info {:?}", self.name, self.peer_info.all);
         }
+        // What the session needs of it is parsed; the raw lines were for the log.
+        self.peer_info.all = Vec::new();
         let negotiated = negotiate::server_choice(
             &cx.config.ciphers,
             &cx.config.auths,
@@ -394,8 +396,11 @@ impl Peer {
         if !self.wants_push || self.push_sent {
             return;
         }
-        let Some(items) = &self.push else { return };
-        for m in push_reply_messages(items) {
+        // Sent once: the items are not kept.
+        let Some(items) = self.push.take() else {
+            return;
+        };
+        for m in push_reply_messages(&items) {
             self.channel.send_message(&m);
         }
         self.push_sent = true;

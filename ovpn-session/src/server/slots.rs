@@ -36,7 +36,8 @@ impl core::fmt::Display for PeerHandle {
 #[derive(Debug)]
 struct Slot<T> {
     generation: u32,
-    value: Option<T>,
+    /// Boxed: an empty slot, and the vector's spare capacity, cost a pointer, not a session.
+    value: Option<Box<T>>,
 }
 
 /// Values in numbered slots, with generations.
@@ -83,7 +84,7 @@ impl<T> Slots<T> {
         }
         let slot = &mut self.slots[idx];
         debug_assert!(slot.value.is_none());
-        if slot.value.replace(value).is_none() {
+        if slot.value.replace(Box::new(value)).is_none() {
             self.live += 1;
         }
         self.free.remove(&idx);
@@ -97,11 +98,11 @@ impl<T> Slots<T> {
     }
 
     pub(super) fn get(&self, idx: usize) -> Option<&T> {
-        self.slots.get(idx)?.value.as_ref()
+        self.slots.get(idx)?.value.as_deref()
     }
 
     pub(super) fn get_mut(&mut self, idx: usize) -> Option<&mut T> {
-        self.slots.get_mut(idx)?.value.as_mut()
+        self.slots.get_mut(idx)?.value.as_deref_mut()
     }
 
     /// Empties a slot; its next value gets a new generation.
@@ -111,12 +112,12 @@ impl<T> Slots<T> {
         slot.generation = slot.generation.wrapping_add(1);
         self.live -= 1;
         self.free.insert(idx);
-        Some(value)
+        Some(*value)
     }
 
     /// Every value, by slot.
     pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
-        self.slots.iter().filter_map(|s| s.value.as_ref())
+        self.slots.iter().filter_map(|s| s.value.as_deref())
     }
 }
 
