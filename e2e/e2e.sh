@@ -64,7 +64,8 @@ run_case() {
     # defaults
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
-    EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1
+    EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
+    PROFILE_PROPS=""
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -183,6 +184,18 @@ run_case() {
                 fi
             fi
             ;;
+        ends)
+            # A property ends the session on time: our server says why, and the real client
+            # is told (RESTART) and starts again.
+            if ! wait_log "$slog" "$SERVER_RE" "$WAIT" "$spid"; then
+                record FAIL "server log lacks /$SERVER_RE/ within ${WAIT}s; $detail"
+            elif ! wait_log "$clog" "$CLIENT_RE" 5 "$cpid"; then
+                record FAIL "client log lacks /$CLIENT_RE/; $detail"
+            else
+                t1=$(date +%s.%N)
+                record PASS "$detail; ended after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s: $(grep -Eo -- "$SERVER_RE" "$slog" | head -1)"
+            fi
+            ;;
         many)
             # MANY real clients at once. Every session gets its ovpn-incomingN, also past Linux's
             # 15-byte limit: from ovpn-incoming100 on, a short kernel name with the RouterOS
@@ -281,6 +294,12 @@ run_case refuse-expired-cert CLIENT_CERT=expired-client1 EXPECT=fail \
 
 # Keepalive: the real client killed with SIGKILL.
 run_case keepalive-sigkill KEEPALIVE=10 SCENARIO=keepalive
+
+# PPP settings that end a session, seen by the real client: it is told and restarts.
+run_case ours-srv-udp-session-timeout SCENARIO=ends PROFILE_PROPS="session-timeout=4s" WAIT=8 \
+    SERVER_RE='disconnected \(session timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1'
+run_case ours-srv-tcp-idle-timeout SCENARIO=ends PROTO=tcp PROFILE_PROPS="idle-timeout=3s" WAIT=8 \
+    SERVER_RE='disconnected \(idle timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1|Connection reset'
 
 # 150 real clients at once on our server: past ovpn-incoming99, Linux's interface names are too
 # short for RouterOS's, so those devices carry the RouterOS name as an altname.

@@ -93,7 +93,7 @@ write_our_server() { # dir
 /certificate import file-name=server.key passphrase=""
 /ip pool add name=ovpn-pool ranges=10.8.0.2-10.8.0.254
 /ppp profile add name=ovpn-profile local-address=$TUN_SRV remote-address=ovpn-pool \\
-    dns-server=8.8.8.8 use-compression=no use-encryption=required
+    dns-server=8.8.8.8 use-compression=no use-encryption=required ${PROFILE_PROPS:-}
 /ppp secret add name=client1 password=StrongPassword1 profile=ovpn-profile service=ovpn
 /ppp secret add name=client2 password=Password2 profile=ovpn-profile service=any
 /ppp secret add name=pptp1 password=Password3 profile=ovpn-profile service=pptp

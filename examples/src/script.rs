@@ -270,6 +270,33 @@ impl Interpreter<'_> {
         self.warnings.push(Problem::at(line, message));
     }
 
+    /// Warns about the PPP properties of `c` that this program accepts but that change nothing on
+    /// this host (the rest take effect in the server: addresses, DNS, routes, the timeouts, the
+    /// limits, only-one, use-encryption=required, change-tcp-mss).
+    fn note_ppp(&mut self, c: &Command) {
+        for (k, v) in &c.props {
+            let why = match (k.as_str(), v.as_str()) {
+                ("address-list", v) if !v.is_empty() => {
+                    "ovpn-server adds no host firewall address list; the name is in the session table for a firewall to use"
+                }
+                ("use-compression", "yes") => "RouterOS's OpenVPN never compresses",
+                ("use-encryption", "yes" | "no") => {
+                    "OpenVPN always encrypts with the negotiated cipher; only use-encryption=required changes anything (it refuses the null cipher)"
+                }
+                ("remote-ipv6-prefix-pool" | "remote-ipv6-prefix" | "ipv6-routes", v)
+                    if !v.is_empty() && v != "none" =>
+                {
+                    "IPv6 inside the tunnel is not implemented yet"
+                }
+                _ => continue,
+            };
+            self.warn(
+                c.line,
+                format!("{k}={}: has no effect here: {why}", rsc::quote(v)),
+            );
+        }
+    }
+
     fn command(&mut self, c: &Command) -> Result<(), String> {
         let menu = c.menu.as_str();
         if menu.starts_with("ip firewall") || menu.starts_with("interface list") {
@@ -289,6 +316,7 @@ impl Interpreter<'_> {
             }
             ("ppp profile", "add") if server => {
                 let p = Profile::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
+                self.note_ppp(c);
                 let name = p.name.clone();
                 self.ppp.add_profile(p).map_err(|e| e.to_string())?;
                 self.profile_lines.insert(name, c.line);
@@ -299,18 +327,22 @@ impl Interpreter<'_> {
                 self.ppp
                     .set_profile(&name, c.prop_pairs())
                     .map_err(|e| e.to_string())?;
+                self.note_ppp(c);
                 self.profile_lines.entry(name).or_insert(c.line);
                 Ok(())
             }
             ("ppp secret", "add") if server => {
                 let s = Secret::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
+                self.note_ppp(c);
                 self.ppp.add_secret(s).map_err(|e| e.to_string())
             }
             ("ppp secret", "set") if server => {
                 let name = target(c)?.ok_or("name the secret to set")?;
                 self.ppp
                     .set_secret(&name, c.prop_pairs())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                self.note_ppp(c);
+                Ok(())
             }
             ("interface ovpn-server server", "set") if server => {
                 if !c.positional.is_empty() {

@@ -37,6 +37,12 @@ pub enum DropReason {
     /// address nor inside its secret's `routes`): a spoofing attempt or a misconfigured client.
     #[error("source address not assigned to this client")]
     SourceNotAllowed,
+    /// The session's `rate-limit` has no room for it now (policed, not queued).
+    #[error("rate limit exceeded")]
+    RateLimited,
+    /// The session's `limit-bytes-in` is reached; the session is ending.
+    #[error("limit-bytes-in reached")]
+    LimitReached,
     /// The server is at its client limit or refuses new sessions right now.
     #[error("refused: too many sessions")]
     TooManySessions,
@@ -79,6 +85,15 @@ pub enum DisconnectReason {
     /// The data-channel send counter is exhausted and renegotiation did not happen in time.
     #[error("data channel packet ids exhausted")]
     PacketIdsExhausted,
+    /// The login's `session-timeout` passed.
+    #[error("session timeout")]
+    SessionTimeout,
+    /// No data either way for the login's `idle-timeout`.
+    #[error("idle timeout")]
+    IdleTimeout,
+    /// The secret's byte limit (the property named) is reached.
+    #[error("{0} reached")]
+    LimitReached(&'static str),
 }
 
 /// Caller misuse on the data path ([`crate::Client::encapsulate`], [`crate::Server::encapsulate`]).
@@ -106,6 +121,12 @@ pub enum EncapError {
     /// No such peer.
     #[error("unknown peer")]
     UnknownPeer,
+    /// The session's `rate-limit` has no room for it now (drop it).
+    #[error("rate limit exceeded")]
+    RateLimited,
+    /// The session's `limit-bytes-out` is reached; the session is ending.
+    #[error("limit-bytes-out reached")]
+    LimitReached,
 }
 
 /// A command naming a session ([`crate::Server::auth_verdict`], [`crate::Server::disconnect`])

@@ -80,6 +80,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod km2;
+mod mss;
 mod negotiate;
 pub mod peer_info;
 pub mod push;

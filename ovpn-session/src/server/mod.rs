@@ -9,6 +9,7 @@
 
 mod config;
 mod event;
+mod limits;
 mod peer;
 mod routes;
 mod slots;
@@ -255,15 +256,23 @@ impl Server {
             if peer.state != PeerState::Connected {
                 return Err(DropReason::NotReady);
             }
-            return match peer.channel.open(now, packet)? {
-                Some(r) if !peer.source_allowed(mode, &packet[r.clone()]) => {
-                    Err(DropReason::SourceNotAllowed)
-                }
-                Some(r) => Ok(ServerReceived::Packet {
-                    peer: peer.handle,
-                    packet: &mut packet[r],
+            let Some(r) = peer.channel.open(now, packet)? else {
+                return Ok(ServerReceived::Consumed);
+            };
+            let handle = peer.handle;
+            let packet = &mut packet[r];
+            return match peer.admit_rx(now, mode, packet) {
+                Ok(()) => Ok(ServerReceived::Packet {
+                    peer: handle,
+                    packet,
                 }),
-                None => Ok(ServerReceived::Consumed),
+                Err(e) => {
+                    if e == DropReason::LimitReached {
+                        // The session ends at once: its deadline moved.
+                        self.touch(idx);
+                    }
+                    Err(e)
+                }
             };
         }
         peer.channel.handle_control(now, packet)?;
@@ -289,9 +298,10 @@ impl Server {
             return Err(DropReason::UnknownPeer);
         }
         let r = peer.channel.open(now, packet)?;
-        let allowed = r
-            .as_ref()
-            .is_none_or(|r| peer.source_allowed(self.config.mode, &packet[r.clone()]));
+        let admitted = match &r {
+            Some(r) => peer.admit_rx(now, self.config.mode, &mut packet[r.clone()]),
+            None => Ok(()),
+        };
         let old = core::mem::replace(&mut peer.remote, from);
         let id = peer.handle;
         self.by_addr.remove(&old);
@@ -304,7 +314,12 @@ impl Server {
         });
         // It authenticated, so it moved; what it carried is still checked.
         match r {
-            Some(_) if !allowed => Err(DropReason::SourceNotAllowed),
+            Some(_) if admitted.is_err() => {
+                if admitted == Err(DropReason::LimitReached) {
+                    self.touch(idx);
+                }
+                admitted.map(|()| ServerReceived::Consumed)
+            }
             Some(r) => Ok(ServerReceived::Packet {
                 peer: id,
                 packet: &mut packet[r],
@@ -411,6 +426,18 @@ impl Server {
         if p.state != PeerState::Connected {
             return Err(EncapError::NotConnected);
         }
+        let packet = buf
+            .get_mut(start..start + len)
+            .ok_or(EncapError::BufferTooSmall { needed: len })?;
+        if let Err(e) = p.admit_tx(now, packet) {
+            if e == EncapError::LimitReached {
+                self.touch(idx);
+            }
+            return Err(e);
+        }
+        let Some(p) = self.peers.get_mut(idx) else {
+            return Err(EncapError::UnknownPeer);
+        };
         let r = p.channel.seal(now, buf, start, len)?;
         p.channel.traffic.packets_out += 1;
         p.channel.traffic.bytes_out += len as u64;
@@ -461,6 +488,12 @@ impl Server {
                     let reason = DisconnectReason::AuthFailed("refused".into());
                     self.remove_peer(now, idx, reason, false);
                 }
+                continue;
+            }
+            // session-timeout, idle-timeout, a byte limit reached.
+            if let Some(reason) = p.expired(now) {
+                let handle = p.handle;
+                let _ = self.disconnect(now, handle, reason);
                 continue;
             }
             p.channel.handle_timeout(now);

@@ -12,12 +12,13 @@ use ovpn_wire::KeyId;
 
 use super::config::{AuthMode, ServerConfig};
 use super::event::{ServerEvent, SessionInfo};
+use super::limits::{Limits, Refusal};
 use super::slots::PeerHandle;
 use crate::channel::{Channel, ChannelEvent, DataParams};
 use crate::config::Mode;
 use crate::config::keepalive;
 use crate::control::{ControlMessage, push_reply_messages};
-use crate::error::DisconnectReason;
+use crate::error::{DisconnectReason, DropReason, EncapError};
 use crate::km2::KeyMethod2;
 use crate::negotiate::{self, encoding};
 use crate::peer_info::{PeerInfo, iv_proto};
@@ -95,6 +96,8 @@ pub(super) struct Peer {
     session_id: Option<u32>,
     /// The IPv4 networks of its secret's `routes` (besides its address, what it may send from).
     pub(super) routes: Vec<(Ipv4Addr, u8)>,
+    /// What its login's settings enforce, from login on.
+    pub(super) limits: Option<Limits>,
     /// In the endpoint's ready queue.
     pub(super) queued: bool,
     /// Its entry in the endpoint's timer set.
@@ -127,6 +130,7 @@ impl Peer {
             common_name: None,
             session_id: None,
             routes: Vec::new(),
+            limits: None,
             queued: false,
             deadline: None,
         }
@@ -144,8 +148,58 @@ impl Peer {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         match self.state {
             PeerState::Refused { until } => Some(until),
-            _ => self.channel.poll_timeout(),
+            _ => {
+                let limits = self.limits.as_ref().and_then(Limits::deadline);
+                [self.channel.poll_timeout(), limits]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }
         }
+    }
+
+    /// A data packet from the client opened: what the policy says before it is delivered (its
+    /// source, its rate and byte limits), and its MSS clamped if it is a TCP SYN.
+    pub(super) fn admit_rx(
+        &mut self,
+        now: Instant,
+        mode: Mode,
+        packet: &mut [u8],
+    ) -> Result<(), DropReason> {
+        if !self.source_allowed(mode, packet) {
+            return Err(DropReason::SourceNotAllowed);
+        }
+        if let Some(l) = &mut self.limits {
+            l.on_rx(now, packet.len(), self.channel.traffic.bytes_in)
+                .map_err(|r| match r {
+                    Refusal::RateLimited => DropReason::RateLimited,
+                    Refusal::LimitReached => DropReason::LimitReached,
+                })?;
+            if let Some(mtu) = l.clamp_mss {
+                crate::mss::clamp(packet, mtu);
+            }
+        }
+        Ok(())
+    }
+
+    /// A packet for the client, before it is sealed: its rate and byte limits, and its MSS.
+    pub(super) fn admit_tx(&mut self, now: Instant, packet: &mut [u8]) -> Result<(), EncapError> {
+        if let Some(l) = &mut self.limits {
+            l.on_tx(now, packet.len(), self.channel.traffic.bytes_out)
+                .map_err(|r| match r {
+                    Refusal::RateLimited => EncapError::RateLimited,
+                    Refusal::LimitReached => EncapError::LimitReached,
+                })?;
+            if let Some(mtu) = l.clamp_mss {
+                crate::mss::clamp(packet, mtu);
+            }
+        }
+        Ok(())
+    }
+
+    /// Why the session must end now by its login's limits, if it must.
+    pub(super) fn expired(&self, now: Instant) -> Option<DisconnectReason> {
+        self.limits.as_ref()?.expired(now)
     }
 
     /// Handles what the control channel reported, until it has nothing more or the endpoint must
@@ -221,6 +275,7 @@ impl Peer {
     fn logged_in(&mut self, now: Instant) -> Step {
         self.state = PeerState::Connected;
         self.connected_at = Some(now);
+        self.limits = self.grant.as_ref().map(|g| Limits::new(now, g, self.mtu));
         Step::Connected
     }
 
@@ -323,6 +378,17 @@ impl Peer {
                 return;
             }
         };
+        // use-encryption=required refuses the null cipher (ppp: `no encryption`).
+        if grant.use_encryption == ovpn_ppp::UseEncryption::Required
+            && self
+                .params
+                .is_some_and(|p| p.cipher == ovpn_crypto::Cipher::None)
+        {
+            let why = "no encryption: the profile says use-encryption=required and the data cipher is none";
+            tracing::warn!(target: "ovpn", "{}: {why}", self.name);
+            self.refuse(now, DisconnectReason::NoEncryption(why.into()), cx);
+            return;
+        }
         let user = self.user.clone().unwrap_or_default();
         // Addresses: the client's from its remote-address (pool or fixed), ours from local-address.
         let lease = match acquire(cx.pools, grant.remote_address.as_ref(), &user) {
