@@ -65,21 +65,30 @@ fn tls_version(v: &str) -> Result<TlsVersion, String> {
     }
 }
 
-/// `keepalive-timeout`: seconds (or a RouterOS duration), or `disabled`.
+/// The longest `keepalive-timeout` and `reneg-sec`: OpenVPN's `ping-restart` and `reneg-sec`
+/// are C ints of seconds (options.c), and the server pushes the former.
+const MAX_SECONDS: u64 = i32::MAX as u64;
+
+/// `keepalive-timeout`: seconds (or a RouterOS duration) from 1 to 2147483647, or `disabled`.
 fn keepalive(v: &str) -> Result<Option<Duration>, String> {
     if v == "disabled" {
         return Ok(None);
     }
+    let range = || format!("expected 1..{MAX_SECONDS} seconds or disabled");
     match ovpn_ppp::parse_duration(v) {
         Some(d) if d.is_zero() => Ok(None),
-        Some(d) if d >= Duration::from_secs(1) => Ok(Some(d)),
-        _ => Err("expected seconds or disabled".into()),
+        Some(d) if (1..=MAX_SECONDS).contains(&d.as_secs()) => Ok(Some(d)),
+        _ => Err(range()),
     }
 }
 
-/// `reneg-sec`: seconds, 0 for never.
+/// `reneg-sec`: seconds from 0 (never) to 2147483647.
 fn reneg(v: &str) -> Result<Option<Duration>, String> {
-    let s: u64 = v.parse().map_err(|_| "expected seconds".to_owned())?;
+    let s: u64 = v
+        .parse()
+        .ok()
+        .filter(|s| *s <= MAX_SECONDS)
+        .ok_or_else(|| format!("expected 0..{MAX_SECONDS} seconds"))?;
     Ok((s > 0).then(|| Duration::from_secs(s)))
 }
 
@@ -669,6 +678,18 @@ mod tests {
         assert!(s.redirect_gateway);
         s.set("reneg-sec", "0", 6).unwrap();
         assert_eq!(s.reneg, None);
+        // Ranges: what check accepts, run never panics on.
+        for (k, v) in [
+            ("keepalive-timeout", "18446744073709551615"),
+            ("keepalive-timeout", "2147483648"),
+            ("reneg-sec", "18446744073709551615"),
+            ("reneg-sec", "2147483648"),
+        ] {
+            let e = s.set(k, v, 7).unwrap_err();
+            assert!(e.contains("2147483647"), "{k}={v}: {e}");
+        }
+        s.set("keepalive-timeout", "2147483647", 7).unwrap();
+        s.set("reneg-sec", "2147483647", 7).unwrap();
         assert!(
             s.set("cipher", "des", 1)
                 .unwrap_err()

@@ -1233,6 +1233,11 @@ impl Store {
                 continue;
             }
             let mut name = base.clone();
+            // `name=` given, for a certificate not in the table yet: RouterOS refuses a name that
+            // another certificate has (only the rest of a chain gets numbered names).
+            if options.name.is_some() && new_certs.is_empty() && self.name_used(&name) {
+                return Err(PkiError::NameInUse { name });
+            }
             let mut n = 0;
             while self.name_used(&name) || new_certs.iter().any(|c| c.name == name) {
                 n += 1;

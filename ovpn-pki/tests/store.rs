@@ -891,3 +891,45 @@ fn set_from_properties() {
     assert!(e.to_string().contains("trusted"), "{e}");
     assert!(s.set_from_properties("nope", &[]).is_err());
 }
+
+#[test]
+fn import_under_a_name_in_use_is_refused_and_changes_nothing() {
+    let mut router = store_with_ca();
+    for n in ["client1", "client2"] {
+        router.add(p256(n, n, CLIENT)).unwrap();
+        router.sign(n, Some("ca"), None, now()).unwrap();
+    }
+    let c1 = router
+        .export_certificate("client1", "", ExportType::Pem)
+        .unwrap();
+    let c2 = router
+        .export_certificate("client2", "", ExportType::Pem)
+        .unwrap();
+    let mut client = Store::new();
+    let named = |name| ImportOptions {
+        name: Some(name),
+        ..ImportOptions::default()
+    };
+    client
+        .import("c1.crt", &c1[0].contents, &named("peer"))
+        .unwrap();
+    // Another certificate under the same name: refused, the table is as it was.
+    let before = client.print(now());
+    assert_eq!(
+        client.import("c2.crt", &c2[0].contents, &named("peer")),
+        Err(PkiError::NameInUse {
+            name: "peer".into()
+        })
+    );
+    assert_eq!(client.print(now()), before);
+    // The same certificate again (a script run twice) imports nothing and is no error.
+    let again = client
+        .import("c1.crt", &c1[0].contents, &named("peer"))
+        .unwrap();
+    assert_eq!(again.certificates_imported, 0);
+    // Without name= the file's name is numbered, as RouterOS does.
+    let sum = client
+        .import("peer", &c2[0].contents, &ImportOptions::default())
+        .unwrap();
+    assert_eq!(sum.names, ["peer_1"]);
+}

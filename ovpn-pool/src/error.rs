@@ -18,6 +18,14 @@ pub enum PoolError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A range reaches into addresses no client can use.
+    #[error("range {text:?} includes {block}: no client can be given such an address")]
+    UnusableRange {
+        /// The offending element, as written.
+        text: String,
+        /// The block it reaches into.
+        block: &'static str,
+    },
     /// Two ranges of one pool share addresses.
     #[error("ranges {first} and {second} overlap")]
     OverlappingRanges {

@@ -69,6 +69,31 @@ fn malformed(text: &str, reason: &'static str) -> PoolError {
     }
 }
 
+/// Blocks no client can be given an address from (RFC 6890): "this network" (0.0.0.0/8, 0.0.0.0
+/// included), loopback, and multicast with the reserved block above it (255.255.255.255, the
+/// limited broadcast, included).
+const UNUSABLE: [(u32, u32, &str); 3] = [
+    (0x0000_0000, 0x00ff_ffff, "0.0.0.0/8 (this network)"),
+    (0x7f00_0000, 0x7fff_ffff, "127.0.0.0/8 (loopback)"),
+    (
+        0xe000_0000,
+        0xffff_ffff,
+        "224.0.0.0/3 (multicast, reserved and broadcast)",
+    ),
+];
+
+/// Refuses a range that reaches into an [`UNUSABLE`] block.
+fn usable(range: Range, text: &str) -> Result<Range, PoolError> {
+    let (first, last) = (u32::from(range.first()), u32::from(range.last()));
+    match UNUSABLE.iter().find(|(a, b, _)| first <= *b && *a <= last) {
+        Some((_, _, block)) => Err(PoolError::UnusableRange {
+            text: text.to_owned(),
+            block,
+        }),
+        None => Ok(range),
+    }
+}
+
 fn parse_addr(text: &str, whole: &str) -> Result<Ipv4Addr, PoolError> {
     text.parse()
         .map_err(|_| malformed(whole, "not an IPv4 address"))
@@ -89,7 +114,7 @@ impl FromStr for Range {
             if net.addr() != net.network() {
                 return Err(malformed(text, "prefix has host bits set"));
             }
-            return Ok(Range::Prefix(net));
+            return usable(Range::Prefix(net), text);
         }
         if let Some((a, b)) = text.split_once('-') {
             let first = parse_addr(a, text)?;
@@ -97,9 +122,9 @@ impl FromStr for Range {
             if first > last {
                 return Err(malformed(text, "first address is above the last"));
             }
-            return Ok(Range::Span(first, last));
+            return usable(Range::Span(first, last), text);
         }
-        Ok(Range::Single(parse_addr(text, text)?))
+        usable(Range::Single(parse_addr(text, text)?), text)
     }
 }
 
@@ -239,9 +264,43 @@ mod tests {
         assert_eq!((p31.first(), p31.len()), (a("10.0.0.0"), 2));
         let p32: Range = "10.0.0.7/32".parse().unwrap();
         assert_eq!((p32.first(), p32.last()), (a("10.0.0.7"), a("10.0.0.7")));
-        let p0: Range = "0.0.0.0/0".parse().unwrap();
-        assert_eq!(p0.len(), (1u64 << 32) - 2);
+        let big: Range = "1.0.0.0/8".parse().unwrap();
+        assert_eq!(big.len(), (1u64 << 24) - 2);
         assert!(p.contains(a("10.8.0.1")) && !p.contains(a("10.8.0.0")));
+    }
+
+    #[test]
+    fn addresses_no_client_can_use_are_refused() {
+        for (text, block) in [
+            ("0.0.0.0-255.255.255.255", "0.0.0.0/8 (this network)"),
+            ("0.0.0.0/0", "0.0.0.0/8 (this network)"),
+            ("0.0.0.0", "0.0.0.0/8 (this network)"),
+            ("126.255.255.250-127.0.0.1", "127.0.0.0/8 (loopback)"),
+            (
+                "224.0.0.1",
+                "224.0.0.0/3 (multicast, reserved and broadcast)",
+            ),
+            (
+                "255.255.255.255",
+                "224.0.0.0/3 (multicast, reserved and broadcast)",
+            ),
+            (
+                "128.0.0.0/1",
+                "224.0.0.0/3 (multicast, reserved and broadcast)",
+            ),
+        ] {
+            assert_eq!(
+                text.parse::<Range>(),
+                Err(PoolError::UnusableRange {
+                    text: text.into(),
+                    block
+                }),
+                "{text}"
+            );
+        }
+        // Right up to the blocks is fine.
+        assert!("1.0.0.1-126.255.255.255".parse::<Range>().is_ok());
+        assert!("128.0.0.1-223.255.255.255".parse::<Range>().is_ok());
     }
 
     #[test]

@@ -202,6 +202,22 @@ impl Secret {
         if self.name.is_empty() {
             return Err(Error::invalid("name", "", "empty name"));
         }
+        // A user name or password travels NUL-terminated (OpenVPN's key-method-2 record), and
+        // control characters cannot be typed at a login prompt: such a secret could never match.
+        if self.name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                &self.name.escape_debug().to_string(),
+                "control characters (NUL included) are not allowed",
+            ));
+        }
+        if self.password.as_str().chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "password",
+                "<hidden>",
+                "control characters (NUL included) are not allowed",
+            ));
+        }
         if self.service == Service::Ovpn {
             if self.name.chars().count() > MAX_OVPN_USER {
                 return Err(Error::invalid(
@@ -360,6 +376,37 @@ mod tests {
             err.to_string(),
             "invalid value \"<hidden>\" for password: OpenVPN passwords are at most 233 characters"
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names_and_passwords() {
+        let mut s = Secret::parse("name=client1 password=pw").unwrap();
+        s.name = "client\u{0}1".into();
+        assert_eq!(
+            s.validate(),
+            Err(Error::invalid(
+                "name",
+                "client\\01",
+                "control characters (NUL included) are not allowed"
+            ))
+        );
+        let mut s = Secret::parse("name=client1").unwrap();
+        s.password = Password::new("p\u{0}w");
+        assert!(matches!(
+            s.validate(),
+            Err(Error::InvalidValue {
+                property: "password",
+                ..
+            })
+        ));
+        // Through the RouterOS text too (a quoted escape of the NUL byte).
+        assert!(matches!(
+            Secret::parse("name=\"a\\00b\" password=x"),
+            Err(Error::InvalidValue {
+                property: "name",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -338,8 +338,19 @@ pub(crate) fn parse_timeout(property: &'static str, s: &str) -> Result<Option<Du
             "expected a duration such as 30s, 1h30m or 00:10:00",
         )
     })?;
+    if d > MAX_TIMEOUT {
+        return Err(Error::invalid(
+            property,
+            s,
+            "longer than 4294967295 seconds (RADIUS's Session-Timeout range)",
+        ));
+    }
     Ok((!d.is_zero()).then_some(d))
 }
+
+/// The longest `session-timeout` or `idle-timeout`: what RADIUS's 32-bit Session-Timeout and
+/// Idle-Timeout (RFC 2865 §5.27, §5.28) can say, so that local and RADIUS logins agree.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(u32::MAX as u64);
 
 /// A pair of values for the two directions, as RouterOS writes them: `rx/tx`.
 ///
@@ -748,6 +759,12 @@ mod tests {
         assert_eq!(format_duration(s(3600 * 25 + 61)), "1d1h1m1s");
         assert_eq!(parse_timeout("session-timeout", "0s").unwrap(), None);
         assert_eq!(parse_timeout("session-timeout", "").unwrap(), None);
+        assert_eq!(
+            parse_timeout("session-timeout", "4294967295s").unwrap(),
+            Some(MAX_TIMEOUT)
+        );
+        assert!(parse_timeout("session-timeout", "4294967296s").is_err());
+        assert!(parse_timeout("idle-timeout", "18446744073709551615s").is_err());
         assert!(matches!(
             parse_timeout("idle-timeout", "later"),
             Err(Error::InvalidValue {

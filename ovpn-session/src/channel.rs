@@ -705,7 +705,7 @@ impl Channel {
         if let (Some(reneg), Some(est)) = (
             self.timings.reneg,
             self.current().and_then(|k| k.established),
-        ) && now >= est + reneg
+        ) && crate::config::elapsed(now, est, reneg)
         {
             self.renegotiate(now);
         }
@@ -720,13 +720,13 @@ impl Channel {
             self.renegotiate(now);
         }
         if let Some(t) = self.ping_timeout
-            && now >= self.last_rx + t
+            && crate::config::elapsed(now, self.last_rx, t)
         {
             self.fail(DisconnectReason::PingRestart);
             return;
         }
         if let Some(p) = self.ping_interval
-            && now >= self.last_tx + p
+            && crate::config::elapsed(now, self.last_tx, p)
         {
             self.send_data_payload(now, &PING_MAGIC);
         }
@@ -753,19 +753,25 @@ impl Channel {
         if let (Some(reneg), Some(est)) = (
             self.timings.reneg,
             self.current().and_then(|k| k.established),
-        ) {
-            at(est + reneg);
+        ) && let Some(t) = crate::config::later(est, reneg)
+        {
+            at(t);
         }
         if self.reneg_due {
             at(self.last_tx);
         }
-        if let Some(p) = self.ping_timeout {
-            at(self.last_rx + p);
+        if let Some(t) = self
+            .ping_timeout
+            .and_then(|p| crate::config::later(self.last_rx, p))
+        {
+            at(t);
         }
         if self.current().is_some()
-            && let Some(p) = self.ping_interval
+            && let Some(t) = self
+                .ping_interval
+                .and_then(|p| crate::config::later(self.last_tx, p))
         {
-            at(self.last_tx + p);
+            at(t);
         }
         t
     }

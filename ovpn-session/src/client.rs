@@ -61,9 +61,10 @@ pub struct ClientConfig {
     pub keepalive_timeout: Option<Duration>,
     /// `max-mtu`.
     pub max_mtu: u16,
-    /// `add-default-route`.
+    /// `add-default-route`: the only thing that installs a default route through the tunnel, as
+    /// on RouterOS (a pushed `redirect-gateway` alone does not; it is logged as ignored).
     pub add_default_route: bool,
-    /// `route-nopull`: ignore pushed routes.
+    /// `route-nopull`: ignore pushed routes (each is logged as ignored).
     pub route_nopull: bool,
     /// `disconnect-notify`: tell the server when we close (EXIT or OCC EXIT).
     pub disconnect_notify: bool,
@@ -136,8 +137,7 @@ pub struct TunSettings {
     pub mtu: u16,
     /// Routes to add through the tunnel (empty with `route-nopull`).
     pub routes: Vec<Route>,
-    /// Install a default route through the tunnel (`add-default-route`, or pushed
-    /// `redirect-gateway`).
+    /// Install a default route through the tunnel: `add-default-route=yes`, whatever was pushed.
     pub default_route: bool,
     /// DNS servers offered.
     pub dns: Vec<Ipv4Addr>,
@@ -517,7 +517,10 @@ impl Client {
 
     fn disconnected(&mut self, now: Instant, reason: DisconnectReason) {
         tracing::info!(target: "ovpn", "{}: terminating... - {reason}", self.config.name);
-        let retry = (!self.closing).then(|| now + self.config.reconnect_delay);
+        // A delay too large for an Instant: no retry.
+        let retry = (!self.closing)
+            .then(|| crate::config::later(now, self.config.reconnect_delay))
+            .flatten();
         self.retry_at = retry;
         self.push_request_at = None;
         self.tun = None;
@@ -669,6 +672,13 @@ impl Client {
             Topology::Subnet => (u32::from(second).leading_ones() as u8, p.route_gateway),
             Topology::Net30 | Topology::P2p => (32, Some(second)),
         };
+        let name = &self.config.name;
+        if self.config.route_nopull && !p.routes.is_empty() {
+            tracing::warn!(target: "ovpn", "{name}: {} pushed route(s) ignored: route-nopull=yes", p.routes.len());
+        }
+        if p.redirect_gateway.is_some() && !self.config.add_default_route {
+            tracing::warn!(target: "ovpn", "{name}: pushed redirect-gateway ignored: add-default-route=no");
+        }
         let tun = TunSettings {
             address,
             prefix_len,
@@ -679,7 +689,7 @@ impl Client {
             } else {
                 p.routes.clone()
             },
-            default_route: self.config.add_default_route || p.redirect_gateway.is_some(),
+            default_route: self.config.add_default_route,
             dns: p.dns.clone(),
             pushed: p.clone(),
         };

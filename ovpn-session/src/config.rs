@@ -1,6 +1,6 @@
 //! Configuration shared by clients and servers, in RouterOS terms.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The transport (`protocol=udp|tcp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +37,18 @@ pub struct Transmit {
     pub destination: std::net::SocketAddr,
     /// How many bytes of the buffer to send.
     pub len: usize,
+}
+
+/// `now + d`, or never (None) when that is past what an `Instant` can hold: configured durations
+/// can be as large as a `Duration` (`keepalive-timeout=18446744073709551615`), and time arithmetic
+/// must never panic.
+pub(crate) fn later(now: Instant, d: Duration) -> Option<Instant> {
+    now.checked_add(d)
+}
+
+/// Whether `d` has passed since `since` (never, when `since + d` is past what an `Instant` holds).
+pub(crate) fn elapsed(now: Instant, since: Instant, d: Duration) -> bool {
+    later(since, d).is_some_and(|t| now >= t)
 }
 
 /// RouterOS's `keepalive-timeout`, turned into OpenVPN's ping and ping-restart: a ping after

@@ -80,7 +80,8 @@ impl SessionClock {
 
     /// Unix seconds at `now`.
     pub(crate) fn unix_at(&self, now: Instant) -> u64 {
-        self.base_unix + now.saturating_duration_since(self.base).as_secs()
+        self.base_unix
+            .saturating_add(now.saturating_duration_since(self.base).as_secs())
     }
 
     /// Moves the time rustls sees to `now`.

@@ -674,6 +674,64 @@ fn the_server_checks_inner_sources_and_routes_by_longest_prefix() {
 }
 
 #[test]
+fn durations_too_large_for_an_instant_never_panic() {
+    // keepalive-timeout=18446744073709551615 and reneg-sec likewise, on both sides.
+    let seed = seed_from_env(26);
+    let mut s = server_config(seed);
+    s.keepalive_timeout = Some(Duration::MAX);
+    s.reneg = Some(Duration::MAX);
+    let mut c = client_config(seed);
+    c.keepalive_timeout = Some(Duration::MAX);
+    c.reneg = Some(Duration::MAX);
+    c.reconnect_delay = Duration::MAX;
+    let mut sim = sim(seed, s, c, LinkConfig::default());
+    connect(&mut sim);
+    exchange(&mut sim, 10, true);
+    sim.advance(Duration::from_secs(600));
+    assert!(connected(&sim), "{}", sim.dump());
+    // A failure with a reconnect delay past any Instant: the client just does not retry.
+    let now = sim.now;
+    let peer = sim.server.sessions(now)[0].peer;
+    sim.server
+        .disconnect(now, peer, DisconnectReason::LocallyClosed)
+        .unwrap();
+    sim.advance(Duration::from_secs(5));
+    assert!(!connected(&sim));
+}
+
+#[test]
+fn only_add_default_route_installs_a_default_route_and_route_nopull_drops_pushed_routes() {
+    let seed = seed_from_env(27);
+    let route: ovpn_session::push::Route = ovpn_session::push::Route {
+        network: "192.168.50.0".parse().unwrap(),
+        netmask: "255.255.255.0".parse().unwrap(),
+        gateway: None,
+        metric: None,
+    };
+    for (add_default, nopull) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut s = server_config(seed);
+        s.redirect_gateway = true;
+        s.push_routes = vec![route.clone()];
+        let mut c = client_config(seed);
+        c.add_default_route = add_default;
+        c.route_nopull = nopull;
+        let mut sim = sim(seed, s, c, LinkConfig::default());
+        connect(&mut sim);
+        let tun = sim.client.tun().unwrap();
+        assert!(
+            tun.pushed.redirect_gateway.is_some(),
+            "the server pushed it"
+        );
+        assert_eq!(
+            tun.default_route, add_default,
+            "add-default-route={add_default}"
+        );
+        let has_route = tun.routes.contains(&route);
+        assert_eq!(has_route, !nopull, "route-nopull={nopull}");
+    }
+}
+
+#[test]
 fn server_shutdown_tells_the_client_which_reconnects_later() {
     let seed = seed_from_env(14);
     let mut sim = default_sim(seed);

@@ -586,8 +586,9 @@ impl Peer {
         }
         if let Some(t) = config.keepalive_timeout {
             let (ping, restart) = keepalive(t);
-            o.ping = Some(ping.as_secs() as u32);
-            o.ping_restart = Some(restart.as_secs() as u32);
+            let secs = |d: Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+            o.ping = Some(secs(ping));
+            o.ping_restart = Some(secs(restart));
         }
         let info = &self.peer_info;
         if info.has(iv_proto::DATA_V2) {
