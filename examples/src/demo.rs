@@ -130,7 +130,7 @@ pub fn client_script(o: &DemoOptions, port: u16) -> String {
 /certificate import file-name=cert_export_client1.key passphrase="export-password"
 /interface ovpn-client add name=ovpn-out1 connect-to=127.0.0.1 port={port} \
     protocol={} user=client1 password=StrongPassword1 certificate=client1 \
-    ca-certificate=ca cipher={} auth={}
+    ca-certificate=ca cipher={} auth={} disabled=no
 "#,
         if o.tcp { "tcp" } else { "udp" },
         o.cipher,

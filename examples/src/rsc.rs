@@ -34,6 +34,7 @@ pub const MENUS: &[&str] = &[
     "ppp active",
     "system logging",
     "system identity",
+    "system resource",
     "log",
 ];
 
@@ -118,6 +119,17 @@ pub struct ScriptError {
 
 /// Parses a whole script. Every problem is reported (not only the first), each with its line.
 pub fn parse(script: &str) -> Result<Vec<Command>, Vec<ScriptError>> {
+    let (commands, errors) = parse_all(script);
+    if errors.is_empty() {
+        Ok(commands)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Like [`parse`], but keeps going: every command that parses, and every line that does not, so
+/// that one bad line never hides the problems of the others.
+pub fn parse_all(script: &str) -> (Vec<Command>, Vec<ScriptError>) {
     let mut commands = Vec::new();
     let mut errors = Vec::new();
     let mut context: Vec<String> = Vec::new();
@@ -160,11 +172,7 @@ pub fn parse(script: &str) -> Result<Vec<Command>, Vec<ScriptError>> {
             what: "the script ends inside a continued line".into(),
         });
     }
-    if errors.is_empty() {
-        Ok(commands)
-    } else {
-        Err(errors)
-    }
+    (commands, errors)
 }
 
 enum Line {

@@ -220,11 +220,7 @@ struct Interpreter<'a> {
 
 /// Parses and interprets `script` for `program`. Every problem is reported, each with its line.
 pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Vec<Problem>> {
-    let commands = rsc::parse(script).map_err(|errs| {
-        errs.into_iter()
-            .map(|e| Problem::at(e.line, e.what))
-            .collect::<Vec<_>>()
-    })?;
+    let (commands, syntax) = rsc::parse_all(script);
     let mut it = Interpreter {
         program,
         env,
@@ -257,6 +253,9 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Vec
             }
         }
     }
+    // Lines that do not parse are reported with the rest, never instead of the rest.
+    it.errors
+        .extend(syntax.into_iter().map(|e| Problem::at(e.line, e.what)));
     for c in &commands {
         if let Err(e) = it.command(c) {
             it.errors.push(Problem::at(c.line, e));
@@ -299,6 +298,25 @@ impl Interpreter<'_> {
 
     fn command(&mut self, c: &Command) -> Result<(), String> {
         let menu = c.menu.as_str();
+        // The page's read-only commands: nothing runs yet when a script is read.
+        if matches!(c.verb.as_str(), "print" | "monitor") {
+            self.warn(
+                c.line,
+                format!(
+                    "/{menu} {}: has no effect in a script (nothing runs yet); a running {} logs its table at SIGUSR1",
+                    c.verb,
+                    self.program.name()
+                ),
+            );
+            return Ok(());
+        }
+        if menu == "system logging" && c.verb == "add" {
+            self.warn(
+                c.line,
+                "/system logging add: has no effect here: every topic is logged to stderr (ovpn, ppp, ...)",
+            );
+            return Ok(());
+        }
         if menu.starts_with("ip firewall") || menu.starts_with("interface list") {
             self.warn(
                 c.line,
@@ -807,14 +825,17 @@ impl Interpreter<'_> {
         for c in self.clients.iter().filter(|c| c.disabled) {
             self.warnings.push(Problem::at(
                 c.line,
-                format!("{} is disabled (disabled=yes): not started", c.name),
+                format!(
+                    "{} is disabled (disabled=yes, RouterOS's default): not started; add disabled=no to connect",
+                    c.name
+                ),
             ));
         }
         let Some(first) = enabled.first() else {
             self.errors.push(Problem::whole(if self.clients.is_empty() {
                 "no `/interface ovpn-client add` in the script: nothing to run"
             } else {
-                "every ovpn-client is disabled: nothing to run"
+                "every ovpn-client is disabled (RouterOS's default is disabled=yes: add disabled=no): nothing to run"
             }));
             return (None, None);
         };

@@ -440,7 +440,8 @@ pub struct ClientSettings {
     pub max_mtu: u16,
     /// `tls-version` (`any`).
     pub tls_version: TlsVersion,
-    /// `disabled` (`no`).
+    /// `disabled` (`yes`, RouterOS's default on the page: an interface connects only once
+    /// `disabled=no`).
     pub disabled: bool,
     /// `verify-server-certificate` (`no`): also check that the server certificate's common name
     /// is `connect-to`.
@@ -477,7 +478,7 @@ impl ClientSettings {
             keepalive_timeout: Some(Duration::from_secs(60)),
             max_mtu: 1500,
             tls_version: TlsVersion::Any,
-            disabled: false,
+            disabled: true,
             verify_server_certificate: false,
             disconnect_notify: true,
             ncp: true,

@@ -313,16 +313,18 @@ fn every_problem_is_reported_with_its_line() {
 }
 
 #[test]
-fn syntax_errors_are_reported_by_line_before_anything_else() {
+fn syntax_errors_are_reported_by_line_with_everything_else() {
     let state = tempfile::tempdir().unwrap();
     let errs = errors(server(
         "/ip pool add name=a ranges=10.0.0.1\n/ppp secret add name=\"x\n/ip pool add \\",
         state.path(),
     ));
+    // One bad line hides nothing: the lines that parse are checked too.
     assert_eq!(
         errs.iter().map(|e| e.line).collect::<Vec<_>>(),
-        [Some(2), Some(3)]
+        [Some(2), Some(3), None]
     );
+    assert!(errs[2].message.contains("nothing to run"), "{errs:#?}");
 }
 
 #[test]
@@ -478,7 +480,7 @@ fn client_scripts() {
 
     let ok = client(&format!(
         "{imports}/interface ovpn-client add connect-to=127.0.0.1 port=1195 protocol=udp user=client1 password=pw \
-         certificate=client1 cipher=aes256-gcm ncp=no\n\
+         certificate=client1 cipher=aes256-gcm ncp=no disabled=no\n\
          /interface ovpn-client add name=spare connect-to=127.0.0.1 user=u disabled=yes\n"
     ))
     .unwrap();
@@ -497,8 +499,8 @@ fn client_scripts() {
     // Two enabled clients; a route through an unknown interface; server commands; a bad
     // property; a certificate that is not there.
     let errs = errors(client(&format!(
-        "{imports}/interface ovpn-client add connect-to=127.0.0.1 user=a certificate=nobody\n\
-         /interface ovpn-client add name=second connect-to=127.0.0.1 user=b\n\
+        "{imports}/interface ovpn-client add connect-to=127.0.0.1 user=a certificate=nobody disabled=no\n\
+         /interface ovpn-client add name=second connect-to=127.0.0.1 user=b disabled=no\n\
          /ip route add dst-address=10.1.0.0/16 gateway=ether1\n\
          /ppp secret add name=x password=y\n\
          /interface ovpn-client set [find] cipher=aes256-gcm,aes128-gcm\n"
@@ -513,7 +515,42 @@ fn client_scripts() {
 
     // No CA to check the server with.
     let errs = errors(client(
-        "/interface ovpn-client add connect-to=127.0.0.1 user=a\n",
+        "/interface ovpn-client add connect-to=127.0.0.1 user=a disabled=no\n",
     ));
     assert!(errs[0].message.contains("cannot be checked"), "{errs:#?}");
+}
+
+/// The rest of the page pasted after the configuration: its read-only commands and its logging
+/// line are accepted and noted, and the PPP properties that change nothing here are named.
+#[test]
+fn the_whole_page_pasted_runs_with_notes() {
+    let state = tempfile::tempdir().unwrap();
+    let extra = "\n/interface ovpn-server print\n/ppp active print\n/log print where topics~\"ovpn\"\n\
+                 /system logging add topics=ovpn,ppp action=memory\n/system resource print\n\
+                 /interface ovpn-server monitor ovpn-incoming1\n\
+                 /ppp profile set ovpn-profile address-list=vpn-clients\n";
+    let script = format!("{PAGE_SERVER}{extra}");
+    let first = PAGE_SERVER.lines().count() + 2;
+    let s = server(&script, state.path()).unwrap();
+    for (i, what) in [
+        "/interface ovpn-server print: has no effect in a script",
+        "/ppp active print: has no effect in a script",
+        "/log print: has no effect in a script",
+        "/system logging add: has no effect here",
+        "/system resource print: has no effect in a script",
+        "/interface ovpn-server monitor: has no effect in a script",
+        "address-list=vpn-clients: has no effect here",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.line == Some(first + i) && w.message.starts_with(what)),
+            "line {}: {what}: {:#?}",
+            first + i,
+            s.warnings
+        );
+    }
 }
