@@ -107,14 +107,8 @@ fn a_per_user_session_timeout_from_the_authenticator_applies() {
     let mut s = server_config(seed);
     s.auth = AuthMode::Deferred;
     let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
-    let asked = |s: &Sim| {
-        s.server_events.iter().find_map(|e| match e {
-            ServerEvent::AuthRequested { peer, request } => Some((*peer, request.clone())),
-            _ => None,
-        })
-    };
-    assert!(sim.run_until(LIMIT, |s| asked(s).is_some()));
-    let (peer, request) = asked(&sim).unwrap();
+    assert!(sim.run_until(LIMIT, |s| nth_auth_request(s, 0).is_some()));
+    let (peer, request) = nth_auth_request(&sim, 0).unwrap();
     let mut grant = ovpn_ppp::Authenticator::authenticate(&ppp(), &request).unwrap();
     grant.session_timeout = Some(Duration::from_secs(4));
     let now = sim.now;

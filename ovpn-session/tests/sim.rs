@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
 use ovpn_session::{
-    ClientEvent, ClientState, DisconnectReason, EncapError, PeerHandle, ServerEvent, SessionError,
+    ClientEvent, ClientState, DisconnectReason, EncapError, ServerEvent, SessionError,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -509,17 +509,6 @@ fn deferred_authentication_waits_for_the_verdict() {
     assert_eq!(t.packets_in, 10, "{t:?}");
     assert_eq!(t.packets_out, 10, "{t:?}");
     assert!(t.bytes_in > 1000 && t.bytes_out > 600, "{t:?}");
-}
-
-/// The `n`th verdict the server asked for so far.
-fn nth_auth_request(s: &Sim, n: usize) -> Option<(PeerHandle, ovpn_ppp::AuthRequest)> {
-    s.server_events
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::AuthRequested { peer, request } => Some((*peer, request.clone())),
-            _ => None,
-        })
-        .nth(n)
 }
 
 #[test]

@@ -131,3 +131,19 @@ pub fn connected(sim: &Sim) -> bool {
     matches!(sim.client.state(), ovpn_session::ClientState::Connected)
         && sim.server.sessions(sim.now).iter().any(|s| s.connected)
 }
+
+/// The `n`th verdict the server asked for so far ([`ovpn_session::AuthMode::Deferred`]).
+pub fn nth_auth_request(
+    s: &Sim,
+    n: usize,
+) -> Option<(ovpn_session::PeerHandle, ovpn_ppp::AuthRequest)> {
+    s.server_events
+        .iter()
+        .filter_map(|e| match e {
+            ovpn_session::ServerEvent::AuthRequested { peer, request } => {
+                Some((*peer, request.clone()))
+            }
+            _ => None,
+        })
+        .nth(n)
+}
