@@ -155,10 +155,9 @@ fn main() {
     let mut to_server: Vec<(SocketAddr, Vec<u8>)> = Vec::new();
     let mut to_client: VecDeque<(usize, Vec<u8>)> = VecDeque::new();
     let started = Instant::now();
-    let mut up = 0;
-    let mut rounds = 0u32;
-    while up < n {
-        rounds += 1;
+    // One round: every client's timers and datagrams, the server's turn (measured), then the
+    // server's datagrams to the clients. Returns how many clients are connected.
+    let mut round = |now: Instant, cost: &mut Cost| {
         for (addr, c) in clients.iter_mut() {
             if c.poll_timeout().is_some_and(|t| t <= now) {
                 c.handle_timeout(now);
@@ -190,10 +189,16 @@ fn main() {
         for (i, mut d) in to_client.drain(..) {
             let _ = clients[i].1.handle_datagram(now, &mut d);
         }
-        up = clients
+        clients
             .iter()
             .filter(|(_, c)| c.state() == &ClientState::Connected)
-            .count();
+            .count()
+    };
+    let mut up = 0;
+    let mut rounds = 0u32;
+    while up < n {
+        rounds += 1;
+        up = round(now, &mut cost);
         now += Duration::from_millis(1);
         assert!(
             now - epoch < Duration::from_secs(600),
@@ -203,20 +208,7 @@ fn main() {
     let handshake_us = cost.cpu.as_secs_f64() * 1e6 / n as f64;
     // Let the last acknowledgements through, then the sessions are idle.
     for _ in 0..3 {
-        for (addr, c) in clients.iter_mut() {
-            while let Some(t) = c.poll_transmit(now, &mut buf) {
-                to_server.push((*addr, buf[..t.len].to_vec()));
-            }
-            while c.poll_event().is_some() {}
-        }
-        cost.server(|| {
-            for (from, d) in to_server.iter_mut() {
-                let _ = server.handle_datagram(now, *from, d);
-            }
-            while server.poll_transmit(now, &mut buf).is_some() {}
-            while server.poll_event().is_some() {}
-        });
-        to_server.clear();
+        round(now, &mut cost);
         now += Duration::from_millis(1);
     }
     let connected = server.sessions(now).iter().filter(|s| s.connected).count();

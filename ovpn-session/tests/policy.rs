@@ -198,9 +198,7 @@ fn only_one_refuses_a_second_login_of_the_same_user() {
     let mut sim = connected_sim(seed, server_with(seed, "only-one=yes", ""));
     // The same user from a second client, while the first is logged in.
     let first = sim.server.sessions(sim.now)[0].peer;
-    let now = sim.now;
-    sim.client = ovpn_session::Client::new(client_config(seed + 1), now, unix_epoch()).unwrap();
-    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+    new_client_elsewhere(&mut sim, seed + 1);
     let failed = |s: &Sim| matches!(s.client.state(), ClientState::Error(_));
     assert!(sim.run_until(LIMIT, failed), "{}", sim.dump());
     let ClientState::Error(reason) = sim.client.state().clone() else {

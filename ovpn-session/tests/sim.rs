@@ -528,8 +528,7 @@ fn a_late_verdict_never_reaches_the_session_now_in_its_slot() {
     sim.server
         .disconnect(now, first, DisconnectReason::LocallyClosed)
         .unwrap();
-    sim.client = ovpn_session::Client::new(client_config(seed + 1), now, unix_epoch()).unwrap();
-    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+    new_client_elsewhere(&mut sim, seed + 1);
     assert!(
         sim.run_until(LIMIT, |s| nth_auth_request(s, 1).is_some()),
         "{}",
@@ -589,9 +588,7 @@ fn a_refused_client_takes_no_interface_number() {
     assert!(reason.to_string().contains("login incorrect"), "{reason}");
     // Right away, while the refused session still lingers to deliver AUTH_FAILED, the next
     // client logs in as ovpn-incoming1.
-    let now = sim.now;
-    sim.client = ovpn_session::Client::new(client_config(seed + 1), now, unix_epoch()).unwrap();
-    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+    new_client_elsewhere(&mut sim, seed + 1);
     connect(&mut sim);
     let names: Vec<_> = sim
         .server

@@ -147,3 +147,10 @@ pub fn nth_auth_request(
         })
         .nth(n)
 }
+
+/// Replaces the simulation's client with a new one (client1's settings, seeded from `seed`) at
+/// another address: a second user of the same server.
+pub fn new_client_elsewhere(sim: &mut Sim, seed: u64) {
+    sim.client = Client::new(client_config(seed), sim.now, unix_epoch()).unwrap();
+    sim.client_addr = "192.0.2.9:40009".parse().unwrap();
+}
