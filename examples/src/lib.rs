@@ -23,6 +23,7 @@
 
 pub mod cli;
 pub mod demo;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;

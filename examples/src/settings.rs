@@ -10,10 +10,10 @@ use ovpn_crypto::{Cipher, Digest};
 use ovpn_pki::rustls_pki_types::{CertificateDer, UnixTime};
 use ovpn_pki::{PeerRole, PeerVerifier, Store};
 use ovpn_ppp::{AuthError, AuthRequest, Authenticator, Grant, PppConfig, Profile};
-use ovpn_session::push::{Route, Topology};
 use ovpn_session::tls_config::{Identity, TlsVersion};
 use ovpn_session::verify::PeerCheck;
 use ovpn_session::{AuthMode, ClientConfig, Mode, ServerConfig, Transport};
+use ovpn_session::{Route, Topology};
 
 /// `yes`/`no` (also `true`/`false`).
 pub fn yes_no(v: &str) -> Result<bool, String> {
@@ -347,7 +347,7 @@ impl ServerSettings {
             ppp: ppp.clone(),
             default_profile: self.default_profile.clone(),
         });
-        let mut c = ServerConfig::new(Identity { chain, key }, auth.clone());
+        let mut c = ServerConfig::routeros(Identity { chain, key }, auth.clone());
         c.auth = AuthMode::Inline(auth);
         c.transport = self.transport;
         c.mode = self.mode;
@@ -605,7 +605,7 @@ impl ClientSettings {
         } else {
             Arc::new(verifier)
         };
-        let mut c = ClientConfig::new(
+        let mut c = ClientConfig::routeros(
             self.name.clone(),
             server,
             self.user.clone(),

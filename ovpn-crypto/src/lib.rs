@@ -60,6 +60,7 @@ mod prf;
 mod suite;
 mod tls;
 
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 

@@ -82,6 +82,7 @@ mod store;
 mod template;
 mod verify;
 
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 

@@ -41,6 +41,8 @@
 //! - IPv6 pools may have a `next-pool` too.
 
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
 mod pool;
 mod range;

@@ -61,6 +61,8 @@
 mod active;
 mod auth;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
 mod profile;
 pub mod properties;

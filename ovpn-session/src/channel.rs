@@ -21,7 +21,6 @@ use crate::km2::{KeyMethod2, KeySource, Parsed};
 use crate::random::{Random, array};
 use crate::reliable::Reliable;
 use crate::tls::Tls;
-use crate::verify::refusal_reason;
 use crate::wrap::Wrap;
 
 /// Acknowledgements piggy-backed on a message packet, and in one P_ACK_V1 (`CONTROL_SEND_ACK_MAX`,
@@ -277,10 +276,7 @@ impl Channel {
         key_id: KeyId,
         reset: Opcode,
     ) -> Result<(), DisconnectReason> {
-        let tls = self
-            .factory
-            .connect()
-            .map_err(|e| DisconnectReason::Tls(refusal_reason(&e)))?;
+        let tls = self.factory.connect().map_err(DisconnectReason::Tls)?;
         let mut local = KeySource {
             pre_master: None,
             random1: array(self.rng.as_ref()),
@@ -434,7 +430,7 @@ impl Channel {
                         let was_handshaking = ks.tls.is_handshaking();
                         ks.tls
                             .feed(&msg.payload, &mut ks.plain_in)
-                            .map_err(|e| DisconnectReason::Tls(refusal_reason(&e)))?;
+                            .map_err(DisconnectReason::Tls)?;
                         if was_handshaking && !ks.tls.is_handshaking() {
                             events.push(ChannelEvent::TlsEstablished {
                                 key_id: ks.key_id,

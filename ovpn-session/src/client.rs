@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ovpn_crypto::{Cipher, Digest};
-use ovpn_wire::PeerId;
+use ovpn_wire::{PeerId, TcpFrameDecoder};
 use zeroize::Zeroizing;
 
 use crate::channel::{Channel, ChannelEvent, DataParams, LocalInfo, Side, Timings, TlsFactory};
@@ -18,6 +18,7 @@ use crate::negotiate::{self, encoding};
 use crate::peer_info::{PeerInfo, iv_proto};
 use crate::push::{PushOptions, Route, Topology};
 use crate::random::{Random, SystemRandom};
+use crate::stream::{ClientStream, Frames, max_frame_len};
 use crate::tls_config::{Identity, SessionClock, TlsConfigError, TlsVersion, client_config};
 use crate::verify::PeerCheck;
 use crate::wrap::ControlProtection;
@@ -77,7 +78,12 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration with RouterOS's defaults for everything but the essentials.
+    /// The library's defaults, chosen for OpenVPN 2.6 servers: UDP, AES-256-GCM with cipher
+    /// negotiation and tls-ekm, keepalive 60 s, max-mtu 1500, disconnect-notify, a reconnect after
+    /// 5 s, no renegotiation by time (the server decides).
+    ///
+    /// These are not the RouterOS page's defaults (TCP, aes128-cbc, sha1, no negotiation): for
+    /// those, start from [`ClientConfig::routeros`].
     pub fn new(
         name: impl Into<String>,
         server: SocketAddr,
@@ -111,8 +117,29 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// The RouterOS page's defaults for `/interface ovpn-client`: `protocol=tcp`,
+    /// `cipher=aes128-cbc`, `auth=sha1`, no cipher negotiation (a RouterOS client's peer-info),
+    /// `add-default-route=no`, `route-nopull=no`; everything else as [`ClientConfig::new`].
+    pub fn routeros(
+        name: impl Into<String>,
+        server: SocketAddr,
+        user: impl Into<String>,
+        password: impl Into<String>,
+        check: Arc<dyn PeerCheck>,
+    ) -> Self {
+        Self {
+            transport: Transport::Tcp,
+            cipher: Cipher::Aes128Cbc,
+            auth: Digest::Sha1,
+            negotiate: false,
+            ..Self::new(name, server, user, password, check)
+        }
+    }
+}
+
 /// The client's status, as RouterOS's `status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClientState {
     /// Attempting to reach the server.
     Connecting,
@@ -182,17 +209,21 @@ pub enum Received<'a> {
 ///
 /// # Driving it
 ///
-/// After any `handle_*` call or command, drain [`Client::poll_transmit`] until `None`, then
-/// [`Client::poll_event`] until `None`, then read [`Client::poll_timeout`] and call
-/// [`Client::handle_timeout`] when it has passed. `now` must not go backwards.
+/// As every session of this crate (the [crate docs](crate#driving-a-session) give the order):
 ///
 /// ```text
 /// loop {
-///     while let Some(t) = client.poll_transmit(now, &mut buf) { socket.send(&buf[..t.len]) }
-///     while let Some(e) = client.poll_event() { /* Connected: configure the TUN */ }
+///     loop {  // until neither gives anything
+///         while let Some(t) = client.poll_transmit(now, &mut buf) {
+///             if t.connect { open a new TCP connection (UDP: make sure the socket exists) }
+///             send &buf[..t.len]
+///         }
+///         while let Some(e) = client.poll_event() { /* Connected: configure the TUN */ }
+///     }
 ///     wait for: socket readable | tun readable | client.poll_timeout()
-///     socket -> client.handle_datagram(now, &mut pkt) -> Received::Packet(ip) -> tun.send(ip)
-///     tun -> buf[HEADROOM..] -> client.encapsulate(now, &mut buf, HEADROOM, n) -> socket.send
+///     UDP datagram -> client.handle_datagram(now, &mut pkt) -> Received::Packet(ip) -> tun.send(ip)
+///     TCP read -> client.handle_stream(now, &mut bytes) -> .next() until None, each as above
+///     tun -> buf[HEADROOM..] -> client.encapsulate(now, &mut buf, HEADROOM, n) -> send
 ///     timeout -> client.handle_timeout(now)
 /// }
 /// ```
@@ -210,6 +241,10 @@ pub struct Client {
     tun: Option<TunSettings>,
     events: VecDeque<ClientEvent>,
     closing: bool,
+    /// The TCP connection's framing state (a packet split across reads).
+    stream: TcpFrameDecoder,
+    /// The next transmit is the first of a new attempt (see [`Transmit::connect`]).
+    fresh: bool,
 }
 
 /// Why a client could not be created.
@@ -249,6 +284,8 @@ impl Client {
             tun: None,
             events: VecDeque::new(),
             closing: false,
+            stream: TcpFrameDecoder::new(),
+            fresh: false,
         };
         c.start(now);
         Ok(c)
@@ -296,6 +333,8 @@ impl Client {
         self.push_request_at = None;
         self.retry_at = None;
         self.state = ClientState::Connecting;
+        self.fresh = true;
+        self.stream = TcpFrameDecoder::with_max_frame_len(max_frame_len(self.config.max_mtu));
         let local = LocalInfo {
             options: self.occ(),
             username: self.config.user.clone(),
@@ -350,8 +389,26 @@ impl Client {
         &self.config
     }
 
-    /// Takes one received packet (a datagram, or one frame of the TCP stream without its length
-    /// prefix). Decrypts data packets in place.
+    /// Takes the bytes one read from the TCP connection gave, cut anywhere, and handles each
+    /// packet in them as [`Client::handle_datagram`] does, in place (a packet split across reads
+    /// waits for the next call). Call [`ClientStream::next`] until `None`; see
+    /// [`Server::handle_stream`](crate::Server::handle_stream).
+    pub fn handle_stream<'a>(&'a mut self, now: Instant, bytes: &'a mut [u8]) -> ClientStream<'a> {
+        let decoder = core::mem::take(&mut self.stream);
+        ClientStream::new(self, now, Frames::new(bytes, decoder))
+    }
+
+    pub(crate) fn is_tcp(&self) -> bool {
+        self.config.transport == Transport::Tcp
+    }
+
+    /// The connection's framing state, until the next read.
+    pub(crate) fn keep_stream(&mut self, decoder: TcpFrameDecoder) {
+        self.stream = decoder;
+    }
+
+    /// Takes one received datagram (over TCP, one packet without its length prefix;
+    /// [`Client::handle_stream`] finds them in the stream). Decrypts data packets in place.
     pub fn handle_datagram<'b>(
         &mut self,
         now: Instant,
@@ -424,18 +481,10 @@ impl Client {
 
     /// The next packet to send, written into `buf` (framed for TCP).
     ///
-    /// Over TCP, the first packet of a new attempt is held back until the
-    /// [`ClientEvent::Connecting`] that announces it has been taken with [`Client::poll_event`], so
-    /// that the caller opens the new connection before anything is written to it.
+    /// The first packet of each attempt has [`Transmit::connect`] set: over TCP, open a new
+    /// connection to [`Transmit::destination`] (closing any old one) and send it there.
+    #[must_use = "a transmit is taken from the queue: send it"]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
-        if self.config.transport == Transport::Tcp
-            && self
-                .events
-                .iter()
-                .any(|e| matches!(e, ClientEvent::Connecting))
-        {
-            return None;
-        }
         let ch = self.channel.as_mut()?;
         let p = ch.poll_transmit(now)?;
         buf.clear();
@@ -447,15 +496,18 @@ impl Client {
         Some(Transmit {
             destination: self.config.server,
             len: buf.len(),
+            connect: core::mem::take(&mut self.fresh),
         })
     }
 
     /// The next event.
+    #[must_use = "an event is taken from the queue: act on it"]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }
 
     /// When [`Client::handle_timeout`] should next be called.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t = self.channel.as_ref().and_then(Channel::poll_timeout);
         for x in [self.push_request_at, self.retry_at].into_iter().flatten() {
@@ -467,6 +519,7 @@ impl Client {
     /// The TCP connection closed or failed: this attempt is over, and the client tries again after
     /// its reconnect delay (announced by [`ClientEvent::Connecting`]; open a new connection then).
     pub fn connection_closed(&mut self, now: Instant) {
+        self.stream.reset();
         if self.channel.is_some() {
             self.fail(
                 now,

@@ -8,9 +8,9 @@ pub enum Transport {
     /// One OpenVPN packet per datagram.
     #[default]
     Udp,
-    /// A byte stream of packets with 2-byte length prefixes. The caller cuts the received stream
-    /// into packets (with `ovpn_wire::TcpFrameDecoder`); everything the session gives back to send
-    /// is already framed.
+    /// A byte stream of packets with 2-byte length prefixes. The caller hands what it reads to
+    /// `handle_stream`, which finds the packets; everything the session gives back to send is
+    /// already framed.
     Tcp,
 }
 
@@ -32,11 +32,16 @@ pub const TAILROOM: usize = 32;
 
 /// What a transmit is: the bytes are in the caller's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Transmit {
     /// Where to send it.
     pub destination: std::net::SocketAddr,
     /// How many bytes of the buffer to send.
     pub len: usize,
+    /// The first packet of a client's new connection attempt. Over TCP, open a new connection to
+    /// `destination` (closing any old one) and send this on it; over UDP nothing changes. Always
+    /// false from a server.
+    pub connect: bool,
 }
 
 /// `now + d`, or never (None) when that is past what an `Instant` can hold: configured durations

@@ -148,6 +148,7 @@ impl MessageSplitter {
     }
 
     /// How many messages were dropped as invalid.
+    #[cfg(test)]
     pub fn dropped(&self) -> u64 {
         self.dropped
     }

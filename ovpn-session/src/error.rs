@@ -46,10 +46,22 @@ pub enum DropReason {
     /// The server is at its client limit or refuses new sessions right now.
     #[error("refused: too many sessions")]
     TooManySessions,
+    /// A TCP connection's framing is broken (a zero or over-long length prefix): nothing more
+    /// can be read from it. Close the connection and call `connection_closed`.
+    #[error("broken TCP stream: {0}")]
+    BrokenStream(ovpn_wire::WireError),
+    /// `handle_stream` on a UDP endpoint (use `handle_datagram`).
+    #[error("stream input on a UDP endpoint")]
+    WrongTransport,
 }
 
 /// Why a session ended. Arrives once, as an event.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// The causes from the other crates keep their type: a refused login is the
+/// [`AuthError`](ovpn_ppp::AuthError), a failed address the [`PoolError`](ovpn_pool::PoolError),
+/// a TLS failure the `rustls::Error` (shown in RouterOS's words). Match on them; the text is for
+/// people.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DisconnectReason {
     /// The handshake did not complete within hand-window.
@@ -58,21 +70,31 @@ pub enum DisconnectReason {
     /// Nothing was heard from the peer for the keepalive timeout.
     #[error("keepalive timeout")]
     PingRestart,
-    /// TLS failed; the text says why in RouterOS's words where it is about certificates.
-    #[error("{0}")]
-    Tls(String),
+    /// TLS failed. Shown in RouterOS's words where it is about certificates
+    /// (`certificate verification failed`, `could not verify peer certificate: ...`).
+    #[error("{}", crate::verify::refusal_reason(.0))]
+    Tls(rustls::Error),
     /// The peer's key-method-2 record was invalid.
     #[error("key exchange failed: {0}")]
     KeyExchange(String),
-    /// Authentication was refused (`login incorrect`, `unknown service`, ...).
+    /// The server refused the login (`login incorrect`, `unknown service`, `only-one`, ...).
+    #[error(transparent)]
+    Auth(ovpn_ppp::AuthError),
+    /// Authentication failed, in words: the server's `AUTH_FAILED` text (on a client), or a
+    /// renegotiation that changed the client's identity (on a server).
     #[error("{0}")]
     AuthFailed(String),
     /// No cipher both sides accept (`no encryption`, naming what each offered).
     #[error("{0}")]
     NoEncryption(String),
-    /// The pool had no address for the client.
+    /// The client's `remote-address` (or the profile's pooled `local-address`) could not be given:
+    /// the pool is exhausted, unknown, or the fixed address is in use.
     #[error("no address available: {0}")]
-    PoolExhausted(String),
+    Address(ovpn_pool::PoolError),
+    /// The login gives the client no IPv4 `remote-address` at all (neither the secret nor its
+    /// profile names one).
+    #[error("no address available: no IPv4 remote-address for this user")]
+    NoRemoteAddress,
     /// The peer said it is leaving (EXIT, OCC EXIT, RESTART, HALT).
     #[error("closed by peer{}", .0.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     ClosedByPeer(Option<String>),

@@ -8,6 +8,23 @@
 //! sides interoperate with OpenVPN 2.6 (cipher negotiation, tls-ekm, DATA_V2) and with peers that do
 //! not negotiate (RouterOS: the cipher from the options string, the legacy PRF).
 //!
+//! # Driving a session
+//!
+//! [`Client`] and [`Server`] are driven the same way, and every driver of this workspace (the
+//! examples, the simulator) does it in this order:
+//!
+//! 1. After any input (`handle_datagram`, `handle_stream`, `handle_timeout`, `encapsulate`) or
+//!    command (`auth_verdict`, `disconnect`, ...), drain `poll_transmit` until `None`, then
+//!    `poll_event` until `None`, and repeat both until neither gives anything (acting on an event
+//!    may queue packets). Nothing is held back behind an event: a client's first packet of a new
+//!    attempt carries [`Transmit::connect`], which is when a TCP driver opens the connection.
+//! 2. Wait until `poll_timeout`, or input: a datagram goes to `handle_datagram`, the bytes of a TCP
+//!    read to `handle_stream` (the library finds the packets), a packet from the tunnel to
+//!    `encapsulate`. A passed timeout goes to `handle_timeout`.
+//! 3. `now` never goes backwards.
+//!
+//! `poll_*` results are `#[must_use]`: a transmit or an event taken and dropped is lost.
+//!
 //! A client and a server talking through memory, with the committed test PKI:
 //!
 //! ```
@@ -74,21 +91,22 @@
 mod channel;
 mod client;
 pub mod config;
-pub mod control;
+mod control;
 mod error;
-#[cfg(feature = "sim")]
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod km2;
+mod km2;
 mod mss;
 mod negotiate;
-pub mod peer_info;
-pub mod push;
+mod peer_info;
+mod push;
 pub mod random;
-pub mod reliable;
+mod reliable;
 mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod stream;
 mod tls;
 pub mod tls_config;
 pub mod verify;
@@ -101,8 +119,10 @@ pub use client::{
 pub use config::{HEADROOM, Mode, TAILROOM, Transmit, Transport};
 pub use error::{DisconnectReason, DropReason, EncapError, SessionError};
 pub use negotiate::Encoding;
+pub use push::{Route, Topology};
 pub use server::{
     AuthMode, PeerHandle, Server, ServerConfig, ServerConfigError, ServerEvent, ServerReceived,
     SessionInfo, SharedAuthenticator,
 };
+pub use stream::{ClientStream, ServerStream};
 pub use wrap::ControlProtection;

@@ -5,6 +5,10 @@ use core::fmt::Write as _;
 
 /// `IV_PROTO` bits (ssl.h). Only advertise what is implemented: a 2.6 server turns features on
 /// from these bits alone.
+#[allow(
+    dead_code,
+    reason = "the whole bit table of ssl.h, so that a peer's flags read against it"
+)]
 pub mod iv_proto {
     /// Bit 1: P_DATA_V2 with a pushed peer-id.
     pub const DATA_V2: u32 = 1 << 1;

@@ -88,21 +88,6 @@ impl<T: Clone> Reliable<T> {
         id
     }
 
-    /// Makes the next message sent carry id `next` (a 2.6 stateless server treats its reset as
-    /// already sent and continues at 1).
-    pub fn skip_send_ids_to(&mut self, next: u32) {
-        if self.sending.is_empty() {
-            self.next_send_id = next;
-        }
-    }
-
-    /// Makes the receive side expect id `next` next.
-    pub fn skip_receive_ids_to(&mut self, next: u32) {
-        self.next_recv_id = next;
-        self.received
-            .retain(|id, _| id.wrapping_sub(next) < RECEIVE_WINDOW);
-    }
-
     /// Processes acknowledgements received from the peer. Returns how many of our messages they
     /// acknowledged for the first time.
     pub fn handle_acks(&mut self, now: Instant, ids: &[u32]) -> usize {
@@ -212,14 +197,6 @@ impl<T: Clone> Reliable<T> {
             .min()
     }
 
-    /// Whether a message that was never sent waits in the window.
-    pub fn has_unsent(&self) -> bool {
-        self.sending
-            .iter()
-            .take(SEND_WINDOW)
-            .any(|o| o.next_try.is_none())
-    }
-
     /// Whether message `id` was sent and has been acknowledged.
     pub fn is_acked(&self, id: u32) -> bool {
         id.wrapping_sub(self.next_send_id) > u32::MAX / 2
@@ -227,21 +204,13 @@ impl<T: Clone> Reliable<T> {
     }
 
     /// Whether every message we sent has been acknowledged.
+    #[cfg(test)]
     pub fn all_acked(&self) -> bool {
         self.sending.is_empty()
     }
 
-    /// The id the next new message will get.
-    pub fn next_send_id(&self) -> u32 {
-        self.next_send_id
-    }
-
-    /// The id we expect next from the peer.
-    pub fn next_receive_id(&self) -> u32 {
-        self.next_recv_id
-    }
-
     /// How many retransmissions happened.
+    #[cfg(test)]
     pub fn retransmissions(&self) -> u64 {
         self.retransmissions
     }

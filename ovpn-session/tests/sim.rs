@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
 use ovpn_session::{
-    ClientEvent, ClientState, DisconnectReason, EncapError, ServerEvent, SessionError,
+    ClientEvent, ClientState, DisconnectReason, DropReason, EncapError, ServerEvent, SessionError,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -318,9 +318,36 @@ fn wrong_password_is_login_incorrect_on_both_sides() {
     let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
     let reason = client_error(&mut sim);
     assert!(reason.to_string().contains("login incorrect"), "{reason}");
-    assert!(sim.server_events.iter().any(|e| matches!(e,
-        ServerEvent::Disconnected { reason, .. } if reason.to_string().contains("login incorrect"))));
+    // The server's event carries the PPP error itself, not its text.
+    assert!(sim.server_events.iter().any(|e| matches!(
+        e,
+        ServerEvent::Disconnected {
+            reason: DisconnectReason::Auth(ovpn_ppp::AuthError::LoginIncorrect),
+            ..
+        }
+    )));
     assert_eq!(sim.server.pools().used().count(), 0);
+}
+
+/// A pool with nothing left refuses the login with the pool's own error, which the event carries.
+#[test]
+fn an_exhausted_pool_refuses_with_the_pool_error() {
+    let seed = seed_from_env(9);
+    let mut pools = pools();
+    while pools.acquire("ovpn-pool", "someone-else").is_ok() {}
+    let epoch = start();
+    let server =
+        ovpn_session::Server::new(server_config(seed), pools, epoch, unix_epoch()).unwrap();
+    let client = ovpn_session::Client::new(client_config(seed), epoch, unix_epoch()).unwrap();
+    let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
+    let reason = client_error(&mut sim);
+    assert!(
+        reason.to_string().contains("no address available"),
+        "{reason}"
+    );
+    assert!(sim.server_events.iter().any(|e| matches!(e,
+        ServerEvent::Disconnected { reason: DisconnectReason::Address(ovpn_pool::PoolError::Exhausted { tried }), .. }
+            if tried == &["ovpn-pool"])), "{:?}", sim.server_events);
 }
 
 #[test]
@@ -379,10 +406,19 @@ fn certificate_refusals_have_their_own_words() {
             .server_events
             .iter()
             .find_map(|e| match e {
-                ServerEvent::Disconnected { reason, .. } => Some(reason.to_string()),
+                ServerEvent::Disconnected { reason, .. } => Some(reason.clone()),
                 _ => None,
             })
             .unwrap();
+        // The rustls error itself, shown in RouterOS's words.
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::Tls(rustls::Error::InvalidCertificate(_))
+            ),
+            "{name}: {reason:?}"
+        );
+        let reason = reason.to_string();
         assert!(reason.contains(want), "{name}: {reason}");
         assert!(!connected(&sim));
     }
@@ -688,7 +724,7 @@ fn durations_too_large_for_an_instant_never_panic() {
 #[test]
 fn only_add_default_route_installs_a_default_route_and_route_nopull_drops_pushed_routes() {
     let seed = seed_from_env(27);
-    let route: ovpn_session::push::Route = ovpn_session::push::Route {
+    let route = ovpn_session::Route {
         network: "192.168.50.0".parse().unwrap(),
         netmask: "255.255.255.0".parse().unwrap(),
         gateway: None,
@@ -811,22 +847,20 @@ fn tls_auth_and_tls_crypt_protect_the_control_channel() {
 }
 
 #[test]
-fn tcp_client_holds_its_reset_until_the_connecting_event_and_retries_after_a_close() {
+fn a_tcp_clients_first_transmit_of_each_attempt_says_to_open_a_connection() {
     let seed = seed_from_env(16);
     let (c, _) = tcp(client_config(seed), server_config(seed));
     let now = start();
     let mut client = ovpn_session::Client::new(c, now, unix_epoch()).unwrap();
     let mut buf = Vec::new();
+    // Nothing is held back behind the event: the reset comes first, marked.
+    let t = client.poll_transmit(now, &mut buf).expect("the reset");
     assert!(
-        client.poll_transmit(now, &mut buf).is_none(),
-        "nothing before Connecting is taken"
-    );
-    assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
-    assert!(
-        client.poll_transmit(now, &mut buf).is_some(),
-        "the reset, framed"
+        t.connect,
+        "the first packet of an attempt opens its connection"
     );
     assert_eq!(u16::from_be_bytes([buf[0], buf[1]]) as usize, buf.len() - 2);
+    assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
     client.connection_closed(now);
     let Some(ClientEvent::Disconnected {
         will_retry_at: Some(at),
@@ -836,9 +870,79 @@ fn tcp_client_holds_its_reset_until_the_connecting_event_and_retries_after_a_clo
         panic!("no disconnect event");
     };
     client.handle_timeout(at);
-    assert!(client.poll_transmit(at, &mut buf).is_none());
-    assert!(matches!(client.poll_event(), Some(ClientEvent::Connecting)));
-    assert!(client.poll_transmit(at, &mut buf).is_some());
+    let t = client
+        .poll_transmit(at, &mut buf)
+        .expect("the new attempt's reset");
+    assert!(t.connect);
+    // Retransmissions of that reset go on the same connection.
+    let later = at + Duration::from_secs(3);
+    client.handle_timeout(later);
+    if let Some(t) = client.poll_transmit(later, &mut buf) {
+        assert!(!t.connect, "a retransmission opens nothing");
+    }
+}
+
+/// Every way of cutting both TCP streams into reads gives the same tunnel: the library finds
+/// the packets, in place, whatever the pieces.
+#[test]
+fn tcp_streams_cut_anywhere_carry_the_session_and_its_data() {
+    for seed in 0..8 {
+        let seed = seed_from_env(700 + seed);
+        let (c, s) = tcp(client_config(seed), server_config(seed));
+        let mut sim = sim(seed, s, c, LinkConfig::default());
+        assert!(
+            sim.run_until(Duration::from_secs(30), connected),
+            "{}",
+            sim.dump()
+        );
+        exchange(&mut sim, 20, true);
+        assert!(sim.drops.is_empty(), "{:?}\n{}", sim.drops, sim.dump());
+    }
+}
+
+/// A broken length prefix ends the stream: reported once as `BrokenStream`, and nothing after it
+/// reaches the session.
+#[test]
+fn a_broken_tcp_stream_is_reported_once_and_reads_nothing_more() {
+    let seed = seed_from_env(18);
+    let (c, s) = tcp(client_config(seed), server_config(seed));
+    let sim = sim(seed, s, c, LinkConfig::default());
+    let mut server = sim.server;
+    let now = sim.now;
+    let from: std::net::SocketAddr = "198.51.100.7:5000".parse().unwrap();
+    let mut bytes = [0x00, 0x00, 0x38, 1, 2, 3];
+    let mut packets = server.handle_stream(now, from, &mut bytes);
+    assert!(matches!(
+        packets.next(),
+        Some(Err(DropReason::BrokenStream(_)))
+    ));
+    assert!(packets.next().is_none());
+    drop(packets);
+    let mut more = [0x00, 0x02, 0x38, 0x00];
+    let mut packets = server.handle_stream(now, from, &mut more);
+    assert!(
+        matches!(packets.next(), Some(Err(DropReason::BrokenStream(_)))),
+        "the stream stays broken until the connection closes"
+    );
+    drop(packets);
+    server.connection_closed(now, from);
+    assert!(server.sessions(now).is_empty());
+}
+
+/// `handle_stream` on a UDP server is a clear error, not a misparse.
+#[test]
+fn stream_input_on_udp_is_refused() {
+    let seed = seed_from_env(19);
+    let mut sim = default_sim(seed);
+    let now = sim.now;
+    let from = sim.client_addr;
+    let mut bytes = [0x00, 0x02, 0x38, 0x00];
+    let mut packets = sim.server.handle_stream(now, from, &mut bytes);
+    assert!(matches!(
+        packets.next(),
+        Some(Err(DropReason::WrongTransport))
+    ));
+    assert!(packets.next().is_none());
 }
 
 #[test]

@@ -134,12 +134,50 @@ pub enum Decoded<'a> {
     NeedMore,
 }
 
+/// One step of [`TcpFrameDecoder::decode_mut`]: [`Decoded`] with the frame mutable.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub enum DecodedMut<'a> {
+    /// A complete packet (without its prefix), in the input when it lay there whole, otherwise
+    /// in the decoder's buffer.
+    Frame {
+        /// The packet.
+        frame: &'a mut [u8],
+        /// Bytes of this call's input used; call again with the rest.
+        consumed: usize,
+    },
+    /// All of the input was consumed (buffered) and no frame is complete yet.
+    NeedMore,
+}
+
+/// Where [`TcpFrameDecoder::locate`] found the next frame: the building block of
+/// [`decode`](TcpFrameDecoder::decode) and [`decode_mut`](TcpFrameDecoder::decode_mut) for a
+/// caller that must keep the rest of its input apart from the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FrameAt {
+    /// The frame lies whole in the input, at `frame`; `consumed` bytes of the input are used.
+    Input {
+        /// Where the packet is inside the input (after the prefix).
+        frame: Range<usize>,
+        /// Bytes of the input used; call again with the rest.
+        consumed: usize,
+    },
+    /// The frame was completed in the decoder's buffer
+    /// ([`buffered_frame_mut`](TcpFrameDecoder::buffered_frame_mut)) with `consumed` bytes of the
+    /// input.
+    Buffered {
+        /// Bytes of the input used; call again with the rest.
+        consumed: usize,
+    },
+    /// All of the input was consumed (buffered) and no frame is complete yet.
+    NeedMore,
+}
+
 /// Incremental decoder for the TCP byte stream: accepts the stream cut at any points (partial
 /// prefixes, several packets per read), hands out whole packets.
 ///
 /// Frames lying whole in the input are returned without copying; only a frame split across
-/// reads is copied into an internal buffer, which is allocated once, at construction, with room
-/// for the largest allowed frame. There is no allocation per packet.
+/// reads is copied into an internal buffer, which is allocated once, at the first such frame,
+/// with room for the largest allowed frame (so an idle connection holds none). There is no allocation per packet.
 ///
 /// A zero-length or over-long frame is an error ([`WireError::EmptyFrame`],
 /// [`WireError::FrameTooLarge`]) and it is sticky: the stream cannot be resynchronised, so every
@@ -187,7 +225,7 @@ impl TcpFrameDecoder {
     pub fn with_max_frame_len(max_frame_len: usize) -> Self {
         let max_frame_len = max_frame_len.clamp(1, TCP_MAX_FRAME_LEN);
         TcpFrameDecoder {
-            buf: Vec::with_capacity(TCP_PREFIX_LEN + max_frame_len),
+            buf: Vec::new(),
             max_frame_len,
             delivered: false,
             error: None,
@@ -215,6 +253,49 @@ impl TcpFrameDecoder {
     /// used (call again with the rest), or [`Decoded::NeedMore`] when all of `input` was
     /// buffered.
     pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Result<Decoded<'a>, WireError> {
+        Ok(match self.locate(input)? {
+            FrameAt::Input { frame, consumed } => Decoded::Frame {
+                frame: input.get(frame).unwrap_or_default(),
+                consumed,
+            },
+            FrameAt::Buffered { consumed } => Decoded::Frame {
+                frame: self.buf.get(TCP_PREFIX_LEN..).unwrap_or_default(),
+                consumed,
+            },
+            FrameAt::NeedMore => Decoded::NeedMore,
+        })
+    }
+
+    /// [`decode`](Self::decode) for a caller that works on the frame in place (an OpenVPN data
+    /// packet is decrypted where it lies): the frame is handed out mutable, from the input or from
+    /// the decoder's buffer.
+    pub fn decode_mut<'a>(&'a mut self, input: &'a mut [u8]) -> Result<DecodedMut<'a>, WireError> {
+        Ok(match self.locate(input)? {
+            FrameAt::Input { frame, consumed } => DecodedMut::Frame {
+                frame: input.get_mut(frame).unwrap_or_default(),
+                consumed,
+            },
+            FrameAt::Buffered { consumed } => DecodedMut::Frame {
+                frame: self.buf.get_mut(TCP_PREFIX_LEN..).unwrap_or_default(),
+                consumed,
+            },
+            FrameAt::NeedMore => DecodedMut::NeedMore,
+        })
+    }
+
+    /// The packet completed in the decoder's buffer by the last [`FrameAt::Buffered`] (empty
+    /// otherwise). It stays there until the next call.
+    pub fn buffered_frame_mut(&mut self) -> &mut [u8] {
+        if self.delivered {
+            self.buf.get_mut(TCP_PREFIX_LEN..).unwrap_or_default()
+        } else {
+            &mut []
+        }
+    }
+
+    /// One step of the decoder: where the next frame is, if it is complete. Errors as
+    /// [`decode`](Self::decode).
+    pub fn locate(&mut self, input: &[u8]) -> Result<FrameAt, WireError> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -224,14 +305,15 @@ impl TcpFrameDecoder {
         }
         if self.buf.is_empty() {
             return match parse_tcp_frame(input, self.max_frame_len) {
-                Ok(Framed::Complete { frame, consumed }) => Ok(Decoded::Frame {
-                    frame: input.get(frame).unwrap_or_default(),
-                    consumed,
-                }),
+                Ok(Framed::Complete { frame, consumed }) => Ok(FrameAt::Input { frame, consumed }),
                 Ok(Framed::Partial { .. }) => {
+                    // The buffer is allocated once, at the first frame split across reads.
+                    if self.buf.capacity() == 0 {
+                        self.buf.reserve_exact(TCP_PREFIX_LEN + self.max_frame_len);
+                    }
                     // fits: a partial frame is shorter than 2 + max_frame_len
                     self.buf.extend_from_slice(input);
-                    Ok(Decoded::NeedMore)
+                    Ok(FrameAt::NeedMore)
                 }
                 Err(e) => Err(self.fail(e)),
             };
@@ -247,7 +329,7 @@ impl TcpFrameDecoder {
             input = rest;
             consumed += take;
             if self.buf.len() < TCP_PREFIX_LEN {
-                return Ok(Decoded::NeedMore);
+                return Ok(FrameAt::NeedMore);
             }
         }
         let prefix = self.buf.get(..TCP_PREFIX_LEN).unwrap_or_default();
@@ -261,13 +343,10 @@ impl TcpFrameDecoder {
             .extend_from_slice(input.get(..take).unwrap_or_default());
         consumed += take;
         if self.buf.len() < total {
-            return Ok(Decoded::NeedMore);
+            return Ok(FrameAt::NeedMore);
         }
         self.delivered = true;
-        Ok(Decoded::Frame {
-            frame: self.buf.get(TCP_PREFIX_LEN..).unwrap_or_default(),
-            consumed,
-        })
+        Ok(FrameAt::Buffered { consumed })
     }
 
     fn fail(&mut self, e: WireError) -> WireError {

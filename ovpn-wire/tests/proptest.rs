@@ -4,8 +4,8 @@
 
 use ovpn_wire::{
     AckList, CompressionFraming, ControlPacket, ControlProtection, DataHeader, DataPacket, Decoded,
-    KeyId, OccMessage, Opcode, Packet, PacketId, PeerId, SessionId, TcpFrameDecoder, TlsAuthPacket,
-    TlsCryptPacket, fuzzing, tcp_prefix,
+    DecodedMut, KeyId, OccMessage, Opcode, Packet, PacketId, PeerId, SessionId, TcpFrameDecoder,
+    TlsAuthPacket, TlsCryptPacket, fuzzing, tcp_prefix,
 };
 use proptest::prelude::*;
 
@@ -238,6 +238,44 @@ proptest! {
             }
         }
         prop_assert_eq!(got, packets);
+        prop_assert_eq!(decoder.buffered(), 0);
+    }
+
+    /// `decode_mut` hands out the same frames as `decode`, mutable, for every way of cutting the
+    /// stream, and what is written into a frame stays in that frame.
+    #[test]
+    fn tcp_decoder_mut_any_split(
+        packets in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..300), 0..8),
+        cuts in prop::collection::vec(1usize..64, 1..16),
+    ) {
+        let mut stream = Vec::new();
+        for p in &packets {
+            stream.extend_from_slice(&tcp_prefix(p.len()).unwrap());
+            stream.extend_from_slice(p);
+        }
+        let mut decoder = TcpFrameDecoder::new();
+        let mut got = Vec::new();
+        let mut rest = &mut stream[..];
+        let mut i = 0;
+        while !rest.is_empty() {
+            let n = cuts[i % cuts.len()].min(rest.len());
+            let (mut chunk, after) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = after;
+            i += 1;
+            loop {
+                let step = decoder.decode_mut(chunk).unwrap();
+                let DecodedMut::Frame { frame, consumed } = step else { break };
+                frame[0] ^= 0xff;
+                got.push(frame.to_vec());
+                chunk = &mut std::mem::take(&mut chunk)[consumed..];
+            }
+        }
+        let flipped: Vec<Vec<u8>> = packets.iter().map(|p| {
+            let mut p = p.clone();
+            p[0] ^= 0xff;
+            p
+        }).collect();
+        prop_assert_eq!(got, flipped);
         prop_assert_eq!(decoder.buffered(), 0);
     }
 

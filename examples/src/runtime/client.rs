@@ -10,8 +10,8 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ovpn_session::{
-    Client, ClientConfig, ClientEvent, ClientState, HEADROOM, Received, TAILROOM, Transport,
-    TunSettings,
+    Client, ClientConfig, ClientEvent, ClientState, DropReason, HEADROOM, Received, TAILROOM,
+    Transport, TunSettings,
 };
 use ovpn_tun::{DeviceConfig, Layer};
 
@@ -55,7 +55,6 @@ pub struct ClientRuntime<F: TunFactory> {
     fatal: Option<RunError>,
     counters: Counters,
     rx: Vec<u8>,
-    frame: Vec<u8>,
     data: Vec<u8>,
     tx: Vec<u8>,
 }
@@ -116,7 +115,6 @@ impl<F: TunFactory> ClientRuntime<F> {
             fatal: None,
             counters: Counters::default(),
             rx: vec![0; MAX_PACKET],
-            frame: vec![0; MAX_PACKET],
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
         })
@@ -229,17 +227,20 @@ impl<F: TunFactory> ClientRuntime<F> {
     }
 
     fn drive(&mut self, now: Instant) {
-        // Events first: a new attempt (`Connecting`) opens a new TCP connection, and the
-        // transmits that follow belong to it.
+        // The one polling order of the library: transmits, then events, until neither has any.
+        // The first transmit of an attempt says to open its connection.
         loop {
             let mut any = false;
-            while let Some(e) = self.client.poll_event() {
-                any = true;
-                self.on_event(now, e);
-            }
             while let Some(t) = self.client.poll_transmit(now, &mut self.tx) {
                 any = true;
+                if t.connect {
+                    self.open(now);
+                }
                 send(&mut self.conn, self.tx.get(..t.len).unwrap_or_default());
+            }
+            while let Some(e) = self.client.poll_event() {
+                any = true;
+                self.on_event(e);
             }
             if !any {
                 break;
@@ -311,7 +312,7 @@ impl<F: TunFactory> ClientRuntime<F> {
     }
 
     /// The TCP connection failed or closed: the attempt is over; the session retries after its
-    /// reconnect delay (announced by `ClientEvent::Connecting`, which opens a new connection).
+    /// reconnect delay (its first transmit has `connect` set, which opens a new connection).
     fn tcp_lost(&mut self, now: Instant, reason: &str) {
         self.close_conn();
         self.down();
@@ -361,7 +362,7 @@ impl<F: TunFactory> ClientRuntime<F> {
             &mut self.counters,
             &self.config.name,
         );
-        let mut handle = |packet: &mut [u8]| match client.handle_datagram(now, packet) {
+        let mut handle = |r: Result<Received<'_>, DropReason>| match r {
             Ok(Received::Packet(p)) => {
                 if let Some(up) = up {
                     match up.dev.send(p) {
@@ -369,9 +370,17 @@ impl<F: TunFactory> ClientRuntime<F> {
                         Err(e) => tracing::debug!(target: "ovpn", "writing to the interface: {e}"),
                     }
                 }
+                true
             }
-            Ok(Received::Consumed) => {}
-            Err(e) => tracing::debug!(target: "ovpn", "{name}: dropped a packet: {e}"),
+            Ok(Received::Consumed) => true,
+            Err(e @ DropReason::BrokenStream(_)) => {
+                tracing::debug!(target: "ovpn", "{name}: {e}");
+                false
+            }
+            Err(e) => {
+                tracing::debug!(target: "ovpn", "{name}: dropped a packet: {e}");
+                true
+            }
         };
         match &mut self.conn {
             Conn::None => {}
@@ -384,10 +393,26 @@ impl<F: TunFactory> ClientRuntime<F> {
                         continue;
                     }
                 };
-                handle(&mut self.rx[..n]);
+                handle(client.handle_datagram(now, &mut self.rx[..n]));
             },
             Conn::Tcp { io, .. } => {
-                if let Err(reason) = io.read_packets(&mut self.rx, &mut self.frame, handle) {
+                let lost = loop {
+                    match io.read(&mut self.rx) {
+                        Ok(Some(n)) => {
+                            let mut packets = client.handle_stream(now, &mut self.rx[..n]);
+                            let mut open = true;
+                            while let Some(r) = packets.next() {
+                                open &= handle(r);
+                            }
+                            if !open {
+                                break Some("broken TCP stream".to_owned());
+                            }
+                        }
+                        Ok(None) => break None,
+                        Err(reason) => break Some(reason),
+                    }
+                };
+                if let Some(reason) = lost {
                     self.tcp_lost(now, &reason);
                 }
             }
@@ -420,9 +445,9 @@ impl<F: TunFactory> ClientRuntime<F> {
         }
     }
 
-    fn on_event(&mut self, now: Instant, e: ClientEvent) {
+    fn on_event(&mut self, e: ClientEvent) {
         match e {
-            ClientEvent::Connecting => self.open(now),
+            ClientEvent::Connecting => {}
             ClientEvent::Connected { tun, encoding } => {
                 tracing::debug!(target: "ovpn", "{}: {encoding}, {:?}", self.config.name, tun);
                 if let Err(e) = self.up(*tun) {

@@ -26,11 +26,10 @@ pub const MAX_PACKET: usize = 65535;
 /// A TCP peer that does not read is cut off beyond this much unsent data.
 const MAX_TCP_BACKLOG: usize = 4 << 20;
 
-/// One OpenVPN TCP connection of either program: the stream, the incoming packet framing and the
-/// outgoing bytes the socket has not taken yet.
+/// One OpenVPN TCP connection of either program: the stream and the outgoing bytes the socket
+/// has not taken yet (the session finds the packets in what is read).
 pub(crate) struct TcpIo {
     pub(crate) stream: mio::net::TcpStream,
-    decoder: ovpn_wire::TcpFrameDecoder,
     out: Vec<u8>,
     sent: usize,
 }
@@ -39,7 +38,6 @@ impl TcpIo {
     pub(crate) fn new(stream: mio::net::TcpStream) -> Self {
         Self {
             stream,
-            decoder: ovpn_wire::TcpFrameDecoder::new(),
             out: Vec::new(),
             sent: 0,
         }
@@ -70,35 +68,18 @@ impl TcpIo {
         true
     }
 
-    /// Reads what the socket has and hands each complete OpenVPN packet to `packet` (copied into
-    /// `frame`, so the session can decrypt it in place). `Err` says why the connection is over.
-    pub(crate) fn read_packets(
-        &mut self,
-        rx: &mut [u8],
-        frame: &mut [u8],
-        mut packet: impl FnMut(&mut [u8]),
-    ) -> Result<(), String> {
+    /// Reads what the socket has into `rx`: `Ok(Some(n))` for `n` bytes (hand them to the
+    /// session's `handle_stream`, which finds the packets), `Ok(None)` when there is nothing more
+    /// now. `Err` says why the connection is over.
+    pub(crate) fn read(&mut self, rx: &mut [u8]) -> Result<Option<usize>, String> {
         loop {
-            let n = match self.stream.read(rx) {
-                Ok(0) => return Err("connection closed by the peer".into()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            return match self.stream.read(rx) {
+                Ok(0) => Err("connection closed by the peer".into()),
+                Ok(n) => Ok(Some(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("connection lost: {e}")),
+                Err(e) => Err(format!("connection lost: {e}")),
             };
-            let mut input = &rx[..n];
-            loop {
-                let len = match self.decoder.decode(input) {
-                    Ok(ovpn_wire::Decoded::Frame { frame: f, consumed }) => {
-                        frame[..f.len()].copy_from_slice(f);
-                        input = &input[consumed..];
-                        f.len()
-                    }
-                    Ok(ovpn_wire::Decoded::NeedMore) => break,
-                    Err(e) => return Err(format!("broken TCP stream: {e}")),
-                };
-                packet(&mut frame[..len]);
-            }
         }
     }
 }

@@ -12,8 +12,8 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ovpn_pool::PoolSet;
 use ovpn_session::{
-    DisconnectReason, HEADROOM, PeerHandle, Server, ServerConfig, ServerEvent, ServerReceived,
-    SessionInfo, TAILROOM, Transport,
+    DisconnectReason, DropReason, HEADROOM, PeerHandle, Server, ServerConfig, ServerEvent,
+    ServerReceived, SessionInfo, TAILROOM, Transport,
 };
 use ovpn_tun::{DeviceConfig, Layer};
 
@@ -74,7 +74,6 @@ pub struct ServerRuntime<F: TunFactory> {
     shared_addresses: HashSet<Ipv4Addr>,
     next_token: usize,
     rx: Vec<u8>,
-    frame: Vec<u8>,
     data: Vec<u8>,
     tx: Vec<u8>,
 }
@@ -215,7 +214,6 @@ impl<F: TunFactory> ServerRuntime<F> {
             shared_addresses: HashSet::new(),
             next_token: FIRST_DYNAMIC,
             rx: vec![0; MAX_PACKET],
-            frame: vec![0; MAX_PACKET],
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
         })
@@ -419,20 +417,36 @@ impl<F: TunFactory> ServerRuntime<F> {
         if open && readable {
             let remote = c.remote;
             let (server, peers, shared) = (&mut self.server, &self.peers, self.shared.as_ref());
-            let read = c.io.read_packets(&mut self.rx, &mut self.frame, |packet| {
-                match server.handle_datagram(now, remote, packet) {
-                    Ok(ServerReceived::Packet { peer, packet }) => {
-                        deliver(peers, shared, peer, packet);
+            loop {
+                match c.io.read(&mut self.rx) {
+                    Ok(Some(n)) => {
+                        let mut packets = server.handle_stream(now, remote, &mut self.rx[..n]);
+                        while let Some(r) = packets.next() {
+                            match r {
+                                Ok(ServerReceived::Packet { peer, packet }) => {
+                                    deliver(peers, shared, peer, packet);
+                                }
+                                Ok(ServerReceived::Consumed) => {}
+                                Err(e @ DropReason::BrokenStream(_)) => {
+                                    tracing::debug!(target: "ovpn", "{remote}: {e}");
+                                    open = false;
+                                }
+                                Err(e) => {
+                                    tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}")
+                                }
+                            }
+                        }
+                        if !open {
+                            break;
+                        }
                     }
-                    Ok(ServerReceived::Consumed) => {}
-                    Err(e) => {
-                        tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}")
+                    Ok(None) => break,
+                    Err(reason) => {
+                        tracing::debug!(target: "ovpn", "{remote}: {reason}");
+                        open = false;
+                        break;
                     }
                 }
-            });
-            if let Err(reason) = read {
-                tracing::debug!(target: "ovpn", "{remote}: {reason}");
-                open = false;
             }
         }
         if !open {

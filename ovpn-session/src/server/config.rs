@@ -22,7 +22,7 @@ pub type SharedAuthenticator = Arc<dyn Authenticator + Send + Sync>;
 pub enum AuthMode {
     /// The server asks the authenticator itself, at once.
     Inline(SharedAuthenticator),
-    /// The server emits [`ServerEvent::AuthRequested`] and waits for [`Server::auth_verdict`] (how a
+    /// The server emits [`ServerEvent::AuthRequested`](crate::ServerEvent::AuthRequested) and waits for [`Server::auth_verdict`](crate::Server::auth_verdict) (how a
     /// RADIUS or other external check plugs in).
     Deferred,
 }
@@ -79,7 +79,12 @@ impl core::fmt::Debug for AuthMode {
 }
 
 impl ServerConfig {
-    /// A configuration with RouterOS's defaults for everything but the essentials.
+    /// The library's defaults, chosen for OpenVPN 2.6 clients: UDP, cipher negotiation over
+    /// AES-256-GCM, AES-128-GCM and AES-256-CBC, HMAC SHA1/SHA256/SHA512 for CBC, keepalive 60 s,
+    /// max-mtu 1500, renegotiation every hour, at most 1024 sessions.
+    ///
+    /// These are not the RouterOS page's defaults (TCP, aes128-cbc, sha1): for those, start from
+    /// [`ServerConfig::routeros`].
     pub fn new(identity: Identity, authenticator: SharedAuthenticator) -> Self {
         Self {
             transport: Transport::Udp,
@@ -100,6 +105,20 @@ impl ServerConfig {
             auth: AuthMode::Inline(authenticator),
             max_clients: 1024,
             random: Arc::new(SystemRandom),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The RouterOS page's defaults for `/interface ovpn-server server`: `protocol=tcp`,
+    /// `cipher=aes128-cbc`, `auth=sha1`, `mode=ip`, `max-mtu=1500`, `keepalive-timeout=60`,
+    /// `redirect-gateway=no`, `netmask=24`; everything else as [`ServerConfig::new`].
+    pub fn routeros(identity: Identity, authenticator: SharedAuthenticator) -> Self {
+        Self {
+            transport: Transport::Tcp,
+            ciphers: vec![Cipher::Aes128Cbc],
+            auths: vec![Digest::Sha1],
+            ..Self::new(identity, authenticator)
         }
     }
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ovpn_pool::PoolSet;
 use ovpn_ppp::{AuthError, Grant};
-use ovpn_wire::{DataHeader, KeyId, Opcode};
+use ovpn_wire::{DataHeader, KeyId, Opcode, TcpFrameDecoder};
 
 pub use config::{AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator};
 pub use event::{ServerEvent, ServerReceived, SessionInfo};
@@ -35,6 +35,7 @@ use crate::channel::{Channel, LocalInfo, Side, Timings, TlsFactory};
 use crate::client::frame_tcp;
 use crate::config::{Transmit, Transport, keepalive};
 use crate::error::{DisconnectReason, DropReason, EncapError, SessionError};
+use crate::stream::{Frames, ServerStream, max_frame_len};
 use crate::tls_config::{SessionClock, server_config};
 
 /// The first `/ppp active` session-id (RouterOS numbers its PPP sessions from `0x81000001`
@@ -46,16 +47,21 @@ const FIRST_SESSION_ID: u32 = 0x8100_0001;
 ///
 /// # Driving it
 ///
-/// After any `handle_*` call or command, drain [`Server::poll_transmit`] until `None`, then
-/// [`Server::poll_event`] until `None`, then read [`Server::poll_timeout`] and call
-/// [`Server::handle_timeout`] when it has passed. `now` must not go backwards.
+/// As every session of this crate (the [crate docs](crate#driving-a-session) give the order):
 ///
 /// ```text
 /// loop {
-///     while let Some(t) = server.poll_transmit(now, &mut buf) { socket.send_to(&buf[..t.len], t.destination) }
-///     while let Some(e) = server.poll_event() { /* Connected: create ovpn-incomingN, route the address */ }
-///     socket -> server.handle_datagram(now, from, &mut pkt) -> Packet { peer, packet } -> tun.send(packet)
-///     tun of peer -> buf[HEADROOM..] -> server.encapsulate(now, peer, &mut buf, HEADROOM, n) -> socket
+///     loop {  // until neither gives anything
+///         while let Some(t) = server.poll_transmit(now, &mut buf) { send &buf[..t.len] to t.destination }
+///         while let Some(e) = server.poll_event() {
+///             /* AuthRequested: auth_verdict; Connected: create ovpn-incomingN;
+///                Disconnected: remove it (TCP: close the connection) */
+///         }
+///     }
+///     wait for: socket readable | a tun readable | server.poll_timeout()
+///     UDP datagram -> server.handle_datagram(now, from, &mut pkt) -> Packet { peer, packet } -> tun.send(packet)
+///     TCP read -> server.handle_stream(now, from, &mut bytes) -> .next() until None, each as above
+///     tun of peer -> buf[HEADROOM..] -> server.encapsulate(now, peer, &mut buf, HEADROOM, n) -> send
 ///     timeout -> server.handle_timeout(now)
 /// }
 /// ```
@@ -70,6 +76,8 @@ pub struct Server {
     /// Connected sessions per PPP user.
     users: HashMap<String, usize>,
     by_addr: HashMap<SocketAddr, usize>,
+    /// Each TCP connection's framing state (a packet split across reads).
+    streams: HashMap<SocketAddr, TcpFrameDecoder>,
     /// A new session from the address of a live one (a restarted client, or a forged reset): it
     /// replaces the live one only once it has authenticated.
     candidates: HashMap<SocketAddr, usize>,
@@ -118,6 +126,7 @@ impl Server {
             numbers: Numbers::new(),
             users: HashMap::new(),
             by_addr: HashMap::new(),
+            streams: HashMap::new(),
             candidates: HashMap::new(),
             routes: RouteTable::new(),
             next_session_id: FIRST_SESSION_ID,
@@ -149,8 +158,48 @@ impl Server {
             })
     }
 
-    /// Takes one received packet (a datagram, or one frame of a TCP connection's stream without its
-    /// length prefix) from `from`. Decrypts data packets in place.
+    /// Takes the bytes one read from the TCP connection of `from` gave, cut anywhere: the library
+    /// finds the packets in them (keeping a packet split across reads for the next call) and
+    /// handles each as [`Server::handle_datagram`] does, in place in `bytes`. Call
+    /// [`ServerStream::next`] until `None`.
+    ///
+    /// ```text
+    /// let n = conn.read(&mut rx)?;
+    /// let mut packets = server.handle_stream(now, remote, &mut rx[..n]);
+    /// while let Some(r) = packets.next() {
+    ///     match r {
+    ///         Ok(ServerReceived::Packet { peer, packet }) => tun_of(peer).send(packet),
+    ///         Ok(ServerReceived::Consumed) => {}
+    ///         Err(DropReason::BrokenStream(_)) => close the connection,
+    ///         Err(e) => log it,
+    ///     }
+    /// }
+    /// ```
+    pub fn handle_stream<'a>(
+        &'a mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &'a mut [u8],
+    ) -> ServerStream<'a> {
+        let max = max_frame_len(self.config.max_mtu);
+        let decoder = self
+            .streams
+            .remove(&from)
+            .unwrap_or_else(|| TcpFrameDecoder::with_max_frame_len(max));
+        ServerStream::new(self, now, from, Frames::new(bytes, decoder))
+    }
+
+    pub(crate) fn is_tcp(&self) -> bool {
+        self.config.transport == Transport::Tcp
+    }
+
+    /// The framing state of `from`'s connection, until its next read.
+    pub(crate) fn keep_stream(&mut self, from: SocketAddr, decoder: TcpFrameDecoder) {
+        self.streams.insert(from, decoder);
+    }
+
+    /// Takes one received datagram from `from` (over TCP, one packet without its length prefix;
+    /// [`Server::handle_stream`] finds them in the stream). Decrypts data packets in place.
     pub fn handle_datagram<'b>(
         &mut self,
         now: Instant,
@@ -503,6 +552,7 @@ impl Server {
     }
 
     /// The next packet to send, written into `buf` (framed for TCP).
+    #[must_use = "a transmit is taken from the queue: send it"]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         let (destination, p) = match self.out.pop_front() {
             Some(x) => x,
@@ -540,15 +590,18 @@ impl Server {
         Some(Transmit {
             destination,
             len: buf.len(),
+            connect: false,
         })
     }
 
     /// The next event.
+    #[must_use = "an event is taken from the queue: act on it"]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }
 
     /// When [`Server::handle_timeout`] should next be called.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.first().map(|(t, _)| *t)
     }
@@ -585,8 +638,10 @@ impl Server {
         }
     }
 
-    /// A TCP connection from `from` ended.
+    /// A TCP connection from `from` ended: its session ends, and what was left of its stream is
+    /// forgotten.
     pub fn connection_closed(&mut self, now: Instant, from: SocketAddr) {
+        self.streams.remove(&from);
         if let Some(&idx) = self.by_addr.get(&from)
             && let Some(p) = self.peers.get(idx)
         {

@@ -374,7 +374,7 @@ impl Peer {
         let grant = match verdict {
             Ok(g) => g,
             Err(e) => {
-                self.refuse(now, DisconnectReason::AuthFailed(e.to_string()), cx);
+                self.refuse(now, DisconnectReason::Auth(e), cx);
                 return;
             }
         };
@@ -394,7 +394,7 @@ impl Peer {
         let lease = match acquire(cx.pools, grant.remote_address.as_ref(), &user) {
             Ok(l) => l,
             Err(e) => {
-                self.refuse(now, DisconnectReason::PoolExhausted(e), cx);
+                self.refuse(now, DisconnectReason::Address(e), cx);
                 return;
             }
         };
@@ -407,7 +407,7 @@ impl Peer {
                         if let Some(l) = &lease {
                             let _ = cx.pools.release(l.address);
                         }
-                        self.refuse(now, DisconnectReason::PoolExhausted(e), cx);
+                        self.refuse(now, DisconnectReason::Address(e), cx);
                         return;
                     }
                 }
@@ -422,11 +422,7 @@ impl Peer {
             for l in [&lease, &local].into_iter().flatten() {
                 let _ = cx.pools.release(l.address);
             }
-            self.refuse(
-                now,
-                DisconnectReason::PoolExhausted("no IPv4 remote-address for this user".into()),
-                cx,
-            );
+            self.refuse(now, DisconnectReason::NoRemoteAddress, cx);
             return;
         };
         let local_address = match local.as_ref().map(|l| l.address) {
@@ -636,17 +632,13 @@ fn acquire(
     pools: &mut PoolSet,
     spec: Option<&ovpn_ppp::AddressSpec>,
     owner: &str,
-) -> Result<Option<Lease>, String> {
+) -> Result<Option<Lease>, ovpn_pool::PoolError> {
     match spec {
         None => Ok(None),
-        Some(ovpn_ppp::AddressSpec::Pool(name)) => pools
-            .acquire(name, owner)
-            .map(Some)
-            .map_err(|e| e.to_string()),
-        Some(ovpn_ppp::AddressSpec::Address(a)) => pools
-            .acquire_address(IpAddr::V4(*a), owner)
-            .map(Some)
-            .map_err(|e| e.to_string()),
+        Some(ovpn_ppp::AddressSpec::Pool(name)) => pools.acquire(name, owner).map(Some),
+        Some(ovpn_ppp::AddressSpec::Address(a)) => {
+            pools.acquire_address(IpAddr::V4(*a), owner).map(Some)
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use link::{Link, LinkConfig, LinkStats, SimRng};
-use ovpn_wire::{Decoded, TcpFrameDecoder};
 
 use crate::{
     Client, ClientEvent, HEADROOM, Received, Server, ServerEvent, ServerReceived, TAILROOM,
@@ -65,15 +64,10 @@ pub struct Sim {
     pub trace: Vec<TraceLine>,
     /// Packets dropped by either side, with the reason.
     pub drops: Vec<(&'static str, crate::DropReason)>,
-    tcp: Option<TcpState>,
+    /// Over TCP: the stream is cut into pieces at random points (the library reassembles them).
+    tcp: bool,
+    chunks: SimRng,
     buf: Vec<u8>,
-}
-
-#[derive(Debug, Default)]
-struct TcpState {
-    to_server: TcpFrameDecoder,
-    to_client: TcpFrameDecoder,
-    rng: Option<SimRng>,
 }
 
 /// The seed to use: `OVPN_SIM_SEED` when set, else `default`.
@@ -124,10 +118,8 @@ impl Sim {
             server_events: Vec::new(),
             trace: Vec::new(),
             drops: Vec::new(),
-            tcp: tcp.then(|| TcpState {
-                rng: Some(SimRng::new(seed ^ 0x1234)),
-                ..TcpState::default()
-            }),
+            tcp,
+            chunks: SimRng::new(seed ^ 0x1234),
             buf: Vec::with_capacity(2048),
         }
     }
@@ -240,41 +232,47 @@ impl Sim {
 
     fn send_c2s(&mut self, bytes: &[u8]) {
         let now = self.now;
-        match self.tcp.as_mut().and_then(|t| t.rng.as_mut()) {
-            Some(rng) => {
-                for chunk in random_chunks(rng, bytes) {
-                    self.c2s.send(now, chunk);
-                }
+        if self.tcp {
+            for chunk in random_chunks(&mut self.chunks, bytes) {
+                self.c2s.send(now, chunk);
             }
-            None => self.c2s.send(now, bytes),
+        } else {
+            self.c2s.send(now, bytes);
         }
     }
 
     fn send_s2c(&mut self, bytes: &[u8]) {
         let now = self.now;
-        match self.tcp.as_mut().and_then(|t| t.rng.as_mut()) {
-            Some(rng) => {
-                for chunk in random_chunks(rng, bytes) {
-                    self.s2c.send(now, chunk);
-                }
+        if self.tcp {
+            for chunk in random_chunks(&mut self.chunks, bytes) {
+                self.s2c.send(now, chunk);
             }
-            None => self.s2c.send(now, bytes),
+        } else {
+            self.s2c.send(now, bytes);
         }
     }
 
-    fn deliver_to_server(&mut self, bytes: Vec<u8>) {
-        let frames = match self.tcp.as_mut() {
-            Some(t) => deframe(&mut t.to_server, &bytes),
-            None => vec![bytes],
+    fn deliver_to_server(&mut self, mut bytes: Vec<u8>) {
+        let (now, from) = (self.now, self.client_addr);
+        let mut results = Vec::new();
+        let mut keep = |r: Result<ServerReceived<'_>, crate::DropReason>| match r {
+            Ok(ServerReceived::Packet { peer, packet }) => {
+                results.push(Ok((peer, packet.to_vec())))
+            }
+            Ok(ServerReceived::Consumed) => {}
+            Err(e) => results.push(Err(e)),
         };
-        for mut f in frames {
-            let from = self.client_addr;
-            match self.server.handle_datagram(self.now, from, &mut f) {
-                Ok(ServerReceived::Packet { peer, packet }) => {
-                    let p = packet.to_vec();
-                    self.server_tun.push_back((peer, p));
-                }
-                Ok(ServerReceived::Consumed) => {}
+        if self.tcp {
+            let mut packets = self.server.handle_stream(now, from, &mut bytes);
+            while let Some(r) = packets.next() {
+                keep(r);
+            }
+        } else {
+            keep(self.server.handle_datagram(now, from, &mut bytes));
+        }
+        for r in results {
+            match r {
+                Ok(p) => self.server_tun.push_back(p),
                 Err(e) => {
                     self.log("server", format!("drop: {e}"));
                     self.drops.push(("server", e));
@@ -283,18 +281,25 @@ impl Sim {
         }
     }
 
-    fn deliver_to_client(&mut self, bytes: Vec<u8>) {
-        let frames = match self.tcp.as_mut() {
-            Some(t) => deframe(&mut t.to_client, &bytes),
-            None => vec![bytes],
+    fn deliver_to_client(&mut self, mut bytes: Vec<u8>) {
+        let now = self.now;
+        let mut results = Vec::new();
+        let mut keep = |r: Result<Received<'_>, crate::DropReason>| match r {
+            Ok(Received::Packet(p)) => results.push(Ok(p.to_vec())),
+            Ok(Received::Consumed) => {}
+            Err(e) => results.push(Err(e)),
         };
-        for mut f in frames {
-            match self.client.handle_datagram(self.now, &mut f) {
-                Ok(Received::Packet(p)) => {
-                    let p = p.to_vec();
-                    self.client_tun.push_back(p);
-                }
-                Ok(Received::Consumed) => {}
+        if self.tcp {
+            let mut packets = self.client.handle_stream(now, &mut bytes);
+            while let Some(r) = packets.next() {
+                keep(r);
+            }
+        } else {
+            keep(self.client.handle_datagram(now, &mut bytes));
+        }
+        for r in results {
+            match r {
+                Ok(p) => self.client_tun.push_back(p),
                 Err(e) => {
                     self.log("client", format!("drop: {e}"));
                     self.drops.push(("client", e));
@@ -354,13 +359,4 @@ fn random_chunks<'a>(rng: &mut SimRng, bytes: &'a [u8]) -> Vec<&'a [u8]> {
         rest = b;
     }
     out
-}
-
-fn deframe(dec: &mut TcpFrameDecoder, mut bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut frames = Vec::new();
-    while let Ok(Decoded::Frame { frame, consumed }) = dec.decode(bytes) {
-        frames.push(frame.to_vec());
-        bytes = &bytes[consumed..];
-    }
-    frames
 }
