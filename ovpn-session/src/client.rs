@@ -176,7 +176,8 @@ pub struct TunSettings {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ClientEvent {
-    /// A new attempt begins (TCP callers open a new connection now).
+    /// A new attempt begins (for status; a TCP caller opens the connection at the attempt's
+    /// first transmit, which has [`Transmit::connect`] set).
     Connecting,
     /// The tunnel is up: configure the interface.
     Connected {
@@ -517,7 +518,7 @@ impl Client {
     }
 
     /// The TCP connection closed or failed: this attempt is over, and the client tries again after
-    /// its reconnect delay (announced by [`ClientEvent::Connecting`]; open a new connection then).
+    /// its reconnect delay (its first transmit has [`Transmit::connect`] set: open a new connection then).
     pub fn connection_closed(&mut self, now: Instant) {
         self.stream.reset();
         if self.channel.is_some() {

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use ovpn_wire::{FrameAt, TcpFrameDecoder, WireError};
+use ovpn_wire::{FrameAt, TcpFrameDecoder};
 
 use crate::client::{Client, Received};
 use crate::error::DropReason;
@@ -39,36 +39,47 @@ impl<'a> Frames<'a> {
         }
     }
 
-    /// The next complete packet (without its prefix), in the input or in the decoder's buffer.
-    /// A broken stream (a zero or over-long length) is reported once; nothing follows it.
-    fn next_frame(&mut self) -> Option<Result<&mut [u8], WireError>> {
+    /// Hands the next complete packet (without its prefix, in the input or in the decoder's
+    /// buffer) to `handle`, and returns what it said. On a UDP endpoint (`tcp` false) it is
+    /// [`DropReason::WrongTransport`] once; a broken stream (a zero or over-long length) is
+    /// [`DropReason::BrokenStream`] once; nothing follows either.
+    fn next_with<'s, R>(
+        &'s mut self,
+        tcp: bool,
+        handle: impl FnOnce(&'s mut [u8]) -> Result<R, DropReason>,
+    ) -> Option<Result<R, DropReason>> {
         if self.done {
             return None;
+        }
+        if !tcp {
+            self.done = true;
+            return Some(Err(DropReason::WrongTransport));
         }
         let input = core::mem::take(&mut self.input);
         let at = match self.decoder.locate(input) {
             Ok(at) => at,
             Err(e) => {
                 self.done = true;
-                return Some(Err(e));
+                return Some(Err(DropReason::BrokenStream(e)));
             }
         };
-        match at {
+        let frame = match at {
             FrameAt::Input { frame, consumed } => {
                 let (head, rest) = input.split_at_mut(consumed.min(input.len()));
                 self.input = rest;
-                head.get_mut(frame).map(Ok)
+                head.get_mut(frame)?
             }
             FrameAt::Buffered { consumed } => {
                 let (_, rest) = input.split_at_mut(consumed.min(input.len()));
                 self.input = rest;
-                Some(Ok(self.decoder.buffered_frame_mut()))
+                self.decoder.buffered_frame_mut()
             }
             FrameAt::NeedMore => {
                 self.done = true;
-                None
+                return None;
             }
-        }
+        };
+        Some(handle(frame))
     }
 
     fn take_decoder(&mut self) -> TcpFrameDecoder {
@@ -115,17 +126,9 @@ impl<'a> ServerStream<'a> {
         reason = "a lending iterator: each packet borrows the stream"
     )]
     pub fn next(&mut self) -> Option<Result<ServerReceived<'_>, DropReason>> {
-        if !self.server.is_tcp() {
-            if self.frames.done {
-                return None;
-            }
-            self.frames.done = true;
-            return Some(Err(DropReason::WrongTransport));
-        }
-        match self.frames.next_frame()? {
-            Ok(frame) => Some(self.server.handle_datagram(self.now, self.from, frame)),
-            Err(e) => Some(Err(DropReason::BrokenStream(e))),
-        }
+        let (server, now, from) = (&mut *self.server, self.now, self.from);
+        self.frames
+            .next_with(server.is_tcp(), |f| server.handle_datagram(now, from, f))
     }
 }
 
@@ -167,17 +170,9 @@ impl<'a> ClientStream<'a> {
         reason = "a lending iterator: each packet borrows the stream"
     )]
     pub fn next(&mut self) -> Option<Result<Received<'_>, DropReason>> {
-        if !self.client.is_tcp() {
-            if self.frames.done {
-                return None;
-            }
-            self.frames.done = true;
-            return Some(Err(DropReason::WrongTransport));
-        }
-        match self.frames.next_frame()? {
-            Ok(frame) => Some(self.client.handle_datagram(self.now, frame)),
-            Err(e) => Some(Err(DropReason::BrokenStream(e))),
-        }
+        let (client, now) = (&mut *self.client, self.now);
+        self.frames
+            .next_with(client.is_tcp(), |f| client.handle_datagram(now, f))
     }
 }
 

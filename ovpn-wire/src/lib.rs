@@ -90,6 +90,6 @@ pub use payload::{
     NO_COMPRESS_BYTE_SWAP, OCC_MAGIC, OccMessage, OccOpcode, PING_MAGIC, is_occ, is_ping,
 };
 pub use tcp::{
-    DEFAULT_MAX_FRAME_LEN, Decoded, DecodedMut, FrameAt, Framed, TCP_MAX_FRAME_LEN, TCP_PREFIX_LEN,
+    DEFAULT_MAX_FRAME_LEN, Decoded, FrameAt, Framed, TCP_MAX_FRAME_LEN, TCP_PREFIX_LEN,
     TcpFrameDecoder, parse_tcp_frame, tcp_prefix, write_tcp_frame,
 };

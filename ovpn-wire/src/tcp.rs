@@ -134,24 +134,9 @@ pub enum Decoded<'a> {
     NeedMore,
 }
 
-/// One step of [`TcpFrameDecoder::decode_mut`]: [`Decoded`] with the frame mutable.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub enum DecodedMut<'a> {
-    /// A complete packet (without its prefix), in the input when it lay there whole, otherwise
-    /// in the decoder's buffer.
-    Frame {
-        /// The packet.
-        frame: &'a mut [u8],
-        /// Bytes of this call's input used; call again with the rest.
-        consumed: usize,
-    },
-    /// All of the input was consumed (buffered) and no frame is complete yet.
-    NeedMore,
-}
-
-/// Where [`TcpFrameDecoder::locate`] found the next frame: the building block of
-/// [`decode`](TcpFrameDecoder::decode) and [`decode_mut`](TcpFrameDecoder::decode_mut) for a
-/// caller that must keep the rest of its input apart from the frame.
+/// Where [`TcpFrameDecoder::locate`] found the next frame: [`decode`](TcpFrameDecoder::decode)
+/// for a caller that works on the frame in place (an OpenVPN data packet is decrypted where it
+/// lies) and so must keep the frame and the rest of its input apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FrameAt {
     /// The frame lies whole in the input, at `frame`; `consumed` bytes of the input are used.
@@ -263,23 +248,6 @@ impl TcpFrameDecoder {
                 consumed,
             },
             FrameAt::NeedMore => Decoded::NeedMore,
-        })
-    }
-
-    /// [`decode`](Self::decode) for a caller that works on the frame in place (an OpenVPN data
-    /// packet is decrypted where it lies): the frame is handed out mutable, from the input or from
-    /// the decoder's buffer.
-    pub fn decode_mut<'a>(&'a mut self, input: &'a mut [u8]) -> Result<DecodedMut<'a>, WireError> {
-        Ok(match self.locate(input)? {
-            FrameAt::Input { frame, consumed } => DecodedMut::Frame {
-                frame: input.get_mut(frame).unwrap_or_default(),
-                consumed,
-            },
-            FrameAt::Buffered { consumed } => DecodedMut::Frame {
-                frame: self.buf.get_mut(TCP_PREFIX_LEN..).unwrap_or_default(),
-                consumed,
-            },
-            FrameAt::NeedMore => DecodedMut::NeedMore,
         })
     }
 

@@ -4,7 +4,7 @@
 
 use ovpn_wire::{
     AckList, CompressionFraming, ControlPacket, ControlProtection, DataHeader, DataPacket, Decoded,
-    DecodedMut, KeyId, OccMessage, Opcode, Packet, PacketId, PeerId, SessionId, TcpFrameDecoder,
+    FrameAt, KeyId, OccMessage, Opcode, Packet, PacketId, PeerId, SessionId, TcpFrameDecoder,
     TlsAuthPacket, TlsCryptPacket, fuzzing, tcp_prefix,
 };
 use proptest::prelude::*;
@@ -91,6 +91,16 @@ fn write_vec(
     assert_eq!(n, len, "written length equals encoded_len");
     out.truncate(n);
     out
+}
+
+/// `packets`, each behind its 2-byte length prefix, as one TCP stream.
+fn framed(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for p in packets {
+        stream.extend_from_slice(&tcp_prefix(p.len()).unwrap());
+        stream.extend_from_slice(p);
+    }
+    stream
 }
 
 proptest! {
@@ -219,11 +229,7 @@ proptest! {
         packets in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..300), 0..8),
         cuts in prop::collection::vec(1usize..64, 1..16),
     ) {
-        let mut stream = Vec::new();
-        for p in &packets {
-            stream.extend_from_slice(&tcp_prefix(p.len()).unwrap());
-            stream.extend_from_slice(p);
-        }
+        let stream = framed(&packets);
         let mut decoder = TcpFrameDecoder::new();
         let mut got = Vec::new();
         let mut rest = &stream[..];
@@ -241,18 +247,14 @@ proptest! {
         prop_assert_eq!(decoder.buffered(), 0);
     }
 
-    /// `decode_mut` hands out the same frames as `decode`, mutable, for every way of cutting the
-    /// stream, and what is written into a frame stays in that frame.
+    /// `locate` finds the same frames as `decode`, for every way of cutting the stream, and a
+    /// frame written in place (in the input or in the decoder's buffer) keeps what was written.
     #[test]
     fn tcp_decoder_mut_any_split(
         packets in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..300), 0..8),
         cuts in prop::collection::vec(1usize..64, 1..16),
     ) {
-        let mut stream = Vec::new();
-        for p in &packets {
-            stream.extend_from_slice(&tcp_prefix(p.len()).unwrap());
-            stream.extend_from_slice(p);
-        }
+        let mut stream = framed(&packets);
         let mut decoder = TcpFrameDecoder::new();
         let mut got = Vec::new();
         let mut rest = &mut stream[..];
@@ -263,8 +265,11 @@ proptest! {
             rest = after;
             i += 1;
             loop {
-                let step = decoder.decode_mut(chunk).unwrap();
-                let DecodedMut::Frame { frame, consumed } = step else { break };
+                let (frame, consumed) = match decoder.locate(chunk).unwrap() {
+                    FrameAt::Input { frame, consumed } => (&mut chunk[frame], consumed),
+                    FrameAt::Buffered { consumed } => (decoder.buffered_frame_mut(), consumed),
+                    FrameAt::NeedMore => break,
+                };
                 frame[0] ^= 0xff;
                 got.push(frame.to_vec());
                 chunk = &mut std::mem::take(&mut chunk)[consumed..];

@@ -447,7 +447,6 @@ impl<F: TunFactory> ClientRuntime<F> {
 
     fn on_event(&mut self, e: ClientEvent) {
         match e {
-            ClientEvent::Connecting => {}
             ClientEvent::Connected { tun, encoding } => {
                 tracing::debug!(target: "ovpn", "{}: {encoding}, {:?}", self.config.name, tun);
                 if let Err(e) = self.up(*tun) {
