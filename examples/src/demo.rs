@@ -285,7 +285,7 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     let (server_tx, server_ends) = mpsc::channel();
     let mut srt = ServerRuntime::new(
         config,
-        setup.pools,
+        ovpn_session::Shared::new(setup.ppp, setup.pools),
         &ServerOptions {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             shared_tun: None,

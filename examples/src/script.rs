@@ -689,7 +689,7 @@ impl Interpreter<'_> {
             ));
         }
         self.check_profiles();
-        let config = match s.session_config(&self.store, &self.ppp) {
+        let config = match s.session_config(&self.store) {
             Ok(c) => Some(c),
             Err(e) => {
                 let at = s

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ovpn_crypto::{Cipher, Digest};
 use ovpn_pki::rustls_pki_types::{CertificateDer, UnixTime};
 use ovpn_pki::{PeerRole, PeerVerifier, Store};
-use ovpn_ppp::{AuthError, AuthRequest, Authenticator, Grant, PppConfig, Profile};
+use ovpn_ppp::Profile;
 use ovpn_session::tls_config::{Identity, TlsVersion};
 use ovpn_session::verify::PeerCheck;
 use ovpn_session::{AuthMode, ClientConfig, Mode, ServerConfig, Transport};
@@ -334,8 +334,9 @@ impl ServerSettings {
     }
 
     /// The session configuration: certificate and key from the store, client certificate checks
-    /// against the store's trusted CAs, logins against the PPP tables.
-    pub fn session_config(&self, store: &Store, ppp: &PppConfig) -> Result<ServerConfig, String> {
+    /// against the store's trusted CAs, logins against the PPP secrets the server shares
+    /// ([`AuthMode::Local`], with this server's `default-profile`).
+    pub fn session_config(&self, store: &Store) -> Result<ServerConfig, String> {
         let name = self
             .certificate
             .as_deref()
@@ -343,12 +344,9 @@ impl ServerSettings {
         let (chain, key) = store
             .identity(name)
             .map_err(|e| format!("certificate={name}: {e}"))?;
-        let auth = Arc::new(PppAuthenticator {
-            ppp: ppp.clone(),
-            default_profile: self.default_profile.clone(),
-        });
-        let mut c = ServerConfig::routeros(Identity { chain, key }, auth.clone());
-        c.auth = AuthMode::Inline(auth);
+        let mut c = ServerConfig::routeros(Identity { chain, key });
+        c.auth = AuthMode::Local;
+        c.default_profile.clone_from(&self.default_profile);
         c.transport = self.transport;
         c.mode = self.mode;
         if self.require_client_certificate {
@@ -374,32 +372,6 @@ impl ServerSettings {
         c.reneg = self.reneg;
         c.tls_version = self.tls_version;
         Ok(c)
-    }
-}
-
-/// The PPP tables with the server's `default-profile`: a secret left on the `default` profile
-/// gets the server's default profile instead, as RouterOS does.
-#[derive(Debug, Clone)]
-pub struct PppAuthenticator {
-    /// `/ppp profile` and `/ppp secret`.
-    pub ppp: PppConfig,
-    /// The server's `default-profile`.
-    pub default_profile: String,
-}
-
-impl Authenticator for PppAuthenticator {
-    fn authenticate(&self, request: &AuthRequest) -> Result<Grant, AuthError> {
-        let grant = self.ppp.authenticate(request)?;
-        if grant.profile == Profile::DEFAULT && self.default_profile != Profile::DEFAULT {
-            if let (Some(secret), Some(profile), Some(default)) = (
-                self.ppp.secret(&request.user),
-                self.ppp.profile(&self.default_profile),
-                self.ppp.profile(Profile::DEFAULT),
-            ) {
-                return Ok(Grant::resolve(secret, profile, default));
-            }
-        }
-        Ok(grant)
     }
 }
 

@@ -185,7 +185,7 @@ mod tests {
         pools
             .add(ovpn_pool::Pool::ipv4("pool", "10.8.0.2-10.8.0.9".parse().unwrap()).unwrap())
             .unwrap();
-        let sc = ServerConfig::new(id("server"), Arc::new(ppp));
+        let sc = ServerConfig::new(id("server"));
         let from = "192.0.2.2:40001".parse().unwrap();
         let check = check(ovpn_pki::PeerRole::TlsServer);
         let cc = ClientConfig::new(
@@ -200,7 +200,7 @@ mod tests {
             Instant::now(),
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600),
         );
-        let mut server = Server::new(sc, pools, now, wall).unwrap();
+        let mut server = Server::new(sc, ovpn_session::Shared::new(ppp, pools), now, wall).unwrap();
         let mut client = Client::new(cc, now, wall).unwrap();
         let mut buf = Vec::new();
         while client.state() != &ClientState::Connected {

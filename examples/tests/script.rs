@@ -406,12 +406,14 @@ fn server_extras_profiles_and_warnings() {
     );
     let s = server(&script, state.path()).unwrap();
     // The secret has no profile: the server's default-profile gives it the pool and address.
-    let auth = ovpn_examples::settings::PppAuthenticator {
-        ppp: s.ppp.clone(),
-        default_profile: "ovpn-profile".into(),
-    };
-    let g = auth
-        .authenticate(&AuthRequest::new("client1", "pw", Service::Ovpn, "x"))
+    let c = s.server_config.as_ref().unwrap();
+    assert_eq!(c.default_profile, "ovpn-profile");
+    let g = s
+        .ppp
+        .authenticate_under(
+            &AuthRequest::new("client1", "pw", Service::Ovpn, "x"),
+            &c.default_profile,
+        )
         .unwrap();
     assert_eq!(g.profile, "ovpn-profile");
     assert_eq!(

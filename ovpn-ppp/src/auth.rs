@@ -411,12 +411,49 @@ impl PppConfig {
     /// The settings `secret` would get: [`Grant::resolve`] with its profile and `default`.
     /// `None` if its profile does not exist (a secret of this table always has one).
     pub fn grant(&self, secret: &Secret) -> Option<Grant> {
-        let profile = self.profiles.get(&secret.profile)?;
+        self.grant_under(secret, Profile::DEFAULT)
+    }
+
+    /// The settings `secret` would get from a server whose `default-profile` is
+    /// `default_profile`: RouterOS gives a secret left on the `default` profile the server's
+    /// default profile instead (values it leaves unset still come from `default`). A
+    /// `default_profile` that does not exist falls back to `default`.
+    pub fn grant_under(&self, secret: &Secret, default_profile: &str) -> Option<Grant> {
         let default = self.profiles.get(Profile::DEFAULT)?;
+        let name = if secret.profile == Profile::DEFAULT {
+            default_profile
+        } else {
+            &secret.profile
+        };
+        let profile = match self.profiles.get(name) {
+            Some(p) => p,
+            None if secret.profile == Profile::DEFAULT => default,
+            None => return None,
+        };
         Some(Grant::resolve(secret, profile, default))
     }
 
-    fn check(&self, request: &AuthRequest) -> Result<Grant, AuthError> {
+    /// [`Authenticator::authenticate`] for a server whose `default-profile` is
+    /// `default_profile` (see [`PppConfig::grant_under`]).
+    pub fn authenticate_under(
+        &self,
+        request: &AuthRequest,
+        default_profile: &str,
+    ) -> Result<Grant, AuthError> {
+        let result = self.check(request, default_profile);
+        if let Err(reason) = &result {
+            tracing::debug!(
+                user = %request.user,
+                service = %request.service,
+                caller_id = %request.caller_id,
+                %reason,
+                "ppp login refused"
+            );
+        }
+        result
+    }
+
+    fn check(&self, request: &AuthRequest, default_profile: &str) -> Result<Grant, AuthError> {
         // Always compare, against a dummy when the user is unknown, so that the time taken does
         // not tell whether the name exists.
         let secret = self.secrets.get(&request.user);
@@ -445,7 +482,9 @@ impl PppConfig {
         {
             return Err(AuthError::CallerIdMismatch);
         }
-        let grant = self.grant(secret).ok_or(AuthError::LoginIncorrect)?;
+        let grant = self
+            .grant_under(secret, default_profile)
+            .ok_or(AuthError::LoginIncorrect)?;
         if grant.only_one && request.active_sessions > 0 {
             return Err(AuthError::OnlyOne);
         }
@@ -458,16 +497,6 @@ impl Authenticator for PppConfig {
     /// user name over 27 or password over 233 characters), `disabled`, `service` (`unknown
     /// service`), `caller-id`, then `only-one` against `request.active_sessions`.
     fn authenticate(&self, request: &AuthRequest) -> Result<Grant, AuthError> {
-        let result = self.check(request);
-        if let Err(reason) = &result {
-            tracing::debug!(
-                user = %request.user,
-                service = %request.service,
-                caller_id = %request.caller_id,
-                %reason,
-                "ppp login refused"
-            );
-        }
-        result
+        self.authenticate_under(request, Profile::DEFAULT)
     }
 }

@@ -448,3 +448,42 @@ fn requests_hide_passwords() {
     let p = Profile::new("x");
     assert_eq!(p.to_string(), "name=x");
 }
+
+#[test]
+fn a_secret_on_default_gets_the_servers_default_profile() {
+    let mut ppp = routeros_example();
+    ppp.add_profile_text("name=server-default remote-address=10.9.0.5 session-timeout=1h")
+        .unwrap();
+    ppp.set_profile("default", [("dns-server", "9.9.9.9")])
+        .unwrap();
+    ppp.add_secret_text("name=plain password=pw service=ovpn")
+        .unwrap();
+    let g = ppp
+        .authenticate_under(&ovpn("plain", "pw"), "server-default")
+        .unwrap();
+    assert_eq!(g.profile, "server-default");
+    assert_eq!(
+        g.remote_address,
+        Some(AddressSpec::Address(Ipv4Addr::new(10, 9, 0, 5)))
+    );
+    assert_eq!(g.session_timeout, Some(Duration::from_secs(3600)));
+    // What the server's profile leaves unset still comes from `default`.
+    assert_eq!(g.dns_servers, [IpAddr::from([9, 9, 9, 9])]);
+    // Without the server's rule, the secret stays on `default`.
+    assert_eq!(
+        ppp.authenticate(&ovpn("plain", "pw")).unwrap().profile,
+        "default"
+    );
+    // A secret naming its own profile keeps it.
+    let own = ppp
+        .authenticate_under(&ovpn("client1", "StrongPassword1"), "server-default")
+        .unwrap();
+    assert_eq!(own.profile, "ovpn-profile");
+    // A server default profile that does not exist falls back to `default`.
+    let gone = ppp.authenticate_under(&ovpn("plain", "pw"), "nonexistent");
+    assert_eq!(gone.unwrap().profile, "default");
+    assert_eq!(
+        ppp.authenticate_under(&ovpn("plain", "wrong"), "server-default"),
+        Err(AuthError::LoginIncorrect)
+    );
+}

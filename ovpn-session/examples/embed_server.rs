@@ -15,7 +15,7 @@ use ovpn_pki::{PeerRole, PeerVerifier};
 use ovpn_pool::{Family, Pool, PoolSet};
 use ovpn_ppp::PppConfig;
 use ovpn_session::tls_config::Identity;
-use ovpn_session::{HEADROOM, Server, ServerConfig, ServerEvent, ServerReceived, TAILROOM};
+use ovpn_session::{HEADROOM, Server, ServerConfig, ServerEvent, ServerReceived, Shared, TAILROOM};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
 /// The longest wait for a datagram.
@@ -45,10 +45,10 @@ pub fn serve(
         chain: vec![cert("server")?],
         key,
     };
-    let mut config = ServerConfig::new(identity, Arc::new(ppp));
+    let mut config = ServerConfig::new(identity);
     let check = PeerVerifier::new(&[cert("ca")?], PeerRole::TlsClient)?;
     config.client_check = Some(Arc::new(check));
-    let mut server = Server::new(config, pools, clocks().0, clocks().1)?;
+    let mut server = Server::new(config, Shared::new(ppp, pools), clocks().0, clocks().1)?;
     let (mut rx, mut tx) = (vec![0u8; 65536], Vec::new());
     let mut data = vec![0u8; HEADROOM + 65536 + TAILROOM];
     let mut ended = 0;

@@ -119,11 +119,11 @@ fn main() {
     let mut cost = Cost::default();
     let identity = server_identity(ec, wall);
     let mut server = cost.server(|| {
-        let mut sc = ServerConfig::new(identity, Arc::new(ppp));
+        let mut sc = ServerConfig::new(identity);
         sc.client_check = Some(check(PeerRole::TlsClient));
         sc.max_clients = n + 1;
         sc.random = Arc::new(SeededRandom::new(1));
-        Server::new(sc, pools, now, wall).expect("server")
+        Server::new(sc, ovpn_session::Shared::new(ppp, pools), now, wall).expect("server")
     });
     let server_base = cost.heap;
     cost = Cost::default();

@@ -116,6 +116,12 @@ pub enum DisconnectReason {
     /// The secret's byte limit (the property named) is reached.
     #[error("{0} reached")]
     LimitReached(&'static str),
+    /// The session's PPP secret was removed (or renamed) while it was up.
+    #[error("secret removed")]
+    SecretRemoved,
+    /// The administrator removed the session (`/ppp active remove`).
+    #[error("removed by the administrator")]
+    Removed,
 }
 
 /// Caller misuse on the data path ([`crate::Client::encapsulate`], [`crate::Server::encapsulate`]).

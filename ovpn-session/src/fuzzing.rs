@@ -40,7 +40,7 @@ fn connected_sim() -> Option<Sim> {
     pools
         .add(ovpn_pool::Pool::ipv4("pool", "10.8.0.2-10.8.0.254".parse().ok()?).ok()?)
         .ok()?;
-    let mut sc = ServerConfig::new(identity(SERVER_CRT, SERVER_KEY)?, Arc::new(ppp));
+    let mut sc = ServerConfig::new(identity(SERVER_CRT, SERVER_KEY)?);
     sc.client_check = Some(Arc::new(
         ovpn_pki::PeerVerifier::new(std::slice::from_ref(&ca), ovpn_pki::PeerRole::TlsClient)
             .ok()?,
@@ -61,7 +61,7 @@ fn connected_sim() -> Option<Sim> {
     )]
     let epoch = Instant::now();
     let unix = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600);
-    let server = Server::new(sc, pools, epoch, unix).ok()?;
+    let server = Server::new(sc, crate::Shared::new(ppp, pools), epoch, unix).ok()?;
     let client = Client::new(cc, epoch, unix).ok()?;
     let mut sim = Sim::new(1, epoch, client, server, LinkConfig::default());
     let up = sim.run_until(Duration::from_secs(60), |s| {

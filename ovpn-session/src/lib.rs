@@ -31,7 +31,7 @@
 //! use std::sync::Arc;
 //! use std::time::{Duration, Instant, SystemTime};
 //! use ovpn_session::{Client, ClientConfig, ClientState, Received, Server, ServerConfig, ServerReceived,
-//!     HEADROOM, TAILROOM, tls_config::Identity};
+//!     Shared, HEADROOM, TAILROOM, tls_config::Identity};
 //! use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 //!
 //! let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/pki/");
@@ -45,7 +45,7 @@
 //! ppp.add_secret_text("name=client1 password=StrongPassword1 profile=ovpn-profile service=ovpn")?;
 //! let mut pools = ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4);
 //! pools.add(ovpn_pool::Pool::ipv4("ovpn-pool", "10.8.0.2-10.8.0.254".parse()?)?)?;
-//! let mut sc = ServerConfig::new(id("server"), Arc::new(ppp));
+//! let mut sc = ServerConfig::new(id("server"));
 //! sc.client_check = Some(check(ovpn_pki::PeerRole::TlsClient));
 //!
 //! let server_addr = "192.0.2.1:1194".parse()?;
@@ -55,7 +55,7 @@
 //! cc.identity = Some(id("client1"));
 //!
 //! let (mut now, wall) = (Instant::now(), SystemTime::now());
-//! let mut server = Server::new(sc, pools, now, wall)?;
+//! let mut server = Server::new(sc, Shared::new(ppp, pools), now, wall)?;
 //! let mut client = Client::new(cc, now, wall)?;
 //!
 //! // Shuttle datagrams until the tunnel is up.
@@ -83,7 +83,7 @@
 //! let sent = client.encapsulate(now, &mut buf, HEADROOM, packet.len())?;
 //! match server.handle_datagram(now, client_addr, &mut buf[sent])? {
 //!     ServerReceived::Packet { packet: got, .. } => assert_eq!(got, &packet),
-//!     ServerReceived::Consumed => unreachable!(),
+//!     _ => unreachable!(),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -121,8 +121,8 @@ pub use error::{DisconnectReason, DropReason, EncapError, SessionError};
 pub use negotiate::Encoding;
 pub use push::{Route, Topology};
 pub use server::{
-    AuthMode, PeerHandle, Server, ServerConfig, ServerConfigError, ServerEvent, ServerReceived,
-    SessionInfo, SharedAuthenticator,
+    Admission, AuthMode, Incoming, NoSuchSession, PeerHandle, Server, ServerConfig,
+    ServerConfigError, ServerEvent, ServerReceived, SessionInfo, Shared, SharedAuthenticator,
 };
 pub use stream::{ClientStream, ServerStream};
 pub use wrap::ControlProtection;

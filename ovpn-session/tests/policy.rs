@@ -76,7 +76,11 @@ fn session_timeout_ends_the_session_on_time_whatever_the_traffic() {
         after >= Duration::from_millis(7900) && after <= Duration::from_secs(8),
         "{after:?}"
     );
-    assert_eq!(sim.server.pools().used().count(), 0, "its address is free");
+    assert_eq!(
+        sim.server.shared().view(|_, p| p.used().count()),
+        0,
+        "its address is free"
+    );
 }
 
 #[test]

@@ -286,7 +286,11 @@ fn keepalive_timeout_drops_the_session_and_frees_the_address() {
             ..
         }
     )));
-    assert_eq!(sim.server.pools().used().count(), 0, "address released");
+    assert_eq!(
+        sim.server.shared().view(|_, p| p.used().count()),
+        0,
+        "address released"
+    );
 }
 
 #[test]
@@ -295,7 +299,8 @@ fn client_reconnects_after_server_restart() {
     let mut sim = default_sim(seed);
     // The server restarts: a new endpoint that knows nothing of the old session.
     sim.server =
-        ovpn_session::Server::new(server_config(seed + 1), pools(), sim.now, unix_epoch()).unwrap();
+        ovpn_session::Server::new(server_config(seed + 1), shared(), sim.now, unix_epoch())
+            .unwrap();
     sim.c2s.clear();
     sim.s2c.clear();
     assert!(
@@ -329,7 +334,7 @@ fn wrong_password_is_login_incorrect_on_both_sides() {
             ..
         }
     )));
-    assert_eq!(sim.server.pools().used().count(), 0);
+    assert_eq!(sim.server.shared().view(|_, p| p.used().count()), 0);
 }
 
 /// A pool with nothing left refuses the login with the pool's own error, which the event carries.
@@ -339,8 +344,13 @@ fn an_exhausted_pool_refuses_with_the_pool_error() {
     let mut pools = pools();
     while pools.acquire("ovpn-pool", "someone-else").is_ok() {}
     let epoch = start();
-    let server =
-        ovpn_session::Server::new(server_config(seed), pools, epoch, unix_epoch()).unwrap();
+    let server = ovpn_session::Server::new(
+        server_config(seed),
+        ovpn_session::Shared::new(ppp(), pools),
+        epoch,
+        unix_epoch(),
+    )
+    .unwrap();
     let client = ovpn_session::Client::new(client_config(seed), epoch, unix_epoch()).unwrap();
     let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
     let reason = client_error(&mut sim);
@@ -992,7 +1002,7 @@ fn a_closing_client_tells_the_server_with_exit_or_occ_exit() {
                 ..
             }
         )));
-        assert_eq!(sim.server.pools().used().count(), 0);
+        assert_eq!(sim.server.shared().view(|_, p| p.used().count()), 0);
     }
 }
 
@@ -1024,7 +1034,7 @@ fn fifty_clients_on_one_server() {
     let n = 50u32;
     let epoch = start();
     let mut server =
-        ovpn_session::Server::new(server_config(seed), pools(), epoch, unix_epoch()).unwrap();
+        ovpn_session::Server::new(server_config(seed), shared(), epoch, unix_epoch()).unwrap();
     let mut clients: Vec<(SocketAddr, ovpn_session::Client)> = (0..n)
         .map(|i| {
             let mut c = client_config(seed + u64::from(i));
@@ -1128,7 +1138,7 @@ fn fifty_clients_on_one_server() {
                 let s = sessions.iter().find(|s| s.peer == peer).unwrap();
                 assert_eq!(s.remote, *addr, "client {i}");
             }
-            ovpn_session::ServerReceived::Consumed => panic!("client {i}: consumed"),
+            other => panic!("client {i}: {other:?}"),
         }
     }
 }

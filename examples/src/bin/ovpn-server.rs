@@ -122,8 +122,12 @@ fn main() -> ExitCode {
                 ),
                 shared_tun,
             };
-            let mut rt = match ServerRuntime::new(server_config, setup.pools, &options, SystemTuns)
-            {
+            let mut rt = match ServerRuntime::new(
+                server_config,
+                ovpn_session::Shared::new(setup.ppp, setup.pools),
+                &options,
+                SystemTuns,
+            ) {
                 Ok(rt) => rt,
                 Err(e) => {
                     tracing::error!(target: "ovpn", "ovpn-server: {e}");

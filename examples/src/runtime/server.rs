@@ -10,10 +10,9 @@ use std::time::Instant;
 use mio::net::{TcpListener, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use ovpn_pool::PoolSet;
 use ovpn_session::{
     DisconnectReason, DropReason, HEADROOM, PeerHandle, Server, ServerConfig, ServerEvent,
-    ServerReceived, SessionInfo, TAILROOM, Transport,
+    ServerReceived, SessionInfo, Shared, TAILROOM, Transport,
 };
 use ovpn_tun::{DeviceConfig, Layer};
 
@@ -136,14 +135,14 @@ impl<F: TunFactory> ServerRuntime<F> {
     /// Binds the socket, creates the shared interface if asked, and starts the server.
     pub fn new(
         config: ServerConfig,
-        pools: PoolSet,
+        shared: Shared,
         options: &ServerOptions,
         mut factory: F,
     ) -> Result<Self, RunError> {
         let poll = Poll::new().map_err(io_err("creating the poll"))?;
         let transport = config.transport;
         let mtu = config.max_mtu;
-        let server = Server::new(config, pools, now(), unix_now())
+        let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
         let mut listener = match transport {
@@ -309,11 +308,13 @@ impl<F: TunFactory> ServerRuntime<F> {
             let name = r.name.as_deref().unwrap_or_default();
             tracing::info!(target: "ovpn", "{name}: session: {}", row_line(r));
         }
-        for p in self.server.pools().pools() {
-            if let Some(st) = self.server.pools().stats(p.name()) {
-                tracing::info!(target: "ppp", "pool {}: total={} used={} available={}", p.name(), st.total, st.used, st.free);
+        self.server.shared().view(|_, pools| {
+            for p in pools.pools() {
+                if let Some(st) = pools.stats(p.name()) {
+                    tracing::info!(target: "ppp", "pool {}: total={} used={} available={}", p.name(), st.total, st.used, st.free);
+                }
             }
-        }
+        });
     }
 
     /// Closes every session (telling the clients that understand it) and removes the interfaces.
@@ -373,6 +374,13 @@ impl<F: TunFactory> ServerRuntime<F> {
                         deliver(&self.peers, self.shared.as_ref(), peer, packet);
                     }
                     Ok(ServerReceived::Consumed) => {}
+                    // This runtime admits every client (Admission::AcceptAll); one configured
+                    // to ask is answered the same way.
+                    Ok(ServerReceived::Incoming(i)) => {
+                        if let Err(e) = self.server.accept(now, i) {
+                            tracing::debug!(target: "ovpn", "new session from {from}: {e}");
+                        }
+                    }
                     Err(e) => tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}"),
                 }
             },
@@ -420,6 +428,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             loop {
                 match c.io.read(&mut self.rx) {
                     Ok(Some(n)) => {
+                        let mut incoming = Vec::new();
                         let mut packets = server.handle_stream(now, remote, &mut self.rx[..n]);
                         while let Some(r) = packets.next() {
                             match r {
@@ -427,6 +436,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                                     deliver(peers, shared, peer, packet);
                                 }
                                 Ok(ServerReceived::Consumed) => {}
+                                Ok(ServerReceived::Incoming(i)) => incoming.push(i),
                                 Err(e @ DropReason::BrokenStream(_)) => {
                                     tracing::debug!(target: "ovpn", "{remote}: {e}");
                                     open = false;
@@ -434,6 +444,12 @@ impl<F: TunFactory> ServerRuntime<F> {
                                 Err(e) => {
                                     tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}")
                                 }
+                            }
+                        }
+                        drop(packets);
+                        for i in incoming {
+                            if let Err(e) = server.accept(now, i) {
+                                tracing::debug!(target: "ovpn", "new session from {remote}: {e}");
                             }
                         }
                         if !open {

@@ -18,9 +18,14 @@ use crate::wrap::ControlProtection;
 pub type SharedAuthenticator = Arc<dyn Authenticator + Send + Sync>;
 
 /// How usernames and passwords are checked.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub enum AuthMode {
-    /// The server asks the authenticator itself, at once.
+    /// Against the PPP secrets of the server's [`Shared`](crate::Shared) tables, at once, with the
+    /// server's `default-profile` rule ([`ovpn_ppp::PppConfig::authenticate_under`]). A session
+    /// whose secret is removed ends.
+    #[default]
+    Local,
+    /// The server asks this authenticator (a product's own user store), at once.
     Inline(SharedAuthenticator),
     /// The server emits [`ServerEvent::AuthRequested`](crate::ServerEvent::AuthRequested) and waits for [`Server::auth_verdict`](crate::Server::auth_verdict) (how a
     /// RADIUS or other external check plugs in).
@@ -63,6 +68,11 @@ pub struct ServerConfig {
     pub protection: ControlProtection,
     /// How credentials are checked.
     pub auth: AuthMode,
+    /// `default-profile`: the profile a secret left on `default` gets ([`AuthMode::Local`]).
+    pub default_profile: String,
+    /// Whether the driver decides about each new client before the server keeps any state for
+    /// it ([`crate::Server::accept`]).
+    pub admission: Admission,
     /// The most sessions at once (new clients beyond are not answered).
     pub max_clients: usize,
     /// Randomness (the system's by default).
@@ -72,6 +82,7 @@ pub struct ServerConfig {
 impl core::fmt::Debug for AuthMode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
+            Self::Local => "Local",
             Self::Inline(_) => "Inline",
             Self::Deferred => "Deferred",
         })
@@ -85,7 +96,10 @@ impl ServerConfig {
     ///
     /// These are not the RouterOS page's defaults (TCP, aes128-cbc, sha1): for those, start from
     /// [`ServerConfig::routeros`].
-    pub fn new(identity: Identity, authenticator: SharedAuthenticator) -> Self {
+    ///
+    /// Logins are checked against the secrets of the server's [`Shared`](crate::Shared) tables
+    /// ([`AuthMode::Local`]), and every new client is admitted.
+    pub fn new(identity: Identity) -> Self {
         Self {
             transport: Transport::Udp,
             mode: Mode::Ip,
@@ -102,7 +116,9 @@ impl ServerConfig {
             reneg: Some(Duration::from_secs(3600)),
             tls_version: TlsVersion::Any,
             protection: ControlProtection::None,
-            auth: AuthMode::Inline(authenticator),
+            auth: AuthMode::Local,
+            default_profile: ovpn_ppp::Profile::DEFAULT.to_owned(),
+            admission: Admission::AcceptAll,
             max_clients: 1024,
             random: Arc::new(SystemRandom),
         }
@@ -113,14 +129,30 @@ impl ServerConfig {
     /// The RouterOS page's defaults for `/interface ovpn-server server`: `protocol=tcp`,
     /// `cipher=aes128-cbc`, `auth=sha1`, `mode=ip`, `max-mtu=1500`, `keepalive-timeout=60`,
     /// `redirect-gateway=no`, `netmask=24`; everything else as [`ServerConfig::new`].
-    pub fn routeros(identity: Identity, authenticator: SharedAuthenticator) -> Self {
+    pub fn routeros(identity: Identity) -> Self {
         Self {
             transport: Transport::Tcp,
             ciphers: vec![Cipher::Aes128Cbc],
             auths: vec![Digest::Sha1],
-            ..Self::new(identity, authenticator)
+            ..Self::new(identity)
         }
     }
+}
+
+/// Who admits a new client (a valid session start from an address with no session, or a
+/// restarted client's new session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Every new client, up to `max_clients`.
+    #[default]
+    AcceptAll,
+    /// The driver: each new client arrives as
+    /// [`ServerReceived::Incoming`](crate::ServerReceived::Incoming), with no state kept, and is
+    /// answered by [`Server::accept`](crate::Server::accept),
+    /// [`Server::refuse`](crate::Server::refuse) or [`Server::ignore`](crate::Server::ignore)
+    /// (quinn's `Incoming`).
+    Ask,
 }
 
 /// Why a server could not be created.
@@ -136,4 +168,7 @@ pub enum ServerConfigError {
     /// The tls-auth/tls-crypt key cannot be used.
     #[error("control channel key: {0}")]
     ControlKey(String),
+    /// A running server cannot change this property (`protocol`, `mode`): make a new server.
+    #[error("{0} cannot change while the server runs")]
+    NeedsRestart(&'static str),
 }

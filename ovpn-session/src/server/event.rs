@@ -63,6 +63,9 @@ pub enum ServerReceived<'a> {
     },
     /// Nothing for the tunnel.
     Consumed,
+    /// A new client asks for a session ([`Admission::Ask`](crate::Admission::Ask)): accept,
+    /// refuse or ignore it.
+    Incoming(super::Incoming),
 }
 
 /// A line of the session table: what `/interface ovpn-server print` and `monitor`, and

@@ -5,13 +5,17 @@
 //!   client's new session id, by peer-id when a client roams), the session slots and names, and
 //!   the scheduling (a ready queue for transmits and an ordered set of deadlines).
 //! - [`peer`]: one client's session: authentication, addressing and the push.
+//! - [`shared`]: what several servers share (PPP tables, pools, numbers, session ids).
+//! - `incoming`: a new client waiting for the driver's admission.
 //! - `config` and `event`: what the driver configures and what it is told.
 
 mod config;
 mod event;
+mod incoming;
 mod limits;
 mod peer;
 mod routes;
+mod shared;
 mod slots;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -20,16 +24,17 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use ovpn_pool::PoolSet;
 use ovpn_ppp::{AuthError, Grant};
 use ovpn_wire::{DataHeader, KeyId, Opcode, TcpFrameDecoder};
 
-pub use config::{AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator};
+pub use config::{Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator};
 pub use event::{ServerEvent, ServerReceived, SessionInfo};
+pub use incoming::Incoming;
 use peer::{Cx, Peer, PeerState, Step};
 use routes::RouteTable;
+pub use shared::{NoSuchSession, Shared};
 pub use slots::PeerHandle;
-use slots::{Numbers, Slots};
+use slots::Slots;
 
 use crate::channel::{Channel, LocalInfo, Side, Timings, TlsFactory};
 use crate::client::frame_tcp;
@@ -37,10 +42,6 @@ use crate::config::{Transmit, Transport, keepalive};
 use crate::error::{DisconnectReason, DropReason, EncapError, SessionError};
 use crate::stream::{Frames, ServerStream, max_frame_len};
 use crate::tls_config::{SessionClock, server_config};
-
-/// The first `/ppp active` session-id (RouterOS numbers its PPP sessions from `0x81000001`
-/// upwards; the ids only need to be unique while the server runs).
-const FIRST_SESSION_ID: u32 = 0x8100_0001;
 
 /// An OpenVPN server endpoint, sans-IO: every client's session behind one socket (UDP) or one
 /// listening socket's connections (TCP, each keyed by its remote address).
@@ -71,10 +72,12 @@ pub struct Server {
     tls: Arc<rustls::ServerConfig>,
     clock: SessionClock,
     peers: Slots<Peer>,
-    /// The `N` of each logged-in session's `ovpn-incomingN`.
-    numbers: Numbers,
-    /// Connected sessions per PPP user.
-    users: HashMap<String, usize>,
+    /// PPP tables, pools, session numbers and ids, shared with other servers.
+    shared: Shared,
+    /// The revision of `shared` this server has acted on.
+    seen_revision: u64,
+    /// The latest `now` given.
+    last_now: Instant,
     by_addr: HashMap<SocketAddr, usize>,
     /// Each TCP connection's framing state (a packet split across reads).
     streams: HashMap<SocketAddr, TcpFrameDecoder>,
@@ -83,9 +86,6 @@ pub struct Server {
     candidates: HashMap<SocketAddr, usize>,
     /// Inner destinations to sessions: addresses and secrets' `routes`.
     routes: RouteTable,
-    /// The next `/ppp active` session-id.
-    next_session_id: u32,
-    pools: PoolSet,
     /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
     gate: crate::wrap::Wrap,
     events: VecDeque<ServerEvent>,
@@ -99,38 +99,28 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with its IP pools. `unix_now` is the wall-clock time at `now`.
+    /// A server over the `shared` tables (PPP secrets and profiles, IP pools), which other
+    /// servers may share. `unix_now` is the wall-clock time at `now`.
     pub fn new(
         config: ServerConfig,
-        pools: PoolSet,
+        shared: Shared,
         now: Instant,
         unix_now: SystemTime,
     ) -> Result<Self, ServerConfigError> {
-        if config.ciphers.is_empty() {
-            return Err(ServerConfigError::NoCipher);
-        }
         let clock = SessionClock::new(now, unix_now);
-        let gate = crate::wrap::Wrap::new(&config.protection, true)
-            .map_err(|e| ServerConfigError::ControlKey(e.to_string()))?;
-        let tls = server_config(
-            config.client_check.clone(),
-            &config.identity,
-            config.tls_version,
-            clock.clone(),
-        )?;
+        let (gate, tls) = Self::prepare(&config, &clock)?;
         Ok(Self {
             config,
             tls,
             clock,
             peers: Slots::new(),
-            numbers: Numbers::new(),
-            users: HashMap::new(),
+            seen_revision: shared.revision(),
+            shared,
+            last_now: now,
             by_addr: HashMap::new(),
             streams: HashMap::new(),
             candidates: HashMap::new(),
             routes: RouteTable::new(),
-            next_session_id: FIRST_SESSION_ID,
-            pools,
             gate,
             events: VecDeque::new(),
             out: VecDeque::new(),
@@ -144,9 +134,83 @@ impl Server {
         &self.config
     }
 
-    /// The IP pools (for `/ip pool used`).
-    pub fn pools(&self) -> &PoolSet {
-        &self.pools
+    /// The tables this server shares with others (PPP secrets and profiles, IP pools).
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// What a configuration needs checked and built before sessions can use it.
+    fn prepare(
+        config: &ServerConfig,
+        clock: &SessionClock,
+    ) -> Result<(crate::wrap::Wrap, Arc<rustls::ServerConfig>), ServerConfigError> {
+        if config.ciphers.is_empty() {
+            return Err(ServerConfigError::NoCipher);
+        }
+        let gate = crate::wrap::Wrap::new(&config.protection, true)
+            .map_err(|e| ServerConfigError::ControlKey(e.to_string()))?;
+        let tls = server_config(
+            config.client_check.clone(),
+            &config.identity,
+            config.tls_version,
+            clock.clone(),
+        )?;
+        Ok((gate, tls))
+    }
+
+    /// Changes the configuration without a restart (`/interface ovpn-server server set`). New
+    /// sessions get the new settings (cipher set, keepalive, certificate, pushed routes, ...);
+    /// sessions already up keep what they started with. `protocol` and `mode` cannot change
+    /// ([`ServerConfigError::NeedsRestart`]); on any error nothing changes.
+    pub fn reconfigure(&mut self, config: ServerConfig) -> Result<(), ServerConfigError> {
+        if config.transport != self.config.transport {
+            return Err(ServerConfigError::NeedsRestart("protocol"));
+        }
+        if config.mode != self.config.mode {
+            return Err(ServerConfigError::NeedsRestart("mode"));
+        }
+        let (gate, tls) = Self::prepare(&config, &self.clock)?;
+        self.gate = gate;
+        self.tls = tls;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Acts on what changed in the shared tables since last time: a session whose secret was
+    /// removed, or that was removed itself, ends. Rare, so it may look at every session.
+    fn apply_shared_changes(&mut self, now: Instant) {
+        let revision = self.shared.revision();
+        if revision == self.seen_revision {
+            return;
+        }
+        self.seen_revision = revision;
+        let ending: Vec<(PeerHandle, DisconnectReason)> = {
+            let shared = self.shared.lock();
+            self.peers
+                .iter()
+                .filter_map(|p| {
+                    if p.session_id.is_some_and(|id| shared.removed.contains(&id)) {
+                        return Some((p.handle, DisconnectReason::Removed));
+                    }
+                    let secret_gone = p.local_auth
+                        && p.grant.is_some()
+                        && p.user
+                            .as_ref()
+                            .is_some_and(|u| shared.ppp.secret(u).is_none());
+                    secret_gone.then_some((p.handle, DisconnectReason::SecretRemoved))
+                })
+                .collect()
+        };
+        for (peer, reason) in ending {
+            let _ = self.disconnect(now, peer, reason);
+        }
+    }
+
+    /// The start of every input: the time, and what changed in the shared tables.
+    fn enter(&mut self, now: Instant) {
+        self.clock.tick(now);
+        self.last_now = self.last_now.max(now);
+        self.apply_shared_changes(now);
     }
 
     /// Whether a datagram from `from` would be handled: a known client, or a session start.
@@ -206,7 +270,19 @@ impl Server {
         from: SocketAddr,
         packet: &'b mut [u8],
     ) -> Result<ServerReceived<'b>, DropReason> {
-        self.clock.tick(now);
+        self.enter(now);
+        self.receive(now, from, packet, false)
+    }
+
+    /// [`Server::handle_datagram`], with `admitted` true when the driver has accepted a new
+    /// client ([`Server::accept`]).
+    fn receive<'b>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        packet: &'b mut [u8],
+        admitted: bool,
+    ) -> Result<ServerReceived<'b>, DropReason> {
         let (opcode, key_id) = ovpn_wire::peek(packet)?;
         let is_reset = matches!(
             opcode,
@@ -216,6 +292,7 @@ impl Server {
         if is_reset && !self.gate.authenticates(packet) {
             return Err(DropReason::BadControlAuth);
         }
+        let ask = self.config.admission == Admission::Ask && !admitted;
         let mut created = false;
         let sid = packet.get(1..9).filter(|_| opcode.is_control());
         let remote_sid = |p: &Peer| p.channel.remote_session_id().map(|r| r.0);
@@ -229,6 +306,9 @@ impl Server {
             // restarted. A live session stays until the new one authenticates (so a forged reset
             // cannot end it); a session still in its handshake is simply replaced.
             (Some(i), _) if is_reset && sid.is_some_and(|s| sid_of(i).is_some_and(|r| r != s)) => {
+                if ask {
+                    return self.incoming(from, packet, true);
+                }
                 let live = self
                     .peers
                     .get(i)
@@ -252,6 +332,9 @@ impl Server {
                 return self.handle_roaming(now, from, packet);
             }
             (None, _) if is_reset => {
+                if ask {
+                    return self.incoming(from, packet, false);
+                }
                 created = true;
                 self.new_peer(now, from, false)?
             }
@@ -268,6 +351,54 @@ impl Server {
             self.touch(idx);
         }
         r
+    }
+
+    /// A new client for the driver to admit ([`Admission::Ask`]); nothing is kept for it.
+    fn incoming<'b>(
+        &self,
+        from: SocketAddr,
+        packet: &[u8],
+        restart: bool,
+    ) -> Result<ServerReceived<'b>, DropReason> {
+        if self.peers.live() >= self.config.max_clients {
+            return Err(DropReason::TooManySessions);
+        }
+        Ok(ServerReceived::Incoming(Incoming::new(
+            from, packet, restart,
+        )))
+    }
+
+    /// Admits a new client ([`Admission::Ask`]): its session starts as if its first packet had
+    /// just arrived (the client may have retransmitted it meanwhile; that is harmless).
+    pub fn accept(&mut self, now: Instant, incoming: Incoming) -> Result<PeerHandle, DropReason> {
+        self.enter(now);
+        let (from, mut packet) = incoming.into_parts();
+        self.receive(now, from, &mut packet, true)?;
+        let idx = self
+            .candidates
+            .get(&from)
+            .or_else(|| self.by_addr.get(&from))
+            .copied()
+            .ok_or(DropReason::UnknownPeer)?;
+        self.peers
+            .get(idx)
+            .map(|p| p.handle)
+            .ok_or(DropReason::UnknownPeer)
+    }
+
+    /// Refuses a new client ([`Admission::Ask`]): nothing is sent (OpenVPN has no refusal before
+    /// TLS), it is logged, and over TCP what its connection sent is forgotten. Close a TCP
+    /// connection after this.
+    pub fn refuse(&mut self, incoming: Incoming) {
+        let from = incoming.remote();
+        tracing::info!(target: "ovpn", "<{from}>: new session refused");
+        self.streams.remove(&from);
+    }
+
+    /// Ignores a new client ([`Admission::Ask`]): as if its packet had never arrived (a UDP
+    /// client retransmits it, and asks again).
+    pub fn ignore(&mut self, incoming: Incoming) {
+        tracing::debug!(target: "ovpn", "<{}>: new session ignored", incoming.remote());
     }
 
     /// After something happened to session `idx`: it may have packets to send, and its next
@@ -433,6 +564,7 @@ impl Server {
         peer: PeerHandle,
         verdict: Result<Grant, AuthError>,
     ) -> Result<(), SessionError> {
+        self.enter(now);
         let idx = self.peers.find(peer).ok_or(SessionError::Gone)?;
         let Some(p) = self.peers.get_mut(idx) else {
             return Err(SessionError::Gone);
@@ -442,9 +574,8 @@ impl Server {
         }
         let mut cx = Cx {
             config: &self.config,
-            pools: &mut self.pools,
+            shared: &self.shared,
             events: &mut self.events,
-            users: &self.users,
         };
         p.finish_auth(now, verdict, &mut cx);
         self.process(now, idx);
@@ -463,15 +594,15 @@ impl Server {
         start: usize,
         len: usize,
     ) -> Result<(SocketAddr, Range<usize>), EncapError> {
-        let mtu = usize::from(self.config.max_mtu);
-        if len > mtu {
-            return Err(EncapError::PacketTooLarge { len, mtu });
-        }
         let tcp = self.config.transport == Transport::Tcp;
         let idx = self.peers.find(peer).ok_or(EncapError::UnknownPeer)?;
         let Some(p) = self.peers.get_mut(idx) else {
             return Err(EncapError::UnknownPeer);
         };
+        let mtu = usize::from(p.mtu);
+        if len > mtu {
+            return Err(EncapError::PacketTooLarge { len, mtu });
+        }
         if p.state != PeerState::Connected {
             return Err(EncapError::NotConnected);
         }
@@ -521,7 +652,7 @@ impl Server {
 
     /// Timers of the sessions whose deadline has come.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.clock.tick(now);
+        self.enter(now);
         let due: Vec<usize> = self
             .timers
             .iter()
@@ -554,6 +685,7 @@ impl Server {
     /// The next packet to send, written into `buf` (framed for TCP).
     #[must_use = "a transmit is taken from the queue: send it"]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.enter(now);
         let (destination, p) = match self.out.pop_front() {
             Some(x) => x,
             None => {
@@ -600,9 +732,13 @@ impl Server {
         self.events.pop_front()
     }
 
-    /// When [`Server::handle_timeout`] should next be called.
+    /// When [`Server::handle_timeout`] should next be called: at once (the latest `now` given)
+    /// when the [`Shared`] tables changed since this server last looked.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shared.revision() != self.seen_revision {
+            return Some(self.last_now);
+        }
         self.timers.first().map(|(t, _)| *t)
     }
 
@@ -663,9 +799,8 @@ impl Server {
             };
             let mut cx = Cx {
                 config: &self.config,
-                pools: &mut self.pools,
+                shared: &self.shared,
                 events: &mut self.events,
-                users: &self.users,
             };
             match p.process(now, &mut cx) {
                 Step::Idle => return,
@@ -702,12 +837,13 @@ impl Server {
                 );
             }
         }
-        let number = self.numbers.take();
-        let session_id = self.next_session_id;
-        self.next_session_id = self.next_session_id.wrapping_add(1).max(FIRST_SESSION_ID);
         let Some(p) = self.peers.get_mut(idx) else {
             return;
         };
+        let (number, session_id) = self
+            .shared
+            .lock()
+            .open_session(p.user.as_deref().unwrap_or_default());
         p.set_number(number, session_id);
         let Some(p) = self.peers.get(idx) else {
             return;
@@ -719,9 +855,7 @@ impl Server {
                 tracing::warn!(target: "ovpn", "{}: {net}/{len} is routed to {other} already", p.name);
             }
         }
-        let user = p.user.clone().unwrap_or_default();
         self.events.push_back(p.connected_event(now));
-        *self.users.entry(user).or_default() += 1;
     }
 
     /// Forgets a session that never got going (a malformed start), without an event.
@@ -735,9 +869,16 @@ impl Server {
         let Some(p) = self.peers.remove(idx) else {
             return;
         };
-        if let Some(n) = p.number {
-            self.numbers.give_back(n);
+        let mut shared = self.shared.lock();
+        if let (Some(n), Some(id)) = (p.number, p.session_id) {
+            shared.close_session(p.user.as_deref().unwrap_or_default(), n, id);
         }
+        for lease in [&p.lease, &p.local_lease].into_iter().flatten() {
+            if let Err(e) = shared.pools.release(lease.address) {
+                tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
+            }
+        }
+        drop(shared);
         if let Some(d) = p.deadline {
             self.timers.remove(&(d, idx));
         }
@@ -747,24 +888,10 @@ impl Server {
         if self.candidates.get(&p.remote) == Some(&idx) {
             self.candidates.remove(&p.remote);
         }
-        for lease in [&p.lease, &p.local_lease].into_iter().flatten() {
-            if let Err(e) = self.pools.release(lease.address) {
-                tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
-            }
-        }
         if p.number.is_some() {
             let nets = p.address().map(|a| (a, 32)).into_iter();
             for (net, len) in nets.chain(p.routes.iter().copied()) {
                 self.routes.remove(net, len, idx);
-            }
-        }
-        if p.state == PeerState::Connected
-            && let Some(user) = &p.user
-            && let Some(n) = self.users.get_mut(user)
-        {
-            *n -= 1;
-            if *n == 0 {
-                self.users.remove(user);
             }
         }
         if log || p.connected_at.is_some() {

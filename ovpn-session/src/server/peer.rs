@@ -2,7 +2,7 @@
 //! the push. The endpoint (`mod.rs`) owns the peers and moves datagrams, timers and events between
 //! them and the driver; a peer tells it what to do next with a [`Step`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use ovpn_wire::KeyId;
 use super::config::{AuthMode, ServerConfig};
 use super::event::{ServerEvent, SessionInfo};
 use super::limits::{Limits, Refusal};
+use super::shared::Shared;
 use super::slots::PeerHandle;
 use crate::channel::{Channel, ChannelEvent, DataParams};
 use crate::config::Mode;
@@ -60,10 +61,9 @@ pub(super) enum Step {
 /// What a peer may use of the endpoint while it handles something.
 pub(super) struct Cx<'a> {
     pub(super) config: &'a ServerConfig,
-    pub(super) pools: &'a mut PoolSet,
+    /// The tables shared with other servers, locked only when a login needs them.
+    pub(super) shared: &'a Shared,
     pub(super) events: &'a mut VecDeque<ServerEvent>,
-    /// Connected sessions per PPP user (for `only-one`).
-    pub(super) users: &'a HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -74,17 +74,19 @@ pub(super) struct Peer {
     /// `ovpn-incomingN` from login on; before it, the client's address, for logs.
     pub(super) name: String,
     pub(super) remote: SocketAddr,
-    mtu: u16,
+    pub(super) mtu: u16,
     pub(super) channel: Channel,
     pub(super) state: PeerState,
     peer_info: PeerInfo,
     params: Option<DataParams>,
     pub(super) user: Option<String>,
+    /// Logged in against the shared secrets ([`AuthMode::Local`]): it ends if its secret goes.
+    pub(super) local_auth: bool,
     password: Option<ovpn_ppp::Password>,
     pub(super) lease: Option<Lease>,
     pub(super) local_lease: Option<Lease>,
     local_address: Option<Ipv4Addr>,
-    grant: Option<Grant>,
+    pub(super) grant: Option<Grant>,
     push: Option<Vec<String>>,
     push_sent: bool,
     wants_push: bool,
@@ -93,7 +95,7 @@ pub(super) struct Peer {
     /// The common name of its verified certificate.
     common_name: Option<String>,
     /// `/ppp active`'s session-id, from login on.
-    session_id: Option<u32>,
+    pub(super) session_id: Option<u32>,
     /// The IPv4 networks of its secret's `routes` (besides its address, what it may send from).
     pub(super) routes: Vec<(Ipv4Addr, u8)>,
     /// What its login's settings enforce, from login on.
@@ -117,6 +119,7 @@ impl Peer {
             peer_info: PeerInfo::default(),
             params: None,
             user: None,
+            local_auth: false,
             password: None,
             lease: None,
             local_lease: None,
@@ -320,7 +323,7 @@ impl Peer {
             }
         }
         let user = km2.username.clone();
-        let active = cx.users.get(&user).copied().unwrap_or(0);
+        let active = cx.shared.lock().users.get(&user).copied().unwrap_or(0);
         let request = AuthRequest::new(
             user.clone(),
             km2.password.as_str(),
@@ -332,6 +335,15 @@ impl Peer {
         self.user = Some(user);
         self.state = PeerState::Authenticating;
         match &cx.config.auth {
+            AuthMode::Local => {
+                self.local_auth = true;
+                let verdict = cx
+                    .shared
+                    .lock()
+                    .ppp
+                    .authenticate_under(&request, &cx.config.default_profile);
+                self.finish_auth(now, verdict, cx);
+            }
             AuthMode::Inline(a) => {
                 let verdict = a.authenticate(&request);
                 self.finish_auth(now, verdict, cx);
@@ -351,12 +363,14 @@ impl Peer {
             until: now + REFUSED_LINGER,
         };
         tracing::info!(target: "ppp", "{}: login failed: {reason}", self.user.as_deref().unwrap_or("?"));
+        let mut shared = cx.shared.lock();
         for lease in [self.lease.take(), self.local_lease.take()]
             .into_iter()
             .flatten()
         {
-            let _ = cx.pools.release(lease.address);
+            let _ = shared.pools.release(lease.address);
         }
+        drop(shared);
         cx.events.push_back(ServerEvent::Disconnected {
             peer: self.handle,
             session: Box::new(self.info(now)),
@@ -389,41 +403,16 @@ impl Peer {
             self.refuse(now, DisconnectReason::NoEncryption(why.into()), cx);
             return;
         }
-        let user = self.user.clone().unwrap_or_default();
-        // Addresses: the client's from its remote-address (pool or fixed), ours from local-address.
-        let lease = match acquire(cx.pools, grant.remote_address.as_ref(), &user) {
+        let (lease, address, local) = match self.acquire_addresses(&grant, cx.shared) {
             Ok(l) => l,
-            Err(e) => {
-                self.refuse(now, DisconnectReason::Address(e), cx);
+            Err(reason) => {
+                self.refuse(now, reason, cx);
                 return;
             }
-        };
-        // A fixed local-address is shared by every session (RouterOS); a pool gives each its own.
-        let local = match grant.local_address.as_ref() {
-            Some(spec @ ovpn_ppp::AddressSpec::Pool(_)) => {
-                match acquire(cx.pools, Some(spec), &user) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        if let Some(l) = &lease {
-                            let _ = cx.pools.release(l.address);
-                        }
-                        self.refuse(now, DisconnectReason::Address(e), cx);
-                        return;
-                    }
-                }
-            }
-            _ => None,
         };
         let fixed_local = match grant.local_address {
             Some(ovpn_ppp::AddressSpec::Address(a)) => Some(a),
             _ => None,
-        };
-        let Some(IpAddr::V4(address)) = lease.as_ref().map(|l| l.address) else {
-            for l in [&lease, &local].into_iter().flatten() {
-                let _ = cx.pools.release(l.address);
-            }
-            self.refuse(now, DisconnectReason::NoRemoteAddress, cx);
-            return;
         };
         let local_address = match local.as_ref().map(|l| l.address) {
             Some(IpAddr::V4(a)) => a,
@@ -431,7 +420,7 @@ impl Peer {
             // Without a local-address, the first address of the client's /netmask subnet.
             _ => subnet_gateway(address, cx.config.netmask),
         };
-        self.lease = lease;
+        self.lease = Some(lease);
         self.local_lease = local;
         self.local_address = Some(local_address);
         self.push = Some(self.push_options(cx.config, &grant, address, local_address));
@@ -452,6 +441,48 @@ impl Peer {
             self.wants_push = true;
         }
         self.send_push();
+    }
+
+    /// The client's address from its remote-address (pool or fixed), and ours from a pooled
+    /// local-address (a fixed local-address is shared by every session, as on RouterOS). All or
+    /// nothing: on an error nothing stays taken.
+    fn acquire_addresses(
+        &self,
+        grant: &Grant,
+        shared: &Shared,
+    ) -> Result<(Lease, Ipv4Addr, Option<Lease>), DisconnectReason> {
+        let user = self.user.as_deref().unwrap_or_default();
+        let mut shared = shared.lock();
+        let pools = &mut shared.pools;
+        let lease = acquire(pools, grant.remote_address.as_ref(), user)
+            .map_err(DisconnectReason::Address)?;
+        let local = match grant.local_address.as_ref() {
+            Some(spec @ ovpn_ppp::AddressSpec::Pool(_)) => acquire(pools, Some(spec), user),
+            _ => Ok(None),
+        };
+        let why = match (&lease, &local) {
+            (Some(l), Ok(_)) if l.address.is_ipv4() => None,
+            (_, Err(e)) => Some(DisconnectReason::Address(e.clone())),
+            _ => Some(DisconnectReason::NoRemoteAddress),
+        };
+        let local = local.ok().flatten();
+        match (why, lease) {
+            (
+                None,
+                Some(
+                    lease @ Lease {
+                        address: IpAddr::V4(a),
+                        ..
+                    },
+                ),
+            ) => Ok((lease, a, local)),
+            (why, lease) => {
+                for l in [lease, local].into_iter().flatten() {
+                    let _ = pools.release(l.address);
+                }
+                Err(why.unwrap_or(DisconnectReason::NoRemoteAddress))
+            }
+        }
     }
 
     fn send_push(&mut self) {

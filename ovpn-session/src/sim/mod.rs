@@ -64,6 +64,8 @@ pub struct Sim {
     pub trace: Vec<TraceLine>,
     /// Packets dropped by either side, with the reason.
     pub drops: Vec<(&'static str, crate::DropReason)>,
+    /// New clients the server asks about ([`crate::Admission::Ask`]), for the test to answer.
+    pub incoming: Vec<crate::Incoming>,
     /// Over TCP: the stream is cut into pieces at random points (the library reassembles them).
     tcp: bool,
     chunks: SimRng,
@@ -118,6 +120,7 @@ impl Sim {
             server_events: Vec::new(),
             trace: Vec::new(),
             drops: Vec::new(),
+            incoming: Vec::new(),
             tcp,
             chunks: SimRng::new(seed ^ 0x1234),
             buf: Vec::with_capacity(2048),
@@ -255,11 +258,13 @@ impl Sim {
     fn deliver_to_server(&mut self, mut bytes: Vec<u8>) {
         let (now, from) = (self.now, self.client_addr);
         let mut results = Vec::new();
+        let incoming = &mut self.incoming;
         let mut keep = |r: Result<ServerReceived<'_>, crate::DropReason>| match r {
             Ok(ServerReceived::Packet { peer, packet }) => {
                 results.push(Ok((peer, packet.to_vec())))
             }
             Ok(ServerReceived::Consumed) => {}
+            Ok(ServerReceived::Incoming(i)) => incoming.push(i),
             Err(e) => results.push(Err(e)),
         };
         if self.tcp {

@@ -11,7 +11,7 @@ use ovpn_ppp::PppConfig;
 use ovpn_session::random::SeededRandom;
 use ovpn_session::sim::{LinkConfig, Sim};
 use ovpn_session::tls_config::Identity;
-use ovpn_session::{Client, ClientConfig, Server, ServerConfig, Transport};
+use ovpn_session::{Client, ClientConfig, Server, ServerConfig, Shared, Transport};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
@@ -75,8 +75,13 @@ pub fn pools() -> PoolSet {
     pools
 }
 
+/// The PPP tables and pools of the tests, for one server.
+pub fn shared() -> Shared {
+    Shared::new(ppp(), pools())
+}
+
 pub fn server_config(seed: u64) -> ServerConfig {
-    let mut c = ServerConfig::new(identity("server"), Arc::new(ppp()));
+    let mut c = ServerConfig::new(identity("server"));
     c.client_check = Some(verifier("ca", PeerRole::TlsClient));
     c.random = Arc::new(SeededRandom::new(seed));
     c
@@ -98,7 +103,7 @@ pub fn client_config(seed: u64) -> ClientConfig {
 /// A simulation of `client` against `server` over `link`.
 pub fn sim(seed: u64, server: ServerConfig, client: ClientConfig, link: LinkConfig) -> Sim {
     let epoch = Instant::now();
-    let server = Server::new(server, pools(), epoch, unix_epoch()).unwrap();
+    let server = Server::new(server, shared(), epoch, unix_epoch()).unwrap();
     let client = Client::new(client, epoch, unix_epoch()).unwrap();
     Sim::new(seed, epoch, client, server, link)
 }
