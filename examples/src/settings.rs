@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ovpn_crypto::{Cipher, Digest};
-use ovpn_pki::rustls_pki_types::{CertificateDer, UnixTime};
-use ovpn_pki::{PeerRole, PeerVerifier, Store};
+use ovpn_pki::{PeerRole, Store};
 use ovpn_ppp::Profile;
 use ovpn_session::tls_config::{Identity, TlsVersion};
 use ovpn_session::verify::PeerCheck;
@@ -570,10 +569,7 @@ impl ClientSettings {
             return Err(errors);
         };
         let check: Arc<dyn PeerCheck> = if self.verify_server_certificate {
-            Arc::new(NameCheck {
-                inner: verifier,
-                name: self.connect_to.clone(),
-            })
+            Arc::new(verifier.with_expected_name(self.connect_to.clone()))
         } else {
             Arc::new(verifier)
         };
@@ -598,34 +594,6 @@ impl ClientSettings {
         c.disconnect_notify = self.disconnect_notify;
         c.reneg = self.reneg;
         Ok(c)
-    }
-}
-
-/// `verify-server-certificate=yes`: the chain check, then the certificate's common name must be
-/// the `connect-to` name.
-#[derive(Debug)]
-struct NameCheck {
-    inner: PeerVerifier,
-    name: String,
-}
-
-impl PeerCheck for NameCheck {
-    fn check(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let peer = self.inner.verify(end_entity, intermediates, now)?;
-        if peer.common_name.eq_ignore_ascii_case(&self.name) {
-            Ok(())
-        } else {
-            Err(format!(
-                "certificate verification failed: the server's certificate is for {:?}, not {:?} (verify-server-certificate=yes)",
-                peer.common_name, self.name
-            )
-            .into())
-        }
     }
 }
 

@@ -267,7 +267,7 @@ fn the_routeros_page_configures_server_and_client() {
 const SMALL: &str = r#"/certificate
 add name=ca-t common-name=CA key-size=prime256v1 key-usage=key-cert-sign,crl-sign
 sign ca-t name=ca
-add name=srv-t common-name=srv key-size=prime256v1 key-usage=digital-signature,tls-server
+add name=srv-t common-name=localhost key-size=prime256v1 key-usage=digital-signature,tls-server
 sign srv-t ca=ca name=server
 add name=c1-t common-name=client1 key-size=prime256v1 key-usage=digital-signature,tls-client
 sign c1-t ca=ca name=client1
@@ -496,6 +496,31 @@ fn client_scripts() {
         ok.warnings
             .iter()
             .any(|w| w.line == Some(5) && w.message.contains("disabled"))
+    );
+
+    // verify-server-certificate=yes: the server's common name must be the connect-to name.
+    let server_cert = s.store.get("server").unwrap().der().clone();
+    let check = |connect_to: &str| {
+        let c = client(&format!(
+            "{imports}/interface ovpn-client add connect-to={connect_to} user=client1 password=pw \
+             certificate=client1 verify-server-certificate=yes disabled=no\n"
+        ))
+        .unwrap();
+        let now = ovpn_pki::rustls_pki_types::UnixTime::since_unix_epoch(
+            std::time::Duration::from_secs(1_800_000_000),
+        );
+        c.client_config
+            .unwrap()
+            .check
+            .check(&server_cert, &[], now)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(check("LOCALHOST"), Ok(()));
+    let refused = check("127.0.0.1").unwrap_err();
+    assert!(
+        refused
+            .starts_with("certificate verification failed: the certificate is for \"localhost\""),
+        "{refused}"
     );
 
     // Two enabled clients; a route through an unknown interface; server commands; a bad

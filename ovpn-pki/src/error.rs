@@ -217,6 +217,16 @@ pub enum VerifyError {
         /// What is wrong.
         detail: String,
     },
+    /// The chain is good but the common name is not the one expected
+    /// ([`PeerVerifier::with_expected_name`](crate::PeerVerifier::with_expected_name): RouterOS's
+    /// `verify-server-certificate=yes`).
+    #[error("certificate verification failed: {}", self.reason())]
+    NameMismatch {
+        /// The name asked for (the client's `connect-to`).
+        expected: String,
+        /// The certificate's common name.
+        found: String,
+    },
     /// Any other refusal by the path validator.
     #[error("could not verify peer certificate: {}", self.reason())]
     Other {
@@ -226,7 +236,8 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The reason alone, without the `could not verify peer certificate: ` prefix.
+    /// The reason alone, without the `could not verify peer certificate: ` (or, for a name
+    /// mismatch, `certificate verification failed: `) prefix.
     pub fn reason(&self) -> String {
         match self {
             Self::NoCertificate => "no certificate presented".into(),
@@ -240,6 +251,9 @@ impl VerifyError {
             Self::CrlExpired => "CRL expired (next-update has passed)".into(),
             Self::UnsupportedAlgorithm => "unsupported key or signature algorithm".into(),
             Self::Malformed { detail } => format!("malformed certificate: {detail}"),
+            Self::NameMismatch { expected, found } => format!(
+                "the certificate is for {found:?}, not {expected:?} (verify-server-certificate=yes)"
+            ),
             Self::Other { detail } => detail.clone(),
         }
     }

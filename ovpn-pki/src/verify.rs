@@ -145,6 +145,8 @@ pub struct PeerVerifier {
     crls: Vec<CertificateRevocationListDer<'static>>,
     role: PeerRole,
     crl_expiry: CrlExpiry,
+    /// `verify-server-certificate=yes`: the name the peer's common name must be.
+    expected_name: Option<String>,
 }
 
 impl PeerVerifier {
@@ -171,6 +173,7 @@ impl PeerVerifier {
             crls: Vec::new(),
             role,
             crl_expiry: CrlExpiry::default(),
+            expected_name: None,
         })
     }
 
@@ -195,6 +198,14 @@ impl PeerVerifier {
     /// Sets what a stale CRL does (default [`CrlExpiry::Enforce`]).
     pub fn with_crl_expiry(mut self, crl_expiry: CrlExpiry) -> Self {
         self.crl_expiry = crl_expiry;
+        self
+    }
+
+    /// Also requires the peer's common name to be `name`, compared without regard to ASCII case
+    /// (RouterOS's client `verify-server-certificate=yes` against its `connect-to`). A peer with
+    /// another name is refused as [`VerifyError::NameMismatch`].
+    pub fn with_expected_name(mut self, name: impl Into<String>) -> Self {
+        self.expected_name = Some(name.into());
         self
     }
 
@@ -305,6 +316,14 @@ impl PeerVerifier {
         if info.subject.common_name.is_empty() {
             return Err(VerifyError::Malformed {
                 detail: "subject has no common name".into(),
+            });
+        }
+        if let Some(expected) = &self.expected_name
+            && !info.subject.common_name.eq_ignore_ascii_case(expected)
+        {
+            return Err(VerifyError::NameMismatch {
+                expected: expected.clone(),
+                found: info.subject.common_name,
             });
         }
         Ok(VerifiedPeer {

@@ -322,3 +322,32 @@ fn verifier_for_one_ca() {
     );
     assert!(only.verify(&der("client1"), &[], now()).is_ok());
 }
+
+#[test]
+fn the_expected_name_is_the_common_name_in_any_case() {
+    // verify-server-certificate=yes with connect-to=ovpn-server.
+    let v = servers().with_expected_name("OVPN-Server");
+    let peer = v.verify(&der("server"), &[], now()).unwrap();
+    assert_eq!(peer.common_name, "ovpn-server");
+    let v = servers().with_expected_name("192.0.2.1");
+    let err = v.verify(&der("server"), &[], now()).unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::NameMismatch {
+            expected: "192.0.2.1".into(),
+            found: "ovpn-server".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "certificate verification failed: the certificate is for \"ovpn-server\", not \"192.0.2.1\" (verify-server-certificate=yes)"
+    );
+    // The chain is checked first: a bad chain is never reported as a name mismatch.
+    let v = PeerVerifier::new(&[der("foreign-ca")], PeerRole::TlsServer)
+        .unwrap()
+        .with_expected_name("nobody");
+    assert_eq!(
+        v.verify(&der("server"), &[], now()).unwrap_err(),
+        VerifyError::UnknownCa
+    );
+}
