@@ -65,7 +65,7 @@ run_case() {
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
-    PROFILE_PROPS=""
+    PROFILE_PROPS="" OUR_SERVER_EXTRA=""
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -196,6 +196,32 @@ run_case() {
                 record PASS "$detail; ended after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s: $(grep -Eo -- "$SERVER_RE" "$slog" | head -1)"
             fi
             ;;
+        two-servers)
+            # A second server of the same process (RouterOS 7.17's `server add`) on TCP 443,
+            # over the same pool and secrets: a second real client there gets its own address
+            # and the next ovpn-incomingN.
+            mkdir -p "$dir/c2"
+            PROTO=tcp PORT=443 USERNAME=client2 PASSWORD=Password2 CLIENT_CERT=client2 \
+                write_openvpn_client "$dir/c2"
+            start "$NS_C" "$dir/c2" "$dir/client2.log" openvpn --config client.conf --dev tun2
+            local c2pid=$STARTED_PID c2addr
+            if ! wait_log "$dir/client2.log" "$CLIENT_UP_RE" 20 "$c2pid"; then
+                record FAIL "the TCP 443 client did not come up: $(tail -2 "$dir/client2.log" | tr '\n' ' ' | cut -c1-160)"
+            else
+                c2addr=$(ip -n "$NS_C" -4 -o addr show dev tun2 | awk '{split($4,a,"/"); print a[1]; exit}')
+                if [ -z "$c2addr" ] || [ "$c2addr" = "$caddr" ]; then
+                    record FAIL "addresses not unique across the servers: udp $caddr, tcp ${c2addr:-none}"
+                elif ! grep -q 'ovpn-incoming2: connected' "$slog"; then
+                    record FAIL "the second session is not ovpn-incoming2"
+                elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 -I tun2 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1 \
+                    || ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >>"$dir/ping-c2s.txt" 2>&1; then
+                    record FAIL "ping through one of the two servers failed ($caddr, $c2addr)"
+                else
+                    record PASS "$detail; udp $PORT gave $caddr, tcp 443 gave $c2addr, ping through both"
+                fi
+            fi
+            stop_pid "$c2pid"
+            ;;
         many)
             # MANY real clients at once. Every session gets its ovpn-incomingN, also past Linux's
             # 15-byte limit: from ovpn-incoming100 on, a short kernel name with the RouterOS
@@ -300,6 +326,10 @@ run_case ours-srv-udp-session-timeout SCENARIO=ends PROFILE_PROPS="session-timeo
     SERVER_RE='disconnected \(session timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1'
 run_case ours-srv-tcp-idle-timeout SCENARIO=ends PROTO=tcp PROFILE_PROPS="idle-timeout=3s" WAIT=8 \
     SERVER_RE='disconnected \(idle timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1|Connection reset'
+
+# Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
+run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \
+    OUR_SERVER_EXTRA='/interface ovpn-server server add name=tcp443 protocol=tcp port=443 certificate=server require-client-certificate=yes cipher=aes256-gcm auth=sha1 default-profile=ovpn-profile'
 
 # 150 real clients at once on our server: past ovpn-incoming99, Linux's interface names are too
 # short for RouterOS's, so those devices carry the RouterOS name as an altname.

@@ -102,6 +102,7 @@ write_our_server() { # dir
     cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") \\
     keepalive-timeout=$KEEPALIVE max-mtu=1500 default-profile=ovpn-profile $SERVER_PROPS
 /ip firewall filter add chain=input protocol=$PROTO dst-port=$PORT action=accept
+$(printf '%b' "${OUR_SERVER_EXTRA:-}")
 EOF
 }
 

@@ -114,7 +114,8 @@ fn seconds(d: Option<std::time::Duration>) -> String {
 /// One line describing a server configuration.
 pub fn describe_server(s: &ServerSettings) -> String {
     format!(
-        "protocol={} port={} certificate={} require-client-certificate={} cipher={} auth={} max-mtu={} keepalive-timeout={} default-profile={} netmask={}",
+        "name={} protocol={} port={} certificate={} require-client-certificate={} cipher={} auth={} max-mtu={} keepalive-timeout={} default-profile={} netmask={}",
+        s.name,
         match s.transport {
             ovpn_session::Transport::Udp => "udp",
             ovpn_session::Transport::Tcp => "tcp",
@@ -184,7 +185,10 @@ mod tests {
     #[test]
     fn descriptions() {
         let s = ServerSettings::default();
-        assert!(describe_server(&s).starts_with("protocol=tcp port=1194 certificate=none"));
+        assert!(
+            describe_server(&s)
+                .starts_with("name=ovpn-server1 protocol=tcp port=1194 certificate=none")
+        );
         let c = ClientSettings::new(1);
         assert!(describe_client(&c).contains("cipher=AES-128-CBC auth=SHA1"));
     }

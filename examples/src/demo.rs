@@ -281,7 +281,12 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     setup
         .write_files(&server_state)
         .map_err(|e| format!("writing {}: {e}", server_state.display()))?;
-    let config = setup.server_config.ok_or("no server configuration")?;
+    let config = setup
+        .servers
+        .into_iter()
+        .next()
+        .ok_or("no server configuration")?
+        .config;
     let (server_tx, server_ends) = mpsc::channel();
     let mut srt = ServerRuntime::new(
         config,

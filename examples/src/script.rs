@@ -112,6 +112,15 @@ impl fmt::Debug for OutputFile {
     }
 }
 
+/// One server to run: its properties and its session configuration.
+#[derive(Debug)]
+pub struct ServerSetup {
+    /// `/interface ovpn-server server` properties.
+    pub settings: ServerSettings,
+    /// The session configuration made from them.
+    pub config: ServerConfig,
+}
+
 /// What a script configures, ready to run.
 #[derive(Debug)]
 pub struct Setup {
@@ -121,10 +130,9 @@ pub struct Setup {
     pub pools: PoolSet,
     /// `/ppp profile` and `/ppp secret`.
     pub ppp: PppConfig,
-    /// `/interface ovpn-server server` (ovpn-server).
-    pub server: Option<ServerSettings>,
-    /// The server's session configuration (ovpn-server).
-    pub server_config: Option<ServerConfig>,
+    /// The enabled entries of `/interface ovpn-server server` (ovpn-server): one before
+    /// RouterOS 7.17, several since. They share the pools and the PPP tables.
+    pub servers: Vec<ServerSetup>,
     /// `/interface ovpn-client` (ovpn-client): the enabled one.
     pub client: Option<ClientSettings>,
     /// The client's session configuration (ovpn-client).
@@ -201,8 +209,8 @@ struct Interpreter<'a> {
     store: Store,
     pools: PoolSet,
     ppp: PppConfig,
-    server: Option<ServerSettings>,
-    server_line: Option<usize>,
+    /// `/interface ovpn-server server` entries, in the order they were made.
+    servers: Vec<ServerSettings>,
     clients: Vec<ClientSettings>,
     routes: Vec<(usize, Ipv4Addr, u8, String)>,
     profile_lines: HashMap<String, usize>,
@@ -227,8 +235,7 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Vec
         store: Store::new(),
         pools: PoolSet::new(Family::Ipv4),
         ppp: PppConfig::new(),
-        server: None,
-        server_line: None,
+        servers: Vec::new(),
         clients: Vec::new(),
         routes: Vec::new(),
         profile_lines: HashMap::new(),
@@ -363,31 +370,59 @@ impl Interpreter<'_> {
                 Ok(())
             }
             ("interface ovpn-server server", "set") if server => {
-                if !c.positional.is_empty() {
-                    return Err(
-                        "`set` takes no entry name here (one server, as before RouterOS 7.17)"
-                            .into(),
-                    );
-                }
-                self.server_line.get_or_insert(c.line);
-                let s = self.server.get_or_insert_with(ServerSettings::default);
-                let mut errors = Vec::new();
-                let mut notes = Vec::new();
-                for (k, v) in &c.props {
-                    match s.set(k, v, c.line) {
-                        Ok(Some(n)) => notes.push(n),
-                        Ok(None) => {}
-                        Err(e) => errors.push(format!("{k}={}: {e}", rsc::quote(v))),
+                let which: Vec<usize> = if c.positional.is_empty() {
+                    // The one server (RouterOS before 7.17).
+                    match self.servers.len() {
+                        0 => {
+                            self.servers.push(ServerSettings {
+                                line: c.line,
+                                ..ServerSettings::default()
+                            });
+                            vec![0]
+                        }
+                        1 => vec![0],
+                        _ => {
+                            return Err(format!(
+                                "several servers ({}): name the one to set (`set NAME ...` or `set [find name=NAME] ...`)",
+                                self.server_names()
+                            ));
+                        }
                     }
+                } else {
+                    match target(c)? {
+                        None => (0..self.servers.len()).collect(),
+                        Some(name) => vec![
+                            self.servers
+                                .iter()
+                                .position(|s| s.name == name)
+                                .ok_or_else(|| format!("no such item: no server named {name}"))?,
+                        ],
+                    }
+                };
+                for i in which {
+                    self.server_props(c, i)?;
                 }
-                for n in notes {
-                    self.warn(c.line, n);
+                self.check_server_names()
+            }
+            ("interface ovpn-server server", "add") if server => {
+                // ovpn-serverN: the lowest N not taken (the one server of `set` is ovpn-server1).
+                let mut n = 1;
+                while self
+                    .servers
+                    .iter()
+                    .any(|x| x.name == format!("ovpn-server{n}"))
+                {
+                    n += 1;
                 }
-                let last = errors.pop();
-                for e in errors {
-                    self.errors.push(Problem::at(c.line, e));
-                }
-                last.map_or(Ok(()), Err)
+                self.servers.push(ServerSettings {
+                    name: format!("ovpn-server{n}"),
+                    line: c.line,
+                    enabled: true,
+                    ..ServerSettings::default()
+                });
+                let i = self.servers.len() - 1;
+                self.server_props(c, i)?;
+                self.check_server_names()
             }
             ("interface ovpn-server server", "export-client-configuration") if server => {
                 self.exports.push((c.line, c.props.clone()));
@@ -644,6 +679,49 @@ impl Interpreter<'_> {
         ))
     }
 
+    /// Applies the properties of `c` to server `i`: every bad one is reported, the last as the
+    /// command's error.
+    fn server_props(&mut self, c: &Command, i: usize) -> Result<(), String> {
+        let mut errors = Vec::new();
+        let mut notes = Vec::new();
+        let Some(s) = self.servers.get_mut(i) else {
+            return Ok(());
+        };
+        for (k, v) in &c.props {
+            match s.set(k, v, c.line) {
+                Ok(Some(n)) => notes.push(n),
+                Ok(None) => {}
+                Err(e) => errors.push(format!("{k}={}: {e}", rsc::quote(v))),
+            }
+        }
+        for n in notes {
+            self.warn(c.line, n);
+        }
+        let last = errors.pop();
+        for e in errors {
+            self.errors.push(Problem::at(c.line, e));
+        }
+        last.map_or(Ok(()), Err)
+    }
+
+    /// Server names are unique.
+    fn check_server_names(&self) -> Result<(), String> {
+        for (i, s) in self.servers.iter().enumerate() {
+            if self.servers[..i].iter().any(|o| o.name == s.name) {
+                return Err(format!("a server named {} exists already", s.name));
+            }
+        }
+        Ok(())
+    }
+
+    fn server_names(&self) -> String {
+        self.servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn check_profiles(&mut self) {
         let mut problems = Vec::new();
         for p in self.ppp.profiles() {
@@ -665,47 +743,100 @@ impl Interpreter<'_> {
         self.errors.extend(problems);
     }
 
-    fn finish_server(&mut self) -> Option<ServerConfig> {
-        let Some(s) = self.server.clone() else {
+    fn finish_server(&mut self) -> Vec<ServerSetup> {
+        let servers = self.servers.clone();
+        if servers.is_empty() {
             self.errors.push(Problem::whole(
-                "no `/interface ovpn-server server set` in the script: nothing to run",
+                "no `/interface ovpn-server server set` (or `add`) in the script: nothing to run",
             ));
-            return None;
-        };
-        let line = self.server_line.unwrap_or(0);
-        if !s.enabled {
+            return Vec::new();
+        }
+        let enabled: Vec<&ServerSettings> = servers.iter().filter(|s| s.enabled).collect();
+        if enabled.is_empty() {
+            let s = &servers[0];
             self.errors.push(Problem::at(
-                s.line("enabled").unwrap_or(line),
-                "the server is not enabled: add enabled=yes to `/interface ovpn-server server set`",
+                s.line("enabled").or(s.line("disabled")).unwrap_or(s.line),
+                if servers.len() == 1 {
+                    "the server is not enabled: add enabled=yes to `/interface ovpn-server server set`"
+                        .to_owned()
+                } else {
+                    format!("no server is enabled ({})", self.server_names())
+                },
             ));
         }
-        if self.ppp.profile(&s.default_profile).is_none() {
-            self.errors.push(Problem::at(
-                s.line("default-profile").unwrap_or(line),
-                format!(
-                    "default-profile={}: no such /ppp profile",
-                    s.default_profile
-                ),
-            ));
+        for s in servers.iter().filter(|s| !s.enabled && servers.len() > 1) {
+            self.warn(
+                s.line("disabled").or(s.line("enabled")).unwrap_or(s.line),
+                format!("server {} is disabled: not started", s.name),
+            );
+        }
+        // Each listens on its own port and protocol.
+        for (i, s) in enabled.iter().enumerate() {
+            if let Some(o) = enabled[..i]
+                .iter()
+                .find(|o| o.port == s.port && o.transport == s.transport)
+            {
+                self.errors.push(Problem::at(
+                    s.line("port").unwrap_or(s.line),
+                    format!(
+                        "server {}: port={} protocol={} is server {}'s already",
+                        s.name,
+                        s.port,
+                        match s.transport {
+                            ovpn_session::Transport::Udp => "udp",
+                            ovpn_session::Transport::Tcp => "tcp",
+                        },
+                        o.name
+                    ),
+                ));
+            }
         }
         self.check_profiles();
-        let config = match s.session_config(&self.store) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                let at = s
-                    .line("certificate")
-                    .or(s.line("require-client-certificate"))
-                    .unwrap_or(line);
-                self.errors.push(Problem::at(at, e));
-                None
+        let mut out = Vec::new();
+        // Every entry is checked, also a disabled one; the enabled ones run.
+        for s in &servers {
+            if self.ppp.profile(&s.default_profile).is_none() {
+                self.errors.push(Problem::at(
+                    s.line("default-profile").unwrap_or(s.line),
+                    format!(
+                        "default-profile={}: no such /ppp profile",
+                        s.default_profile
+                    ),
+                ));
             }
-        };
+            match s.session_config(&self.store) {
+                Ok(config) if s.enabled => out.push(ServerSetup {
+                    settings: s.clone(),
+                    config,
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    let at = s
+                        .line("certificate")
+                        .or(s.line("require-client-certificate"))
+                        .unwrap_or(s.line);
+                    self.errors.push(Problem::at(at, e));
+                }
+            }
+        }
         for (line, props) in core::mem::take(&mut self.exports) {
-            if let Err(e) = self.export_profile(&s, &props) {
+            // `server=NAME` (7.17) picks the server; the first enabled one otherwise.
+            let named = props.iter().find(|(k, _)| k == "server").map(|(_, v)| v);
+            let s = match named {
+                Some(n) => servers.iter().find(|s| &s.name == n),
+                None => enabled.first().copied().or(servers.first()),
+            };
+            let Some(s) = s else {
+                let n = named.map_or("", |n| n.as_str());
+                self.errors
+                    .push(Problem::at(line, format!("server={n}: no such server")));
+                continue;
+            };
+            if let Err(e) = self.export_profile(s, &props) {
                 self.errors.push(Problem::at(line, e));
             }
         }
-        config
+        out
     }
 
     /// `export-client-configuration`: a `.ovpn` profile for OpenVPN 2.6 clients.
@@ -876,9 +1007,9 @@ impl Interpreter<'_> {
     }
 
     fn finish(mut self) -> Result<Setup, Vec<Problem>> {
-        let (mut server_config, mut client, mut client_config) = (None, None, None);
+        let (mut servers, mut client, mut client_config) = (Vec::new(), None, None);
         match self.program {
-            Program::Server => server_config = self.finish_server(),
+            Program::Server => servers = self.finish_server(),
             Program::Client => (client, client_config) = self.finish_client(),
         }
         // Keep what was generated, for the next run.
@@ -911,8 +1042,7 @@ impl Interpreter<'_> {
             store: self.store,
             pools: self.pools,
             ppp: self.ppp,
-            server: self.server,
-            server_config,
+            servers,
             client,
             client_config,
             files: self.files,

@@ -182,10 +182,16 @@ pub fn push_route(item: &str) -> Result<Route, String> {
     })
 }
 
-/// `/interface ovpn-server server` (RouterOS before 7.17: one server, changed with `set`).
+/// One entry of `/interface ovpn-server server`: the one server of RouterOS before 7.17, changed
+/// with `set`, or one of several added with `add` (7.17 and later).
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
-    /// `enabled` (default `no`).
+    /// `name` (7.17; `ovpn-server1`, `ovpn-server2`, ... when not given).
+    pub name: String,
+    /// The line of its `add`, or of the first `set` of the one server.
+    pub line: usize,
+    /// `enabled` (`no` for the one server of `set`; an entry made with `add` starts enabled, as
+    /// its `disabled` defaults to `no`).
     pub enabled: bool,
     /// `port` (1194).
     pub port: u16,
@@ -227,6 +233,8 @@ pub struct ServerSettings {
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
+            name: "ovpn-server1".to_owned(),
+            line: 0,
             enabled: false,
             port: 1194,
             mode: Mode::Ip,
@@ -317,7 +325,13 @@ impl ServerSettings {
                 "pap" | "mschap2" => {}
                 _ => return Err("expected pap or mschap2".into()),
             },
-            "mac-address" | "comment" | "name" => {
+            "name" => {
+                if v.is_empty() || v.contains(['/', '\0']) {
+                    return Err("expected a name".into());
+                }
+                v.clone_into(&mut self.name);
+            }
+            "mac-address" | "comment" => {
                 note = Some(format!("{key} has no effect here"));
             }
             "vrf" if v == "main" => {}

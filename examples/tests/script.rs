@@ -135,7 +135,7 @@ fn the_routeros_page_configures_server_and_client() {
     let s = server(PAGE_SERVER, state.path()).unwrap();
 
     // The server: the later `set`s override the earlier ones, as in RouterOS.
-    let set = s.server.as_ref().unwrap();
+    let set = &s.servers[0].settings;
     assert!(set.enabled);
     assert_eq!(set.port, 1194);
     assert_eq!(set.transport, Transport::Udp);
@@ -145,7 +145,7 @@ fn the_routeros_page_configures_server_and_client() {
     assert_eq!(set.ciphers, [Cipher::Aes256Cbc]);
     assert_eq!(set.max_mtu, 1420);
     assert_eq!(set.keepalive_timeout, Some(Duration::from_secs(30)));
-    let c = s.server_config.as_ref().unwrap();
+    let c = &s.servers[0].config;
     assert_eq!(c.transport, Transport::Udp);
     assert_eq!(c.ciphers, [Cipher::Aes256Cbc]);
     assert_eq!(c.auths, [Digest::Sha256]);
@@ -406,7 +406,7 @@ fn server_extras_profiles_and_warnings() {
     );
     let s = server(&script, state.path()).unwrap();
     // The secret has no profile: the server's default-profile gives it the pool and address.
-    let c = s.server_config.as_ref().unwrap();
+    let c = &s.servers[0].config;
     assert_eq!(c.default_profile, "ovpn-profile");
     let g = s
         .ppp
@@ -420,7 +420,7 @@ fn server_extras_profiles_and_warnings() {
         g.remote_address,
         Some(AddressSpec::Pool("ovpn-pool".into()))
     );
-    let c = s.server_config.as_ref().unwrap();
+    let c = &s.servers[0].config;
     assert!(c.redirect_gateway);
     assert_eq!(c.push_routes.len(), 1);
     assert_eq!(c.ciphers, [Cipher::Aes256Gcm, Cipher::Aes256Cbc]);
@@ -580,4 +580,68 @@ fn the_whole_page_pasted_runs_with_notes() {
             s.warnings
         );
     }
+}
+
+/// RouterOS 7.17's several servers: `add` makes each, `set NAME` changes one, and they share the
+/// pools and secrets.
+#[test]
+fn several_servers_from_add() {
+    let state = tempfile::tempdir().unwrap();
+    let base = SMALL.replace("/interface ovpn-server server set enabled=yes protocol=udp certificate=server cipher=aes256-gcm,aes256-cbc auth=sha256\n", "");
+    let script = format!(
+        "{base}\
+/interface ovpn-server server add name=udp1194 protocol=udp port=1194 certificate=server cipher=aes256-gcm
+/interface ovpn-server server add name=tcp443 protocol=tcp port=443 certificate=server
+/interface ovpn-server server add name=spare protocol=udp port=1195 certificate=server disabled=yes
+/interface ovpn-server server set tcp443 cipher=aes256-cbc auth=sha256
+/interface ovpn-server server export-client-configuration server=tcp443 client-certificate=client1 server-address=198.51.100.7
+"
+    );
+    let s = server(&script, state.path()).unwrap();
+    let names: Vec<&str> = s.servers.iter().map(|x| x.settings.name.as_str()).collect();
+    assert_eq!(names, ["udp1194", "tcp443"], "the disabled one is not run");
+    assert_eq!(s.servers[0].config.transport, Transport::Udp);
+    assert_eq!(s.servers[1].config.transport, Transport::Tcp);
+    assert_eq!(s.servers[1].settings.port, 443);
+    assert_eq!(s.servers[1].config.ciphers, [Cipher::Aes256Cbc]);
+    assert_eq!(
+        s.servers[0].config.ciphers,
+        [Cipher::Aes256Gcm],
+        "set changed one"
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.line == Some(13) && w.message.contains("spare is disabled")),
+        "{:#?}",
+        s.warnings
+    );
+    let ovpn = s.files.iter().find(|f| f.name == "client1.ovpn").unwrap();
+    let text = String::from_utf8(ovpn.contents.clone()).unwrap();
+    assert!(text.contains("remote 198.51.100.7 443\n"), "{text}");
+    assert!(text.contains("proto tcp"), "{text}");
+
+    // A `set` without a name is ambiguous; a second server on a taken port, a taken name and
+    // an unknown server are errors, each on its line.
+    let bad = format!(
+        "{base}\
+/interface ovpn-server server add name=a protocol=udp certificate=server
+/interface ovpn-server server add name=b protocol=udp certificate=server
+/interface ovpn-server server set cipher=aes256-gcm
+/interface ovpn-server server add name=a protocol=tcp certificate=server
+/interface ovpn-server server set nobody port=1
+"
+    );
+    let errs = errors(server(&bad, state.path()));
+    let at = |line: usize, text: &str| {
+        errs.iter()
+            .any(|e| e.line == Some(line) && e.message.contains(text))
+    };
+    assert!(
+        at(12, "port=1194 protocol=udp is server a's already"),
+        "{errs:#?}"
+    );
+    assert!(at(13, "name the one to set"), "{errs:#?}");
+    assert!(at(14, "a server named a exists already"), "{errs:#?}");
+    assert!(at(15, "no server named nobody"), "{errs:#?}");
 }

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
 use ovpn_examples::logging;
-use ovpn_examples::runtime::SystemTuns;
 use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
-use ovpn_examples::script::Program;
+use ovpn_examples::runtime::{Control, SystemTuns};
+use ovpn_examples::script::{Program, Setup};
+use ovpn_session::Shared;
 
 const ABOUT: &str = "An OpenVPN server configured the way MikroTik RouterOS configures its own.";
 
@@ -25,6 +26,8 @@ The script (CONFIG.rsc) may use:
   /ppp profile add|set  name= local-address= remote-address= dns-server= ...
   /ppp secret add|set   name= password= profile= service=ovpn ...
   /interface ovpn-server server set enabled=yes port= protocol=udp|tcp mode=ip certificate=
+      (or, as RouterOS 7.17, `add name= port= protocol= ...` for each of several servers, which
+      share the pools and the PPP secrets; `set NAME ...` changes one)
       require-client-certificate= auth=SET cipher=SET max-mtu= keepalive-timeout= default-profile=
       redirect-gateway=def1 netmask= reneg-sec= tls-version= push-routes=\"NET/LEN,...\"
       topology=subnet|net30 (an extension: net30 pushes OpenVPN's point-to-point form)
@@ -94,8 +97,12 @@ fn main() -> ExitCode {
         Command::Check { config } => {
             match cli::prepare(Program::Server, &config, &cli.state_dir, false) {
                 Ok(setup) => {
-                    if let Some(s) = &setup.server {
-                        println!("{}: OK: {}", config.display(), cli::describe_server(s));
+                    for s in &setup.servers {
+                        println!(
+                            "{}: OK: {}",
+                            config.display(),
+                            cli::describe_server(&s.settings)
+                        );
                     }
                     ExitCode::SUCCESS
                 }
@@ -111,38 +118,78 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let (Some(settings), Some(server_config)) = (setup.server, setup.server_config) else {
-                return ExitCode::from(EXIT_CONFIG);
-            };
-            tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&settings));
-            let options = ServerOptions {
-                listen: SocketAddr::new(
-                    listen.unwrap_or(Ipv4Addr::UNSPECIFIED.into()),
-                    settings.port,
-                ),
-                shared_tun,
-            };
-            let mut rt = match ServerRuntime::new(
-                server_config,
-                ovpn_session::Shared::new(setup.ppp, setup.pools),
-                &options,
-                SystemTuns,
-            ) {
-                Ok(rt) => rt,
-                Err(e) => {
-                    tracing::error!(target: "ovpn", "ovpn-server: {e}");
-                    return ExitCode::from(EXIT_RUNTIME);
-                }
-            };
-            let result = rt.control().stop_on_signals().and_then(|()| rt.run());
-            logging::flush();
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!(target: "ovpn", "ovpn-server: {e}");
-                    ExitCode::from(EXIT_RUNTIME)
-                }
+            run(setup, listen, shared_tun)
+        }
+    }
+}
+
+/// Runs every enabled server of the script, each on its own thread, over one set of pools and
+/// PPP tables: until a signal stops them all, or one fails (which stops the others).
+fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> ExitCode {
+    let Setup {
+        servers,
+        ppp,
+        pools,
+        ..
+    } = setup;
+    if servers.is_empty() {
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    if shared_tun.is_some() && servers.len() > 1 {
+        tracing::error!(target: "ovpn", "ovpn-server: --shared-tun serves one server, and the script enables {}", servers.len());
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let shared = Shared::new(ppp, pools);
+    let mut runtimes = Vec::new();
+    for s in servers {
+        tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));
+        let options = ServerOptions {
+            listen: SocketAddr::new(
+                listen.unwrap_or(Ipv4Addr::UNSPECIFIED.into()),
+                s.settings.port,
+            ),
+            shared_tun: shared_tun.clone(),
+        };
+        match ServerRuntime::new(s.config, shared.clone(), &options, SystemTuns) {
+            Ok(rt) => runtimes.push(rt),
+            Err(e) => {
+                tracing::error!(target: "ovpn", "ovpn-server: {}: {e}", s.settings.name);
+                return ExitCode::from(EXIT_RUNTIME);
             }
         }
+    }
+    let controls: Vec<Control> = runtimes.iter().map(ServerRuntime::control).collect();
+    for c in &controls {
+        if let Err(e) = c.stop_on_signals() {
+            tracing::error!(target: "ovpn", "ovpn-server: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    }
+    let failed = std::thread::scope(|scope| {
+        let threads: Vec<_> = runtimes
+            .into_iter()
+            .map(|mut rt| {
+                let controls = &controls;
+                scope.spawn(move || {
+                    let r = rt.run();
+                    if let Err(e) = &r {
+                        tracing::error!(target: "ovpn", "ovpn-server: {e}");
+                        controls.iter().for_each(Control::stop);
+                    }
+                    r.is_err()
+                })
+            })
+            .collect();
+        // A thread that panicked failed too.
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or(true))
+            .fold(false, |a, b| a | b)
+    });
+    logging::flush();
+    if failed {
+        ExitCode::from(EXIT_RUNTIME)
+    } else {
+        ExitCode::SUCCESS
     }
 }
