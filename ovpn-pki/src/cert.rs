@@ -14,7 +14,8 @@ use x509_cert::ext::pkix::{
 use x509_cert::name::Name;
 
 use crate::key::KeyType;
-use crate::template::{KeyUsage, KeyUsages, Subject, SubjectAltName};
+use crate::template::{Subject, SubjectAltName};
+use crate::usage::{KeyUsage, KeyUsages};
 
 pub(crate) const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const OID_C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");

@@ -1,6 +1,6 @@
 //! The crate's errors: [`PkiError`] for store operations and [`VerifyError`] for peer checks.
 
-use crate::verify::PeerRole;
+use crate::usage::PeerRole;
 
 /// Why a `/certificate` operation failed. The store is left unchanged by every failed operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,7 @@ use pkcs8::pkcs5::{EncryptionScheme, pbes2};
 use crate::error::PkiError;
 use crate::key::{KeyError, PrivateKey};
 use crate::pem::{self, BlockError};
-use crate::store::StoreSettings;
+use crate::settings::StoreSettings;
 
 /// What one file holds.
 #[derive(Default)]

@@ -78,8 +78,10 @@ mod pem;
 mod persist;
 mod profile;
 mod props;
+mod settings;
 mod store;
 mod template;
+mod usage;
 mod verify;
 
 #[cfg(feature = "fuzzing")]
@@ -94,11 +96,9 @@ pub use store::{
     Certificate, Crl, ExportType, ExportedFile, FLAGS_LEGEND, Flags, ImportOptions, ImportSummary,
     Store, StoreSettings,
 };
-pub use template::{
-    DigestAlgorithm, KeySize, KeyUsage, KeyUsages, MAX_DAYS_VALID, Subject, SubjectAltName,
-    Template,
-};
-pub use verify::{CrlExpiry, PeerRole, PeerVerifier, VerifiedPeer, verify_peer};
+pub use template::{DigestAlgorithm, KeySize, MAX_DAYS_VALID, Subject, SubjectAltName, Template};
+pub use usage::{KeyUsage, KeyUsages, PeerRole};
+pub use verify::{CrlExpiry, PeerVerifier, VerifiedPeer, verify_peer};
 
 /// Generates a private key of `size` (PKCS#8, as rustls takes it), from the operating system's
 /// random generator: RSA with the `rsa` crate (ring cannot generate RSA keys), EC with ring.

@@ -8,59 +8,18 @@
 //! be present (`ssl_verify_openssl.c: x509_verify_cert_ku`, `OPENVPN_KU_REQUIRED`), and allow a
 //! TLS handshake (digital-signature, key-encipherment or key-agreement).
 
-use core::fmt;
-use core::str::FromStr;
-
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
 use webpki::CertRevocationList;
 
 use crate::cert::CertInfo;
 use crate::error::VerifyError;
 use crate::key::{Curve, KeyType};
-use crate::template::KeyUsage;
+use crate::usage::{KeyUsage, PeerRole};
 
 /// id-kp-serverAuth 1.3.6.1.5.5.7.3.1, DER value bytes.
 const EKU_SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
 /// id-kp-clientAuth 1.3.6.1.5.5.7.3.2, DER value bytes.
 const EKU_CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
-
-/// The role the peer must have, like OpenVPN's `remote-cert-tls server|client`: a client checks
-/// its server with [`PeerRole::TlsServer`], a server its clients with [`PeerRole::TlsClient`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PeerRole {
-    /// The peer is a server: extended key usage `tls-server` (serverAuth).
-    TlsServer,
-    /// The peer is a client: extended key usage `tls-client` (clientAuth).
-    TlsClient,
-}
-
-impl PeerRole {
-    /// The key usage this role requires.
-    pub fn key_usage(self) -> KeyUsage {
-        match self {
-            Self::TlsServer => KeyUsage::TlsServer,
-            Self::TlsClient => KeyUsage::TlsClient,
-        }
-    }
-}
-
-impl fmt::Display for PeerRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key_usage().as_str())
-    }
-}
-
-impl FromStr for PeerRole {
-    type Err = ();
-    /// `server`/`tls-server` or `client`/`tls-client`.
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "server" | "tls-server" => Ok(Self::TlsServer),
-            "client" | "tls-client" => Ok(Self::TlsClient),
-            _ => Err(()),
-        }
-    }
-}
 
 /// What to do with a CRL whose next-update has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

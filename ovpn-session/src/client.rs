@@ -18,7 +18,7 @@ use crate::negotiate::{self, encoding};
 use crate::peer_info::{PeerInfo, iv_proto};
 use crate::push::{PushOptions, Route, Topology};
 use crate::random::{Random, SystemRandom};
-use crate::stream::{ClientStream, Frames, max_frame_len};
+use crate::stream::{Frames, frame_tcp, max_frame_len};
 use crate::tls_config::{Identity, SessionClock, TlsConfigError, TlsVersion, client_config};
 use crate::verify::PeerCheck;
 use crate::wrap::ControlProtection;
@@ -766,15 +766,44 @@ impl Client {
     }
 }
 
-/// Prepends the TCP length prefix in the two bytes before `r`.
-pub(crate) fn frame_tcp(buf: &mut [u8], r: Range<usize>) -> Result<Range<usize>, EncapError> {
-    if r.start < 2 {
-        return Err(EncapError::BufferTooSmall { needed: 2 });
+/// The packets of one read from a client's TCP connection, from [`Client::handle_stream`]. Used
+/// as [`ServerStream`].
+#[derive(Debug)]
+#[must_use = "the packets are handled as `next` is called"]
+pub struct ClientStream<'a> {
+    client: &'a mut Client,
+    now: Instant,
+    frames: Frames<'a>,
+}
+
+impl<'a> ClientStream<'a> {
+    pub(crate) fn new(client: &'a mut Client, now: Instant, frames: Frames<'a>) -> Self {
+        Self {
+            client,
+            now,
+            frames,
+        }
     }
-    let prefix = ovpn_wire::tcp_prefix(r.len()).map_err(|_| EncapError::PacketTooLarge {
-        len: r.len(),
-        mtu: usize::from(u16::MAX),
-    })?;
-    buf[r.start - 2..r.start].copy_from_slice(&prefix);
-    Ok(r.start - 2..r.end)
+
+    /// What the next complete packet was, as [`Client::handle_datagram`] says it, or `None`.
+    ///
+    /// [`DropReason::BrokenStream`] means the connection's framing is broken for good: close the
+    /// connection and call [`Client::connection_closed`].
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "a lending iterator: each packet borrows the stream"
+    )]
+    pub fn next(&mut self) -> Option<Result<Received<'_>, DropReason>> {
+        let (client, now) = (&mut *self.client, self.now);
+        self.frames
+            .next_with(client.is_tcp(), |f| client.handle_datagram(now, f))
+    }
+}
+
+impl Drop for ClientStream<'_> {
+    fn drop(&mut self) {
+        while self.next().is_some() {}
+        let decoder = self.frames.take_decoder();
+        self.client.keep_stream(decoder);
+    }
 }

@@ -114,7 +114,8 @@ mod wrap;
 
 pub use channel::Traffic;
 pub use client::{
-    Client, ClientConfig, ClientConfigError, ClientEvent, ClientState, Received, TunSettings,
+    Client, ClientConfig, ClientConfigError, ClientEvent, ClientState, ClientStream, Received,
+    TunSettings,
 };
 pub use config::{HEADROOM, Mode, TAILROOM, Transmit, Transport};
 pub use error::{DisconnectReason, DropReason, EncapError, SessionError};
@@ -122,7 +123,8 @@ pub use negotiate::Encoding;
 pub use push::{Route, Topology};
 pub use server::{
     Admission, AuthMode, Incoming, NoSuchSession, PeerHandle, Server, ServerConfig,
-    ServerConfigError, ServerEvent, ServerReceived, SessionInfo, Shared, SharedAuthenticator,
+    ServerConfigError, ServerEvent, ServerReceived, ServerStream, SessionInfo, Shared,
+    SharedAuthenticator,
 };
-pub use stream::{ClientStream, ServerStream};
+
 pub use wrap::ControlProtection;

@@ -7,14 +7,11 @@
 //! caller's buffer is handled (and a data packet decrypted) where it lies; only a packet split
 //! across reads is copied, once, into the connection's reassembly buffer (OpenVPN's 2-byte big-endian length prefix, `socket.c: stream_buf_added`).
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::ops::Range;
 
 use ovpn_wire::{FrameAt, TcpFrameDecoder};
 
-use crate::client::{Client, Received};
-use crate::error::DropReason;
-use crate::server::{Server, ServerReceived};
+use crate::error::{DropReason, EncapError};
 
 /// The largest TCP frame accepted from a peer with this MTU: OpenVPN's own bound (the TUN MTU
 /// plus room for headers, at least `ovpn_wire::DEFAULT_MAX_FRAME_LEN`).
@@ -43,7 +40,7 @@ impl<'a> Frames<'a> {
     /// buffer) to `handle`, and returns what it said. On a UDP endpoint (`tcp` false) it is
     /// [`DropReason::WrongTransport`] once; a broken stream (a zero or over-long length) is
     /// [`DropReason::BrokenStream`] once; nothing follows either.
-    fn next_with<'s, R>(
+    pub(crate) fn next_with<'s, R>(
         &'s mut self,
         tcp: bool,
         handle: impl FnOnce(&'s mut [u8]) -> Result<R, DropReason>,
@@ -82,104 +79,20 @@ impl<'a> Frames<'a> {
         Some(handle(frame))
     }
 
-    fn take_decoder(&mut self) -> TcpFrameDecoder {
+    pub(crate) fn take_decoder(&mut self) -> TcpFrameDecoder {
         core::mem::take(&mut self.decoder)
     }
 }
 
-/// The packets of one read from a server's TCP connection, from [`Server::handle_stream`].
-///
-/// Call [`ServerStream::next`] until `None`. Dropping it early still hands every remaining
-/// packet to the server (control packets are never lost), but throws away the decrypted data
-/// packets among them.
-#[derive(Debug)]
-#[must_use = "the packets are handled as `next` is called"]
-pub struct ServerStream<'a> {
-    server: &'a mut Server,
-    now: Instant,
-    from: SocketAddr,
-    frames: Frames<'a>,
-}
-
-impl<'a> ServerStream<'a> {
-    pub(crate) fn new(
-        server: &'a mut Server,
-        now: Instant,
-        from: SocketAddr,
-        frames: Frames<'a>,
-    ) -> Self {
-        Self {
-            server,
-            now,
-            from,
-            frames,
-        }
+/// Prepends the TCP length prefix in the two bytes before `r`.
+pub(crate) fn frame_tcp(buf: &mut [u8], r: Range<usize>) -> Result<Range<usize>, EncapError> {
+    if r.start < 2 {
+        return Err(EncapError::BufferTooSmall { needed: 2 });
     }
-
-    /// What the next complete packet was, as [`Server::handle_datagram`] says it, or `None` when
-    /// the bytes so far hold no further whole packet.
-    ///
-    /// [`DropReason::BrokenStream`] means the connection's framing is broken for good: close the
-    /// connection and call [`Server::connection_closed`].
-    #[allow(
-        clippy::should_implement_trait,
-        reason = "a lending iterator: each packet borrows the stream"
-    )]
-    pub fn next(&mut self) -> Option<Result<ServerReceived<'_>, DropReason>> {
-        let (server, now, from) = (&mut *self.server, self.now, self.from);
-        self.frames
-            .next_with(server.is_tcp(), |f| server.handle_datagram(now, from, f))
-    }
-}
-
-impl Drop for ServerStream<'_> {
-    fn drop(&mut self) {
-        while self.next().is_some() {}
-        if self.server.is_tcp() {
-            let decoder = self.frames.take_decoder();
-            self.server.keep_stream(self.from, decoder);
-        }
-    }
-}
-
-/// The packets of one read from a client's TCP connection, from [`Client::handle_stream`]. Used
-/// as [`ServerStream`].
-#[derive(Debug)]
-#[must_use = "the packets are handled as `next` is called"]
-pub struct ClientStream<'a> {
-    client: &'a mut Client,
-    now: Instant,
-    frames: Frames<'a>,
-}
-
-impl<'a> ClientStream<'a> {
-    pub(crate) fn new(client: &'a mut Client, now: Instant, frames: Frames<'a>) -> Self {
-        Self {
-            client,
-            now,
-            frames,
-        }
-    }
-
-    /// What the next complete packet was, as [`Client::handle_datagram`] says it, or `None`.
-    ///
-    /// [`DropReason::BrokenStream`] means the connection's framing is broken for good: close the
-    /// connection and call [`Client::connection_closed`].
-    #[allow(
-        clippy::should_implement_trait,
-        reason = "a lending iterator: each packet borrows the stream"
-    )]
-    pub fn next(&mut self) -> Option<Result<Received<'_>, DropReason>> {
-        let (client, now) = (&mut *self.client, self.now);
-        self.frames
-            .next_with(client.is_tcp(), |f| client.handle_datagram(now, f))
-    }
-}
-
-impl Drop for ClientStream<'_> {
-    fn drop(&mut self) {
-        while self.next().is_some() {}
-        let decoder = self.frames.take_decoder();
-        self.client.keep_stream(decoder);
-    }
+    let prefix = ovpn_wire::tcp_prefix(r.len()).map_err(|_| EncapError::PacketTooLarge {
+        len: r.len(),
+        mtu: usize::from(u16::MAX),
+    })?;
+    buf[r.start - 2..r.start].copy_from_slice(&prefix);
+    Ok(r.start - 2..r.end)
 }

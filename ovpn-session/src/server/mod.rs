@@ -37,10 +37,9 @@ pub use slots::PeerHandle;
 use slots::Slots;
 
 use crate::channel::{Channel, LocalInfo, Side, Timings, TlsFactory};
-use crate::client::frame_tcp;
 use crate::config::{Transmit, Transport, keepalive};
 use crate::error::{DisconnectReason, DropReason, EncapError, SessionError};
-use crate::stream::{Frames, ServerStream, max_frame_len};
+use crate::stream::{Frames, frame_tcp, max_frame_len};
 use crate::tls_config::{SessionClock, server_config};
 
 /// An OpenVPN server endpoint, sans-IO: every client's session behind one socket (UDP) or one
@@ -906,5 +905,60 @@ impl Server {
             session: Box::new(p.info(now)),
             reason,
         });
+    }
+}
+
+/// The packets of one read from a server's TCP connection, from [`Server::handle_stream`].
+///
+/// Call [`ServerStream::next`] until `None`. Dropping it early still hands every remaining
+/// packet to the server (control packets are never lost), but throws away the decrypted data
+/// packets among them.
+#[derive(Debug)]
+#[must_use = "the packets are handled as `next` is called"]
+pub struct ServerStream<'a> {
+    server: &'a mut Server,
+    now: Instant,
+    from: SocketAddr,
+    frames: Frames<'a>,
+}
+
+impl<'a> ServerStream<'a> {
+    pub(crate) fn new(
+        server: &'a mut Server,
+        now: Instant,
+        from: SocketAddr,
+        frames: Frames<'a>,
+    ) -> Self {
+        Self {
+            server,
+            now,
+            from,
+            frames,
+        }
+    }
+
+    /// What the next complete packet was, as [`Server::handle_datagram`] says it, or `None` when
+    /// the bytes so far hold no further whole packet.
+    ///
+    /// [`DropReason::BrokenStream`] means the connection's framing is broken for good: close the
+    /// connection and call [`Server::connection_closed`].
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "a lending iterator: each packet borrows the stream"
+    )]
+    pub fn next(&mut self) -> Option<Result<ServerReceived<'_>, DropReason>> {
+        let (server, now, from) = (&mut *self.server, self.now, self.from);
+        self.frames
+            .next_with(server.is_tcp(), |f| server.handle_datagram(now, from, f))
+    }
+}
+
+impl Drop for ServerStream<'_> {
+    fn drop(&mut self) {
+        while self.next().is_some() {}
+        if self.server.is_tcp() {
+            let decoder = self.frames.take_decoder();
+            self.server.keep_stream(self.from, decoder);
+        }
     }
 }
