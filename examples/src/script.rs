@@ -212,7 +212,8 @@ struct Interpreter<'a> {
     /// `/interface ovpn-server server` entries, in the order they were made.
     servers: Vec<ServerSettings>,
     clients: Vec<ClientSettings>,
-    routes: Vec<(usize, Ipv4Addr, u8, String)>,
+    /// `/ip route add`: line, destination, gateway.
+    routes: Vec<(usize, ipnet::Ipv4Net, String)>,
     profile_lines: HashMap<String, usize>,
     exports: Vec<(usize, Vec<(String, String)>)>,
     files: Vec<OutputFile>,
@@ -472,21 +473,18 @@ impl Interpreter<'_> {
             ("ip route", "add") if !server => {
                 let dst = c.prop("dst-address").ok_or("dst-address is required")?;
                 let gw = c.prop("gateway").ok_or("gateway is required")?;
-                let (net, prefix) = match dst.split_once('/') {
-                    Some((n, p)) => (n, p.parse::<u8>().ok().filter(|p| *p <= 32)),
-                    None => (dst, Some(32)),
-                };
-                let (Ok(net), Some(prefix)) = (net.parse::<Ipv4Addr>(), prefix) else {
-                    return Err(format!(
-                        "dst-address={dst}: expected an IPv4 network like 192.168.1.0/24"
-                    ));
-                };
+                let net = dst
+                    .parse::<ipnet::Ipv4Net>()
+                    .or_else(|_| dst.parse::<Ipv4Addr>().map(ipnet::Ipv4Net::from))
+                    .map_err(|_| {
+                        format!("dst-address={dst}: expected an IPv4 network like 192.168.1.0/24")
+                    })?;
                 for (k, _) in &c.props {
                     if !matches!(k.as_str(), "dst-address" | "gateway" | "comment") {
                         return Err(format!("unknown property {k:?} (dst-address, gateway)"));
                     }
                 }
-                self.routes.push((c.line, net, prefix, gw.to_owned()));
+                self.routes.push((c.line, net.trunc(), gw.to_owned()));
                 Ok(())
             }
             (m, v) => {
@@ -980,9 +978,9 @@ impl Interpreter<'_> {
                 ),
             ));
         }
-        for (line, net, prefix, gw) in core::mem::take(&mut self.routes) {
+        for (line, net, gw) in core::mem::take(&mut self.routes) {
             if gw == s.name {
-                s.routes.push((net, prefix));
+                s.routes.push(net);
             } else if self.clients.iter().any(|c| c.name == gw) {
                 self.warn(line, format!("route via {gw}, which is not started"));
             } else {

@@ -2,7 +2,9 @@
 //! script, with RouterOS's defaults, and turned into `ovpn-session` configurations.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+
+use ipnet::{IpNet, Ipv4Net};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,22 +124,6 @@ fn set_of<T: PartialEq>(
     Ok(out)
 }
 
-/// The netmask for a prefix length.
-pub fn netmask(prefix: u8) -> Ipv4Addr {
-    Ipv4Addr::from(
-        u32::MAX
-            .checked_shl(32 - u32::from(prefix.min(32)))
-            .unwrap_or(0),
-    )
-}
-
-/// The prefix length of a netmask (`None` if it is not contiguous).
-pub fn prefix_len(mask: Ipv4Addr) -> Option<u8> {
-    let m = u32::from(mask);
-    let ones = m.leading_ones();
-    (m.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
-}
-
 /// One `push-routes` item: `192.168.1.0/24`, `192.168.1.0 255.255.255.0`, each optionally
 /// followed by a gateway and a metric (OpenVPN's `route` syntax).
 pub fn push_route(item: &str) -> Result<Route, String> {
@@ -147,37 +133,27 @@ pub fn push_route(item: &str) -> Result<Route, String> {
             "bad route {item:?}: expected NETWORK/PREFIX or NETWORK NETMASK, then an optional gateway and metric"
         )
     };
-    let (network, netmask_, rest) = match words.as_slice() {
+    let addr = |s: &str| s.parse::<Ipv4Addr>().map_err(|_| bad());
+    let (dst, rest) = match words.as_slice() {
         [] => return Err(bad()),
         [first, rest @ ..] if first.contains('/') => {
-            let (n, p) = first.split_once('/').ok_or_else(bad)?;
-            let p: u8 = p.parse().ok().filter(|p| *p <= 32).ok_or_else(bad)?;
-            (n.parse::<Ipv4Addr>().map_err(|_| bad())?, netmask(p), rest)
+            (first.parse::<Ipv4Net>().map_err(|_| bad())?, rest)
         }
-        [first, mask, rest @ ..] if mask.contains('.') => {
-            let m: Ipv4Addr = mask.parse().map_err(|_| bad())?;
-            prefix_len(m).ok_or_else(bad)?;
-            (first.parse::<Ipv4Addr>().map_err(|_| bad())?, m, rest)
-        }
-        [first, rest @ ..] => (
-            first.parse::<Ipv4Addr>().map_err(|_| bad())?,
-            Ipv4Addr::BROADCAST,
+        [first, mask, rest @ ..] if mask.contains('.') => (
+            Ipv4Net::with_netmask(addr(first)?, addr(mask)?).map_err(|_| bad())?,
             rest,
         ),
+        [first, rest @ ..] => (Ipv4Net::from(addr(first)?), rest),
     };
     let (gateway, metric) = match rest {
         [] => (None, None),
-        [g] => (Some(g.parse().map_err(|_| bad())?), None),
-        [g, m] => (
-            Some(g.parse().map_err(|_| bad())?),
-            Some(m.parse().map_err(|_| bad())?),
-        ),
+        [g] => (Some(addr(g)?), None),
+        [g, m] => (Some(addr(g)?), Some(m.parse().map_err(|_| bad())?)),
         _ => return Err(bad()),
     };
     Ok(Route {
-        network: Ipv4Addr::from(u32::from(network) & u32::from(netmask_)),
-        netmask: netmask_,
-        gateway,
+        dst: IpNet::V4(dst.trunc()),
+        gateway: gateway.map(IpAddr::V4),
         metric,
     })
 }
@@ -439,7 +415,7 @@ pub struct ClientSettings {
     /// Not RouterOS: `reneg-sec` (default: the server decides).
     pub reneg: Option<Duration>,
     /// Routes through this interface from `/ip route add dst-address=... gateway=NAME`.
-    pub routes: Vec<(Ipv4Addr, u8)>,
+    pub routes: Vec<Ipv4Net>,
 }
 
 impl ClientSettings {
@@ -671,11 +647,10 @@ mod tests {
     #[test]
     fn push_routes() {
         let r = push_route("192.168.1.0/24").unwrap();
-        assert_eq!(r.network, Ipv4Addr::new(192, 168, 1, 0));
-        assert_eq!(r.netmask, Ipv4Addr::new(255, 255, 255, 0));
+        assert_eq!(r.dst, "192.168.1.0/24".parse::<IpNet>().unwrap());
         let r = push_route("10.1.2.3 255.255.0.0 10.8.0.1 5").unwrap();
-        assert_eq!(r.network, Ipv4Addr::new(10, 1, 0, 0));
-        assert_eq!(r.gateway, Some(Ipv4Addr::new(10, 8, 0, 1)));
+        assert_eq!(r.dst, "10.1.0.0/16".parse::<IpNet>().unwrap());
+        assert_eq!(r.gateway, Some(IpAddr::from([10, 8, 0, 1])));
         assert_eq!(r.metric, Some(5));
         assert!(push_route("10.0.0.0 255.0.255.0").is_err());
         assert!(push_route("nowhere").is_err());
@@ -687,8 +662,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.push_routes.len(), 2);
-        assert_eq!(prefix_len(Ipv4Addr::new(255, 255, 255, 0)), Some(24));
-        assert_eq!(prefix_len(Ipv4Addr::new(255, 0, 255, 0)), None);
+        assert_eq!(push_route("10.0.0.1").unwrap().dst.prefix_len(), 32);
     }
 
     #[test]

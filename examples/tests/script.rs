@@ -213,7 +213,10 @@ fn the_routeros_page_configures_server_and_client() {
     .unwrap();
     let settings = cl.client.as_ref().unwrap();
     assert_eq!(settings.name, "ovpn-to-hq");
-    assert_eq!(settings.routes, [(Ipv4Addr::new(192, 168, 1, 0), 24)]);
+    assert_eq!(
+        settings.routes,
+        ["192.168.1.0/24".parse::<ipnet::Ipv4Net>().unwrap()]
+    );
     let cc = cl.client_config.as_ref().unwrap();
     assert_eq!(cc.name, "ovpn-to-hq");
     assert_eq!(cc.server, "192.0.2.1:1194".parse().unwrap());

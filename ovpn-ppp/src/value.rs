@@ -515,17 +515,29 @@ impl fmt::Display for RateLimit {
     }
 }
 
-/// One entry of a secret's `routes` (IPv4) or `ipv6-routes`: installed on the server towards the
-/// client while it is connected. RouterOS syntax: `dst-address [gateway [metric]]`; without a
-/// gateway the client's address is the gateway.
+/// A route: one entry of a secret's `routes` (IPv4) or `ipv6-routes`, installed on the server
+/// towards the client while it is connected (RouterOS syntax `dst-address [gateway [metric]]`;
+/// without a gateway the client's address is the gateway), and the workspace's one route type:
+/// the routes a server pushes and a client installs are these too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Route {
     /// The destination network.
     pub dst: IpNet,
     /// The gateway, if given.
     pub gateway: Option<IpAddr>,
-    /// The route's metric (RouterOS distance), if given.
-    pub metric: Option<u8>,
+    /// The metric (RouterOS distance: 0 to 255 in a secret's `routes`), if given.
+    pub metric: Option<u32>,
+}
+
+impl Route {
+    /// A route to `dst` with no gateway or metric.
+    pub fn to(dst: impl Into<IpNet>) -> Self {
+        Self {
+            dst: dst.into(),
+            gateway: None,
+            metric: None,
+        }
+    }
 }
 
 impl fmt::Display for Route {
@@ -574,7 +586,11 @@ pub(crate) fn parse_routes(property: &'static str, s: &str, v6: bool) -> Result<
                 .transpose()?;
             let metric = parts
                 .next()
-                .map(|m| m.parse::<u8>().map_err(|_| bad("metric must be 0 to 255")))
+                .map(|m| {
+                    m.parse::<u8>()
+                        .map(u32::from)
+                        .map_err(|_| bad("metric must be 0 to 255"))
+                })
                 .transpose()?;
             if parts.next().is_some() {
                 return Err(bad("too many parts"));

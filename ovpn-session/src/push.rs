@@ -2,7 +2,10 @@
 //! options.c for each option's syntax).
 
 use core::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+pub use ovpn_ppp::Route;
 
 /// How the client's tunnel address is laid out (`topology`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,19 +27,6 @@ impl fmt::Display for Topology {
             Self::Subnet => "subnet",
         })
     }
-}
-
-/// A pushed IPv4 route (`route network [netmask [gateway [metric]]]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// The destination network.
-    pub network: Ipv4Addr,
-    /// Its netmask (255.255.255.255 when omitted).
-    pub netmask: Ipv4Addr,
-    /// The gateway (`vpn_gateway` when omitted).
-    pub gateway: Option<Ipv4Addr>,
-    /// The metric.
-    pub metric: Option<u32>,
 }
 
 /// Why a PUSH_REPLY option could not be understood.
@@ -169,10 +159,11 @@ impl PushOptions {
                     Some(_) => Some(ip(3)?),
                 };
                 let metric = if words.len() > 4 { Some(num(4)?) } else { None };
+                let dst = Ipv4Net::with_netmask(ip(1)?, netmask)
+                    .map_err(|_| err("non-contiguous netmask"))?;
                 self.routes.push(Route {
-                    network: ip(1)?,
-                    netmask,
-                    gateway,
+                    dst: IpNet::V4(dst),
+                    gateway: gateway.map(IpAddr::V4),
                     metric,
                 });
             }
@@ -222,9 +213,13 @@ impl PushOptions {
     pub fn to_items(&self) -> Vec<String> {
         let mut v = Vec::new();
         for r in &self.routes {
-            let mut s = format!("route {}", r.network);
-            if r.netmask != Ipv4Addr::BROADCAST || r.gateway.is_some() || r.metric.is_some() {
-                s += &format!(" {}", r.netmask);
+            // Only IPv4 routes are pushed (`route`); IPv6 inside the tunnel is not implemented.
+            let IpNet::V4(dst) = r.dst else {
+                continue;
+            };
+            let mut s = format!("route {}", dst.addr());
+            if dst.prefix_len() != 32 || r.gateway.is_some() || r.metric.is_some() {
+                s += &format!(" {}", dst.netmask());
             }
             match (r.gateway, r.metric) {
                 (Some(g), _) => s += &format!(" {g}"),
@@ -324,8 +319,9 @@ mod tests {
         let mut p = PushOptions::default();
         p.merge("route 10.8.0.1,topology net30,ifconfig 10.8.0.6 10.8.0.5,dhcp-option DNS 8.8.8.8,redirect-gateway def1 bypass-dhcp,route 192.168.1.0 255.255.255.0 10.8.0.5 10,block-outside-dns").unwrap();
         assert_eq!(p.routes.len(), 2);
-        assert_eq!(p.routes[0].netmask, Ipv4Addr::BROADCAST);
-        assert_eq!(p.routes[1].gateway, Some(Ipv4Addr::new(10, 8, 0, 5)));
+        assert_eq!(p.routes[0].dst, "10.8.0.1/32".parse::<IpNet>().unwrap());
+        assert_eq!(p.routes[1].dst, "192.168.1.0/24".parse::<IpNet>().unwrap());
+        assert_eq!(p.routes[1].gateway, Some(IpAddr::from([10, 8, 0, 5])));
         assert_eq!(p.routes[1].metric, Some(10));
         assert_eq!(p.dns, [Ipv4Addr::new(8, 8, 8, 8)]);
         assert_eq!(
@@ -346,6 +342,7 @@ mod tests {
             "dhcp-option DNS nowhere",
             "push-continuation 3",
             "ifconfig-ipv6 fd00::2/129 fd00::1",
+            "route 10.0.0.0 255.0.255.0",
         ] {
             let e = PushOptions::default().merge(bad).unwrap_err();
             assert_eq!(e.option, bad);
@@ -359,12 +356,12 @@ mod tests {
         }
 
         #[test]
-        fn items_round_trip(a in any::<[u8; 4]>(), m in any::<[u8; 4]>(), ping in any::<u32>(), peer in 0u32..0xffffff, sub in any::<bool>()) {
+        fn items_round_trip(a in any::<[u8; 4]>(), m in any::<[u8; 4]>(), len in 0u8..=32, ping in any::<u32>(), peer in 0u32..0xffffff, sub in any::<bool>()) {
             let p = PushOptions {
                 ifconfig: Some((a.into(), m.into())),
                 topology: Some(if sub { Topology::Subnet } else { Topology::Net30 }),
                 ping: Some(ping), peer_id: Some(peer),
-                routes: vec![Route { network: a.into(), netmask: m.into(), gateway: None, metric: Some(3) }],
+                routes: vec![Route { dst: IpNet::V4(Ipv4Net::new(a.into(), len).unwrap()), gateway: None, metric: Some(3) }],
                 dns: vec![m.into()],
                 ..PushOptions::default()
             };

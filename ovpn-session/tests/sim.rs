@@ -737,16 +737,11 @@ fn durations_too_large_for_an_instant_never_panic() {
 #[test]
 fn only_add_default_route_installs_a_default_route_and_route_nopull_drops_pushed_routes() {
     let seed = seed_from_env(27);
-    let route = ovpn_session::Route {
-        network: "192.168.50.0".parse().unwrap(),
-        netmask: "255.255.255.0".parse().unwrap(),
-        gateway: None,
-        metric: None,
-    };
+    let route = ovpn_session::Route::to("192.168.50.0/24".parse::<ipnet::IpNet>().unwrap());
     for (add_default, nopull) in [(false, false), (true, false), (false, true), (true, true)] {
         let mut s = server_config(seed);
         s.redirect_gateway = true;
-        s.push_routes = vec![route.clone()];
+        s.push_routes = vec![route];
         let mut c = client_config(seed);
         c.add_default_route = add_default;
         c.route_nopull = nopull;

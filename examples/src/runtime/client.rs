@@ -2,7 +2,7 @@
 //! the client (`ovpn-out1`) while connected, and reconnection as the session says.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
 use std::time::Instant;
 
@@ -20,8 +20,8 @@ use super::{
     io_err, now, unix_now,
 };
 use crate::logging;
-use crate::settings::prefix_len;
 use crate::table::Counters;
+use ipnet::IpNet;
 
 const SOCKET: Token = Token(0);
 const CONTROL: Token = Token(1);
@@ -43,7 +43,7 @@ struct Up<D> {
 pub struct ClientRuntime<F: TunFactory> {
     client: Client,
     config: ClientConfig,
-    routes: Vec<(Ipv4Addr, u8)>,
+    routes: Vec<ipnet::Ipv4Net>,
     factory: F,
     poll: Poll,
     events: Events,
@@ -90,7 +90,7 @@ impl<F: TunFactory> ClientRuntime<F> {
     /// `/ip route add ... gateway=NAME`).
     pub fn new(
         config: ClientConfig,
-        routes: Vec<(Ipv4Addr, u8)>,
+        routes: Vec<ipnet::Ipv4Net>,
         factory: F,
     ) -> Result<Self, RunError> {
         let poll = Poll::new().map_err(io_err("creating the poll"))?;
@@ -480,11 +480,18 @@ impl<F: TunFactory> ClientRuntime<F> {
             .register(&mut SourceFd(&dev.as_raw_fd()), TUN, Interest::READABLE)
             .map_err(|e| format!("registering {name}: {e}"))?;
         for r in &tun.routes {
-            let len = prefix_len(r.netmask).unwrap_or(32);
-            dev.add_route(r.network, len, r.gateway)?;
+            let (IpNet::V4(dst), None | Some(IpAddr::V4(_))) = (r.dst, r.gateway) else {
+                tracing::warn!(target: "ovpn", "{name}: route {} ignored: IPv6 inside the tunnel is not implemented", r.dst);
+                continue;
+            };
+            let gateway = match r.gateway {
+                Some(IpAddr::V4(g)) => Some(g),
+                _ => None,
+            };
+            dev.add_route(dst.network(), dst.prefix_len(), gateway)?;
         }
-        for &(n, l) in &self.routes {
-            dev.add_route(n, l, None)?;
+        for n in &self.routes {
+            dev.add_route(n.network(), n.prefix_len(), None)?;
         }
         let mut pinned = None;
         if tun.default_route {

@@ -847,11 +847,11 @@ impl Server {
         let Some(p) = self.peers.get(idx) else {
             return;
         };
-        let nets = p.address().map(|a| (a, 32)).into_iter();
-        for (net, len) in nets.chain(p.routes.iter().copied()) {
-            if let Err(owner) = self.routes.insert(net, len, idx) {
+        let nets = p.address().map(ipnet::Ipv4Net::from).into_iter();
+        for net in nets.chain(p.routes.iter().copied()) {
+            if let Err(owner) = self.routes.insert(net, idx) {
                 let other = self.peers.get(owner).map_or("?", |o| o.name.as_str());
-                tracing::warn!(target: "ovpn", "{}: {net}/{len} is routed to {other} already", p.name);
+                tracing::warn!(target: "ovpn", "{}: {net} is routed to {other} already", p.name);
             }
         }
         self.events.push_back(p.connected_event(now));
@@ -888,9 +888,9 @@ impl Server {
             self.candidates.remove(&p.remote);
         }
         if p.number.is_some() {
-            let nets = p.address().map(|a| (a, 32)).into_iter();
-            for (net, len) in nets.chain(p.routes.iter().copied()) {
-                self.routes.remove(net, len, idx);
+            let nets = p.address().map(ipnet::Ipv4Net::from).into_iter();
+            for net in nets.chain(p.routes.iter().copied()) {
+                self.routes.remove(net, idx);
             }
         }
         if log || p.connected_at.is_some() {

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use ipnet::Ipv4Net;
 use ovpn_pool::{Lease, PoolSet};
 use ovpn_ppp::{AuthError, AuthRequest, Grant};
 use ovpn_wire::KeyId;
@@ -97,7 +98,7 @@ pub(super) struct Peer {
     /// `/ppp active`'s session-id, from login on.
     pub(super) session_id: Option<u32>,
     /// The IPv4 networks of its secret's `routes` (besides its address, what it may send from).
-    pub(super) routes: Vec<(Ipv4Addr, u8)>,
+    pub(super) routes: Vec<Ipv4Net>,
     /// What its login's settings enforce, from login on.
     pub(super) limits: Option<Limits>,
     /// In the endpoint's ready queue.
@@ -428,7 +429,7 @@ impl Peer {
             .routes
             .iter()
             .filter_map(|r| match r.dst {
-                ipnet::IpNet::V4(n) => Some((n.network(), n.prefix_len())),
+                ipnet::IpNet::V4(n) => Some(n.trunc()),
                 ipnet::IpNet::V6(_) => None,
             })
             .collect();
@@ -520,11 +521,7 @@ impl Peer {
         else {
             return false;
         };
-        self.address() == Some(src)
-            || self
-                .routes
-                .iter()
-                .any(|&(n, len)| super::routes::contains(n, len, src))
+        self.address() == Some(src) || self.routes.iter().any(|n| n.contains(&src))
     }
 
     /// Keepalive applies from login on; before it, hand-window bounds the handshake.
@@ -595,19 +592,11 @@ impl Peer {
             Topology::Subnet => {
                 o.route_gateway = Some(local);
                 o.topology = Some(Topology::Subnet);
-                o.ifconfig = Some((address, netmask(config.netmask)));
+                o.ifconfig = Some((address, prefix_netmask(config.netmask)));
             }
             t @ (Topology::Net30 | Topology::P2p) => {
                 o.topology = Some(t);
-                o.routes.insert(
-                    0,
-                    Route {
-                        network: local,
-                        netmask: Ipv4Addr::BROADCAST,
-                        gateway: None,
-                        metric: None,
-                    },
-                );
+                o.routes.insert(0, Route::to(Ipv4Net::from(local)));
                 o.ifconfig = Some((address, local));
             }
         }
@@ -674,13 +663,10 @@ fn acquire(
 }
 
 fn subnet_gateway(address: Ipv4Addr, prefix: u8) -> Ipv4Addr {
-    Ipv4Addr::from((u32::from(address) & u32::from(netmask(prefix))) | 1)
+    Ipv4Addr::from(u32::from(address) & u32::from(prefix_netmask(prefix)) | 1)
 }
 
-fn netmask(prefix: u8) -> Ipv4Addr {
-    Ipv4Addr::from(
-        u32::MAX
-            .checked_shl(32 - u32::from(prefix.min(32)))
-            .unwrap_or(0),
-    )
+/// The netmask of a prefix length (ipnet's; a length above 32 counts as 32).
+fn prefix_netmask(prefix: u8) -> Ipv4Addr {
+    Ipv4Net::new_assert(Ipv4Addr::UNSPECIFIED, prefix.min(32)).netmask()
 }

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
 /// IPv4 prefixes owned by sessions (by slot).
 #[derive(Debug)]
 pub(super) struct RouteTable {
@@ -12,16 +14,11 @@ pub(super) struct RouteTable {
     by_len: [HashMap<u32, usize>; 33],
 }
 
+/// The bits of a prefix length, for the lookup's hash keys.
 fn mask(len: u8) -> u32 {
     u32::MAX
         .checked_shl(32 - u32::from(len.min(32)))
         .unwrap_or(0)
-}
-
-/// Whether `address` is inside `network/len`.
-pub(super) fn contains(network: Ipv4Addr, len: u8, address: Ipv4Addr) -> bool {
-    let m = mask(len);
-    u32::from(address) & m == u32::from(network) & m
 }
 
 impl RouteTable {
@@ -31,11 +28,11 @@ impl RouteTable {
         }
     }
 
-    /// Routes `network/len` to `owner`. When another session has it already, it keeps it and its
+    /// Routes `net` to `owner`. When another session has it already, it keeps it and its
     /// slot is returned.
-    pub(super) fn insert(&mut self, network: Ipv4Addr, len: u8, owner: usize) -> Result<(), usize> {
-        let len = len.min(32);
-        let key = u32::from(network) & mask(len);
+    pub(super) fn insert(&mut self, net: Ipv4Net, owner: usize) -> Result<(), usize> {
+        let len = net.prefix_len();
+        let key = u32::from(net.network());
         match self.by_len[usize::from(len)].entry(key) {
             std::collections::hash_map::Entry::Occupied(e) if *e.get() != owner => Err(*e.get()),
             e => {
@@ -45,10 +42,10 @@ impl RouteTable {
         }
     }
 
-    /// Removes `network/len` if `owner` has it.
-    pub(super) fn remove(&mut self, network: Ipv4Addr, len: u8, owner: usize) {
-        let len = len.min(32);
-        let key = u32::from(network) & mask(len);
+    /// Removes `net` if `owner` has it.
+    pub(super) fn remove(&mut self, net: Ipv4Net, owner: usize) {
+        let len = net.prefix_len();
+        let key = u32::from(net.network());
         let table = &mut self.by_len[usize::from(len)];
         if table.get(&key) == Some(&owner) {
             table.remove(&key);
@@ -78,28 +75,32 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn n(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn the_longest_prefix_wins() {
         let mut t = RouteTable::new();
-        t.insert(a("10.8.0.2"), 32, 1).unwrap();
-        t.insert(a("192.168.0.0"), 16, 2).unwrap();
-        t.insert(a("192.168.1.0"), 24, 3).unwrap();
+        t.insert(n("10.8.0.2/32"), 1).unwrap();
+        t.insert(n("192.168.0.0/16"), 2).unwrap();
+        t.insert(n("192.168.1.0/24"), 3).unwrap();
         assert_eq!(t.lookup(a("10.8.0.2")), Some(1));
         assert_eq!(t.lookup(a("10.8.0.3")), None);
         assert_eq!(t.lookup(a("192.168.1.77")), Some(3));
         assert_eq!(t.lookup(a("192.168.2.77")), Some(2));
         assert_eq!(
-            t.insert(a("192.168.1.9"), 24, 4),
+            t.insert(n("192.168.1.9/24"), 4),
             Err(3),
             "first owner keeps it"
         );
-        t.remove(a("192.168.1.0"), 24, 4);
+        t.remove(n("192.168.1.0/24"), 4);
         assert_eq!(
             t.lookup(a("192.168.1.77")),
             Some(3),
             "only the owner removes"
         );
-        t.remove(a("192.168.1.0"), 24, 3);
+        t.remove(n("192.168.1.0/24"), 3);
         assert_eq!(t.lookup(a("192.168.1.77")), Some(2));
     }
 
@@ -113,7 +114,7 @@ mod tests {
             let mut t = RouteTable::new();
             let mut kept: Vec<(u32, u8, usize)> = Vec::new();
             for (i, &(n, len)) in routes.iter().enumerate() {
-                if t.insert(Ipv4Addr::from(n), len, i).is_ok() {
+                if t.insert(Ipv4Net::new(Ipv4Addr::from(n), len).unwrap(), i).is_ok() {
                     kept.push((n & mask(len), len, i));
                 }
             }
