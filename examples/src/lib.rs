@@ -27,6 +27,7 @@ pub mod demo;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
+pub mod profile;
 pub mod rsc;
 pub mod runtime;
 pub mod script;

@@ -19,11 +19,12 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use ovpn_pki::rustls_pki_types::UnixTime;
-use ovpn_pki::{ClientProfile, ExportedFile, ImportOptions, Store};
+use ovpn_pki::{ExportedFile, ImportOptions, Store};
 use ovpn_pool::{Family, Pool, PoolSet};
 use ovpn_ppp::{AddressSpec, PppConfig, Profile, Secret};
 use ovpn_session::{ClientConfig, ServerConfig};
 
+use crate::profile::ClientProfile;
 use crate::rsc::{self, Command};
 use crate::settings::{ClientSettings, ServerSettings, yes_no};
 
@@ -882,21 +883,21 @@ impl Interpreter<'_> {
         let address =
             address.ok_or("server-address is required (the address clients connect to)")?;
         let mut profile = ClientProfile::new(address, s.port);
-        profile.transport = match s.transport {
-            ovpn_session::Transport::Udp => ovpn_pki::Transport::Udp,
-            ovpn_session::Transport::Tcp => ovpn_pki::Transport::Tcp,
-        };
-        let cipher = s.ciphers.first().ok_or("the server has no cipher")?;
-        profile.cipher = cipher.openvpn_name().to_owned();
+        profile.transport = s.transport;
+        profile.mode = s.mode;
+        profile.cipher = *s.ciphers.first().ok_or("the server has no cipher")?;
         profile.auth = s
             .auths
             .first()
-            .map_or("SHA1", |a| a.openvpn_name())
-            .to_owned();
-        let mut out = self
-            .store
-            .client_profile(&profile, &ca, &client, &passphrase)
+            .copied()
+            .unwrap_or(ovpn_crypto::Digest::Sha1);
+        let text = profile
+            .for_certificate(&self.store, &ca, &client, &passphrase)
             .map_err(|e| e.to_string())?;
+        let mut out = ExportedFile {
+            file_name: format!("{client}.ovpn"),
+            contents: text.into_bytes(),
+        };
         if let Some(f) = file.filter(|f| !f.is_empty()) {
             if f.contains('/') {
                 return Err(format!("file={f}: a plain file name"));

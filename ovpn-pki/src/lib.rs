@@ -6,8 +6,8 @@
 //! and passphrase-encrypted keys (`export-certificate`, PEM or PKCS#12), imports certificates,
 //! keys and CRLs made elsewhere (OpenSSL, easy-rsa), revokes (`issued-revoke`, with a signed
 //! CRL), checks a peer's certificate chain the way OpenVPN's `remote-cert-tls` does
-//! ([`PeerVerifier`]), hands certificates and keys to rustls, and writes `.ovpn` client profiles
-//! that OpenVPN 2.6 accepts. [`Store::save`] and [`Store::load`] turn the whole table into text
+//! ([`PeerVerifier`]) and hands certificates and keys to rustls (and their PEM to whatever writes a
+//! client profile). [`Store::save`] and [`Store::load`] turn the whole table into text
 //! and back, for the caller to keep. PKCS#12 is written (`type=pkcs12`) but not read: convert
 //! `.p12` files with `openssl pkcs12 -nodes` and import the PEM.
 //!
@@ -76,7 +76,6 @@ mod import;
 mod key;
 mod pem;
 mod persist;
-mod profile;
 mod props;
 mod settings;
 mod store;
@@ -91,7 +90,6 @@ pub mod fuzzing;
 pub use cert::CertInfo;
 pub use error::{PkiError, VerifyError};
 pub use key::{Curve, EXPORT_PBKDF2_ITERATIONS, KeyType};
-pub use profile::{ClientProfile, Transport, openvpn_auth, openvpn_cipher};
 pub use store::{
     Certificate, Crl, ExportType, ExportedFile, FLAGS_LEGEND, Flags, ImportOptions, ImportSummary,
     Store, StoreSettings,

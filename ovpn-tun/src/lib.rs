@@ -351,19 +351,34 @@ mod tests {
         }
     }
 
+    /// Set in the copy of the test binary that runs inside the test's private namespace.
+    const IN_NAMESPACE: &str = "OVPN_TUN_TEST_IN_NAMESPACE";
+
     #[test]
+    #[ignore = "needs root and /dev/net/tun: scripts/test.sh runs it with --include-ignored"]
     fn tun_device_gets_its_address_mtu_and_route_and_goes_away() {
-        if !is_root() || !std::path::Path::new("/dev/net/tun").exists() {
-            eprintln!("skipped: needs root and /dev/net/tun");
+        if std::env::var_os(IN_NAMESPACE).is_some() {
+            in_namespace();
             return;
         }
-        // A private namespace keeps the host's interfaces and routes untouched.
+        assert!(
+            is_root() && std::path::Path::new("/dev/net/tun").exists(),
+            "this test needs root and /dev/net/tun"
+        );
+        // A private namespace keeps the host's interfaces and routes untouched: the test binary
+        // runs this test again in there.
         let ns = format!("ovpntun{}", std::process::id());
         ip(&["netns", "add", &ns]).unwrap();
         let out = Command::new("ip")
             .args(["netns", "exec", &ns])
             .arg(std::env::current_exe().unwrap())
-            .args(["--exact", "tests::in_namespace", "--ignored", "--nocapture"])
+            .args([
+                "--exact",
+                "tests::tun_device_gets_its_address_mtu_and_route_and_goes_away",
+                "--include-ignored",
+                "--nocapture",
+            ])
+            .env(IN_NAMESPACE, "1")
             .output()
             .unwrap();
         let _ = ip(&["netns", "del", &ns]);
@@ -373,9 +388,7 @@ mod tests {
         assert!(log.contains("1 passed"), "{log}");
     }
 
-    /// Runs inside the namespace made by the test above.
-    #[test]
-    #[ignore = "run by tun_device_gets_its_address_mtu_and_route_and_goes_away inside a namespace"]
+    /// The test proper, inside the namespace.
     fn in_namespace() {
         let dev = Device::create(&DeviceConfig {
             name: "ovpn-test1".into(),

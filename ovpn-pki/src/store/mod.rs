@@ -337,6 +337,15 @@ impl Store {
         Ok(chain)
     }
 
+    /// [`Store::chain`] as PEM, end entity first (what a `.ovpn` profile's `<cert>` holds).
+    pub fn chain_pem(&self, name: &str) -> Result<String, PkiError> {
+        Ok(self
+            .chain(name)?
+            .iter()
+            .map(|der| crate::pem::encode("CERTIFICATE", der))
+            .collect())
+    }
+
     pub(super) fn issuer_of(&self, c: &Certificate) -> Option<&Certificate> {
         if let Some(by) = &c.issued_by {
             return self.get(by);

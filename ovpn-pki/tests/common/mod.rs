@@ -60,8 +60,10 @@ pub fn store_with_ca() -> Store {
     s
 }
 
-/// Runs a command-line tool if it exists; `None` (with a printed reason) when it does not.
-pub fn tool(name: &str) -> Option<std::path::PathBuf> {
+/// The path of a command-line tool; a missing tool fails the (ignored by default) test that
+/// needs it.
+#[allow(dead_code, reason = "used by some of the test crates")]
+pub fn tool(name: &str) -> std::path::PathBuf {
     for dir in [
         "/usr/bin",
         "/usr/sbin",
@@ -72,9 +74,8 @@ pub fn tool(name: &str) -> Option<std::path::PathBuf> {
     ] {
         let p = std::path::Path::new(dir).join(name);
         if p.exists() {
-            return Some(p);
+            return p;
         }
     }
-    eprintln!("SKIPPED: `{name}` is not installed");
-    None
+    panic!("`{name}` is not installed (scripts/setup.sh installs it)")
 }
