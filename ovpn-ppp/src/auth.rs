@@ -27,9 +27,8 @@ pub struct AuthRequest {
     pub service: Service,
     /// The caller id: the client's outer address as text (`192.0.2.7`).
     pub caller_id: String,
-    /// How many sessions of `user` are active now (from
-    /// [`ActiveSessions::count_user`](crate::ActiveSessions::count_user)); `only-one` refuses
-    /// the login when it is not zero.
+    /// How many sessions of `user` are active now (the server counts them, across every server
+    /// that shares its tables); `only-one` refuses the login when it is not zero.
     pub active_sessions: usize,
 }
 

@@ -1,22 +1,22 @@
-//! RouterOS-style PPP secrets, profiles, authentication and active sessions, without I/O.
+//! RouterOS-style PPP secrets, profiles and authentication, without I/O.
 //!
 //! RouterOS authenticates an OpenVPN client like a PPP link: after the TLS handshake the client
 //! sends a user name and password, checked against `/ppp secret`; the secret's `/ppp profile`
 //! (falling back to the built-in `default` profile) says which addresses, DNS servers, timeouts
-//! and limits the session gets; `/ppp active` lists the sessions. This crate models those tables:
+//! and limits the session gets. This crate models those tables (the sessions themselves, RouterOS's
+//! `/ppp active`, are the server's: `ovpn-session` keeps and enforces them):
 //!
 //! - [`Profile`] and [`Secret`], built from RouterOS property text ([`properties`]) and printed
 //!   back as RouterOS properties;
 //! - the [`Authenticator`] trait, with [`AuthRequest`] in and a [`Grant`] or an [`AuthError`]
 //!   (in RouterOS's words: `login incorrect`, `unknown service`, ...) out;
-//! - [`PppConfig`], the in-memory profiles and secrets, which implements it;
-//! - [`ActiveSessions`], the `/ppp active` table that `only-one` is checked against.
+//! - [`PppConfig`], the in-memory profiles and secrets, which implements it.
 //!
 //! The crate does no I/O and reads no clock (times are passed in); everything is plain data,
 //! `Send` and `Sync`. Addresses named by a grant are acquired from the `ovpn-pool` crate.
 //!
 //! ```
-//! use ovpn_ppp::{AddressSpec, ActiveSessions, AuthError, AuthRequest, Authenticator, PppConfig, Service};
+//! use ovpn_ppp::{AddressSpec, AuthError, AuthRequest, Authenticator, PppConfig, Service};
 //!
 //! // The RouterOS OpenVPN page's example, as property text.
 //! let mut ppp = PppConfig::new();
@@ -26,18 +26,13 @@
 //! )?;
 //! ppp.add_secret_text("name=client1 password=StrongPassword1 profile=ovpn-profile service=ovpn")?;
 //!
-//! let mut active = ActiveSessions::new();
-//! let request = AuthRequest::new("client1", "StrongPassword1", Service::Ovpn, "192.0.2.7")
-//!     .with_active_sessions(active.count_user("client1"));
+//! let request = AuthRequest::new("client1", "StrongPassword1", Service::Ovpn, "192.0.2.7");
 //! let grant = ppp.authenticate(&request).expect("accepted");
 //! assert_eq!(grant.remote_address, Some(AddressSpec::Pool("ovpn-pool".into())));
 //! assert_eq!(grant.dns_servers, ["8.8.8.8".parse::<std::net::IpAddr>().unwrap()]);
 //!
-//! // The server records the session; a second login is refused by only-one.
-//! # #[allow(clippy::disallowed_methods)]
-//! # let now = std::time::Instant::now();
-//! active.add(now, "client1", Service::Ovpn, "192.0.2.7");
-//! let again = request.clone().with_active_sessions(active.count_user("client1"));
+//! // With that session up (the server counts them), a second login is refused by only-one.
+//! let again = request.clone().with_active_sessions(1);
 //! assert_eq!(ppp.authenticate(&again), Err(AuthError::OnlyOne));
 //!
 //! // Unknown user and wrong password look the same.
@@ -58,7 +53,6 @@
 //! - Secret names are unique (one secret per user name whatever its service).
 //! - Unknown properties are errors, so that a setting is never silently ignored.
 
-mod active;
 mod auth;
 mod error;
 #[cfg(feature = "fuzzing")]
@@ -69,7 +63,6 @@ pub mod properties;
 mod secret;
 mod value;
 
-pub use active::{ActiveSession, ActiveSessions, SessionId};
 pub use auth::{AuthRequest, Authenticator, Grant, PppConfig};
 pub use error::{AuthError, Error};
 pub use profile::Profile;
@@ -91,7 +84,6 @@ mod tests {
         check::<AuthError>();
         check::<Error>();
         check::<PppConfig>();
-        check::<ActiveSessions>();
         check::<Profile>();
         check::<Secret>();
         fn object_safe(_: &dyn Authenticator) {}
