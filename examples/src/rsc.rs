@@ -5,11 +5,13 @@
 //! - A line ending in `\` continues on the next line.
 //! - A menu path alone on a line (`/certificate`) sets the context for the following relative
 //!   commands (`add ...`, `sign ...`); an absolute command names its menu (`/ip pool add ...`).
-//! - Arguments are `key=value` or positional (`sign ca-template ca=ca`); values may be quoted
-//!   (`"a b"`, with `\"`, `\\`, `\n`, `\t` and `\r` escapes); `[find ...]` is kept as one positional
-//!   token.
+//! - Arguments are `key=value` or positional (`sign ca-template ca=ca`); values may be quoted, with
+//!   RouterOS's escapes; `[find ...]` is kept as one positional token. The words of a line are
+//!   `ovpn-rsc`'s, the workspace's one reading of RouterOS text.
 
 use core::fmt;
+
+use ovpn_rsc::Token;
 
 /// The menus the programs know; the longest matching prefix of a command's words is its menu.
 pub const MENUS: &[&str] = &[
@@ -84,28 +86,8 @@ impl fmt::Display for Command {
     }
 }
 
-/// Quotes a value when RouterOS would need it.
-pub fn quote(v: &str) -> String {
-    if !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@+*".contains(c))
-    {
-        return v.to_owned();
-    }
-    let mut s = String::from("\"");
-    for c in v.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            '\r' => s.push_str("\\r"),
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
-}
+/// Quotes a value when RouterOS would need it (the workspace's one quoting, `ovpn-rsc`'s).
+pub use ovpn_rsc::quote;
 
 /// A script error, with its line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,7 +163,7 @@ enum Line {
 }
 
 fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
-    let tokens = tokenize(text)?;
+    let tokens = ovpn_rsc::tokenize(text).map_err(|e| e.to_string())?;
     let (absolute, mut words) = match tokens.first() {
         Some(Token::Word(w)) if w.starts_with('/') => {
             let mut v = Vec::new();
@@ -265,108 +247,6 @@ fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
         }
     }
     Ok(Line::Command(cmd))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Quoted(String),
-    Bracket(String),
-    Prop(String, String),
-}
-
-fn tokenize(text: &str) -> Result<Vec<Token>, String> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        if c == '#' {
-            break; // a comment after the command
-        }
-        if c == '[' {
-            let mut depth = 0;
-            let mut s = String::new();
-            for c in chars.by_ref() {
-                s.push(c);
-                match c {
-                    '[' => depth += 1,
-                    ']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if depth != 0 {
-                return Err("unterminated [".into());
-            }
-            out.push(Token::Bracket(s));
-            continue;
-        }
-        if c == '"' {
-            chars.next();
-            out.push(Token::Quoted(quoted(&mut chars)?));
-            continue;
-        }
-        let mut word = String::new();
-        let mut value = None;
-        while let Some(&c) = chars.peek() {
-            if c.is_whitespace() {
-                break;
-            }
-            chars.next();
-            if c == '=' && value.is_none() && !word.is_empty() {
-                let v = match chars.peek() {
-                    Some('"') => {
-                        chars.next();
-                        quoted(&mut chars)?
-                    }
-                    _ => {
-                        let mut v = String::new();
-                        while let Some(&c) = chars.peek() {
-                            if c.is_whitespace() {
-                                break;
-                            }
-                            v.push(c);
-                            chars.next();
-                        }
-                        v
-                    }
-                };
-                value = Some(v);
-                break;
-            }
-            word.push(c);
-        }
-        out.push(match value {
-            Some(v) => Token::Prop(word, v),
-            None => Token::Word(word),
-        });
-    }
-    Ok(out)
-}
-
-fn quoted(chars: &mut core::iter::Peekable<core::str::Chars<'_>>) -> Result<String, String> {
-    let mut s = String::new();
-    loop {
-        match chars.next() {
-            None => return Err("unterminated quote".into()),
-            Some('"') => return Ok(s),
-            Some('\\') => match chars.next() {
-                Some('n') => s.push('\n'),
-                Some('t') => s.push('\t'),
-                Some('r') => s.push('\r'),
-                Some(c) => s.push(c),
-                None => return Err("unterminated quote".into()),
-            },
-            Some(c) => s.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -18,11 +18,7 @@ use ovpn_session::{Route, Topology};
 
 /// `yes`/`no` (also `true`/`false`).
 pub fn yes_no(v: &str) -> Result<bool, String> {
-    match v {
-        "yes" | "true" => Ok(true),
-        "no" | "false" => Ok(false),
-        _ => Err("expected yes or no".into()),
-    }
+    ovpn_rsc::yes_no(v).ok_or_else(|| "expected yes or no".into())
 }
 
 fn port(v: &str) -> Result<u16, String> {
@@ -76,7 +72,7 @@ fn keepalive(v: &str) -> Result<Option<Duration>, String> {
         return Ok(None);
     }
     let range = || format!("expected 1..{MAX_SECONDS} seconds or disabled");
-    match ovpn_ppp::parse_duration(v) {
+    match ovpn_rsc::parse_duration(v) {
         Some(d) if d.is_zero() => Ok(None),
         Some(d) if (1..=MAX_SECONDS).contains(&d.as_secs()) => Ok(Some(d)),
         _ => Err(range()),

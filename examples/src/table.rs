@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use ovpn_ppp::format_duration;
+use ovpn_rsc::format_duration;
 use ovpn_session::SessionInfo;
 
 /// Packets and bytes through a tunnel interface.
@@ -47,7 +47,7 @@ pub fn row_line(r: &SessionInfo) -> String {
     format!(
         "name={} user={} caller-id={} remote-address={} encoding={} uptime={} rx-packets={} tx-packets={}",
         cell(r.name.as_deref()),
-        ovpn_ppp::properties::quote(r.user.as_deref().unwrap_or_default()),
+        ovpn_rsc::quote(r.user.as_deref().unwrap_or_default()),
         r.remote,
         cell(r.address),
         cell(r.encoding),

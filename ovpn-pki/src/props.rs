@@ -2,19 +2,12 @@
 
 use crate::error::PkiError;
 
-/// Parses RouterOS `yes`/`no` (also `true`/`false`).
+/// Parses RouterOS `yes`/`no` (also `true`/`false`), naming the property when it is neither.
 pub(crate) fn yes_no(property: &str, value: &str) -> Result<bool, PkiError> {
-    match value {
-        "yes" | "true" => Ok(true),
-        "no" | "false" => Ok(false),
-        _ => Err(PkiError::invalid(property, value, "yes or no")),
-    }
+    ovpn_rsc::yes_no(value).ok_or_else(|| PkiError::invalid(property, value, "yes or no"))
 }
 
-/// RouterOS `yes`/`no`.
-pub(crate) fn yes_no_str(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
+pub(crate) use ovpn_rsc::yes_no_str;
 
 /// Upper-case hex, as RouterOS prints serial numbers.
 pub(crate) fn hex_upper(bytes: &[u8]) -> String {
@@ -45,26 +38,9 @@ pub(crate) fn format_time(unix_secs: u64) -> String {
     }
 }
 
-/// A RouterOS duration (`52w1d3h4m5s`).
-pub(crate) fn format_duration(mut secs: u64) -> String {
-    if secs == 0 {
-        return "0s".into();
-    }
-    let mut s = String::new();
-    for (unit, len) in [
-        ("w", 604_800),
-        ("d", 86_400),
-        ("h", 3_600),
-        ("m", 60),
-        ("s", 1),
-    ] {
-        let n = secs / len;
-        secs %= len;
-        if n > 0 {
-            s.push_str(&format!("{n}{unit}"));
-        }
-    }
-    s
+/// A RouterOS duration of whole seconds (`52w1d3h4m5s`).
+pub(crate) fn format_duration(secs: u64) -> String {
+    ovpn_rsc::format_duration(std::time::Duration::from_secs(secs))
 }
 
 #[cfg(test)]

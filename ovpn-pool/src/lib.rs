@@ -54,46 +54,12 @@ pub use pool::{Family, Pool};
 pub use range::{Range, Ranges};
 pub use set::{Lease, PoolSet, PoolStats};
 
-/// Quotes a property value as RouterOS prints it: bare when it is made of safe characters only,
-/// otherwise in double quotes with `\"`, `\\`, `\$`, `\?` and control characters escaped.
-pub(crate) fn quote(value: &str) -> std::borrow::Cow<'_, str> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/,@+*%!".contains(c);
-    if !value.is_empty() && value.chars().all(safe) {
-        return value.into();
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '$' => out.push_str("\\$"),
-            '?' => out.push_str("\\?"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_ascii_control() => out.push_str(&format!("\\{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out.into()
-}
+/// Quotes a property value as RouterOS prints it (the workspace's one quoting, `ovpn-rsc`'s).
+pub(crate) use ovpn_rsc::quote;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("ovpn-pool"), "ovpn-pool");
-        assert_eq!(quote(""), "\"\"");
-        assert_eq!(quote("a b"), "\"a b\"");
-        assert_eq!(
-            quote("a\"b\\c$d?\n\u{1}é"),
-            "\"a\\\"b\\\\c\\$d\\?\\n\\01é\""
-        );
-    }
 
     #[test]
     fn types_are_send_and_sync() {

@@ -65,11 +65,12 @@ mod value;
 
 pub use auth::{AuthRequest, Authenticator, Grant, PppConfig};
 pub use error::{AuthError, Error};
+/// RouterOS durations (`1h30m`, `00:10:00`), read and written as everywhere in the workspace.
+pub use ovpn_rsc::{format_duration, parse_duration};
 pub use profile::Profile;
 pub use secret::{MAX_OVPN_PASSWORD, MAX_OVPN_USER, Secret};
 pub use value::{
     AddressSpec, Password, RateLimit, Route, RxTx, Service, UseEncryption, YesNoDefault,
-    format_duration, parse_duration,
 };
 
 #[cfg(test)]

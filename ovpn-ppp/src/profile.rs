@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::properties::{self, quote};
-use crate::value::{format_duration, format_list, parse_timeout};
+use crate::value::{format_list, parse_timeout};
 use crate::{AddressSpec, Error, RateLimit, UseEncryption, YesNoDefault};
+use ovpn_rsc::format_duration;
 
 /// A PPP profile (`/ppp profile`), with RouterOS's fields as far as they matter to OpenVPN.
 ///

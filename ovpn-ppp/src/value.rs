@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use ovpn_rsc::{format_duration, parse_duration};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -232,98 +233,6 @@ pub(crate) fn parse_yes_no(property: &'static str, s: &str) -> Result<bool, Erro
         "no" | "false" => Ok(false),
         _ => Err(Error::invalid(property, s, "expected yes or no")),
     }
-}
-
-/// Parses a RouterOS duration: a number of seconds (`30`), units (`1w2d3h4m5s`, `500ms`, in any
-/// combination), or a clock `hh:mm:ss` optionally after weeks and days (`1d02:00:00`).
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(ovpn_ppp::parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-/// assert_eq!(ovpn_ppp::parse_duration("1d00:00:10"), Some(Duration::from_secs(86410)));
-/// assert_eq!(ovpn_ppp::parse_duration("soon"), None);
-/// ```
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let bytes = s.as_bytes();
-    if bytes.is_empty() {
-        return None;
-    }
-    let mut total = Duration::ZERO;
-    let mut i = 0;
-    let mut any_unit = false;
-    while i < bytes.len() {
-        let start = i;
-        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let n: u64 = s.get(start..i)?.parse().ok()?;
-        let rest = s.get(i..)?;
-        let (step, len) = if rest.starts_with("ms") {
-            (Duration::from_millis(n), 2)
-        } else {
-            let secs = |unit: u64| n.checked_mul(unit).map(Duration::from_secs);
-            match bytes.get(i) {
-                Some(b'w') => (secs(604_800)?, 1),
-                Some(b'd') => (secs(86_400)?, 1),
-                Some(b'h') => (secs(3_600)?, 1),
-                Some(b'm') => (secs(60)?, 1),
-                Some(b's') => (secs(1)?, 1),
-                Some(b':') => {
-                    // hh:mm:ss: the clock ends the text.
-                    let (m, sec) = rest.get(1..)?.split_once(':')?;
-                    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-                    if !digits(m) || !digits(sec) {
-                        return None;
-                    }
-                    let (m, sec): (u64, u64) = (m.parse().ok()?, sec.parse().ok()?);
-                    if m >= 60 || sec >= 60 {
-                        return None;
-                    }
-                    let clock = n.checked_mul(3600)?.checked_add(m * 60 + sec)?;
-                    return total.checked_add(Duration::from_secs(clock));
-                }
-                None if !any_unit => return Some(Duration::from_secs(n)),
-                _ => return None,
-            }
-        };
-        any_unit = true;
-        total = total.checked_add(step)?;
-        i += len;
-    }
-    Some(total)
-}
-
-/// Formats a duration as RouterOS prints it: `1w2d3h4m5s`, `500ms`, `0s`.
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(ovpn_ppp::format_duration(Duration::from_secs(5400)), "1h30m");
-/// assert_eq!(ovpn_ppp::format_duration(Duration::from_millis(1500)), "1s500ms");
-/// ```
-pub fn format_duration(d: Duration) -> String {
-    let mut secs = d.as_secs();
-    let ms = d.subsec_millis();
-    if secs == 0 && ms == 0 {
-        return "0s".to_owned();
-    }
-    let mut out = String::new();
-    for (unit, len) in [
-        ("w", 604_800),
-        ("d", 86_400),
-        ("h", 3_600),
-        ("m", 60),
-        ("s", 1),
-    ] {
-        let n = secs / len;
-        secs %= len;
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    if ms > 0 {
-        out.push_str(&format!("{ms}ms"));
-    }
-    out
 }
 
 /// Parses a timeout property: a duration, with empty and zero meaning none.
