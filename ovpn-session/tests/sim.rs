@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
+use ovpn_session::sim::{Crowd, LinkConfig, Sim, seed_from_env};
 use ovpn_session::{
     ClientEvent, ClientState, DisconnectReason, DropReason, EncapError, ServerEvent, SessionError,
 };
@@ -1023,87 +1023,19 @@ fn packet_id_exhaustion_renegotiates_before_any_id_is_reused() {
 /// address, and carries data; no session's timers or packets are forgotten.
 #[test]
 fn fifty_clients_on_one_server() {
-    use ovpn_session::sim::Link;
-    use std::net::SocketAddr;
     let seed = seed_from_env(20);
     let n = 50u32;
-    let epoch = start();
-    let mut server =
-        ovpn_session::Server::new(server_config(seed), shared(), epoch, unix_epoch()).unwrap();
-    let mut clients: Vec<(SocketAddr, ovpn_session::Client)> = (0..n)
-        .map(|i| {
-            let mut c = client_config(seed + u64::from(i));
-            c.user = "client1".into(); // one secret, many sessions (no only-one in the profile)
-            let addr: SocketAddr = format!("198.18.{}.{}:{}", i / 200, i % 200 + 1, 40000 + i)
-                .parse()
-                .unwrap();
-            (
-                addr,
-                ovpn_session::Client::new(c, epoch, unix_epoch()).unwrap(),
-            )
-        })
+    let mut crowd = crowd(seed, n, LinkConfig::lossy(0.05));
+    assert!(
+        crowd.run_until(Duration::from_secs(600), Crowd::all_connected),
+        "not all connected in 10 simulated minutes (seed {seed})"
+    );
+    let (now, server) = (crowd.now, &mut crowd.server);
+    let mut clients: Vec<(std::net::SocketAddr, &mut ovpn_session::Client)> = crowd
+        .members
+        .iter_mut()
+        .map(|m| (m.addr, &mut m.client))
         .collect();
-    let mut link = Link::new(LinkConfig::lossy(0.05), seed);
-    let mut now = epoch;
-    let mut buf = Vec::new();
-    // One shared lossy link; each datagram carries its direction and client index in front.
-    for _ in 0..200_000 {
-        for (i, (_, c)) in clients.iter_mut().enumerate() {
-            while let Some(t) = c.poll_transmit(now, &mut buf) {
-                let mut d = vec![1u8];
-                d.extend_from_slice(&(i as u32).to_be_bytes());
-                d.extend_from_slice(&buf[..t.len]);
-                link.send(now, &d);
-            }
-            while c.poll_event().is_some() {}
-        }
-        while let Some(t) = server.poll_transmit(now, &mut buf) {
-            let i = clients
-                .iter()
-                .position(|(a, _)| *a == t.destination)
-                .unwrap();
-            let mut d = vec![0u8];
-            d.extend_from_slice(&(i as u32).to_be_bytes());
-            d.extend_from_slice(&buf[..t.len]);
-            link.send(now, &d);
-        }
-        while server.poll_event().is_some() {}
-        while let Some(mut d) = link.deliver(now) {
-            let i = u32::from_be_bytes([d[1], d[2], d[3], d[4]]) as usize;
-            let (addr, c) = &mut clients[i];
-            if d[0] == 1 {
-                let _ = server.handle_datagram(now, *addr, &mut d[5..]);
-            } else {
-                let _ = c.handle_datagram(now, &mut d[5..]);
-            }
-        }
-        if clients
-            .iter()
-            .all(|(_, c)| c.state() == &ClientState::Connected)
-            && server.sessions(now).iter().filter(|s| s.connected).count() == n as usize
-        {
-            break;
-        }
-        let next = [link.next_delivery(), server.poll_timeout()]
-            .into_iter()
-            .chain(clients.iter().map(|(_, c)| c.poll_timeout()))
-            .flatten()
-            .min()
-            .unwrap_or(now + Duration::from_millis(10));
-        now = next.max(now + Duration::from_micros(1));
-        if server.poll_timeout().is_some_and(|t| t <= now) {
-            server.handle_timeout(now);
-        }
-        for (_, c) in clients.iter_mut() {
-            if c.poll_timeout().is_some_and(|t| t <= now) {
-                c.handle_timeout(now);
-            }
-        }
-        assert!(
-            now - epoch < Duration::from_secs(600),
-            "not all connected in 10 simulated minutes"
-        );
-    }
     let sessions = server.sessions(now);
     assert_eq!(sessions.iter().filter(|s| s.connected).count(), n as usize);
     let names: BTreeSet<_> = sessions.iter().filter_map(|s| s.name.clone()).collect();
@@ -1136,4 +1068,40 @@ fn fifty_clients_on_one_server() {
             other => panic!("client {i}: {other:?}"),
         }
     }
+}
+
+/// `n` clients (client1's settings, seeds from `seed`) against the test server.
+fn crowd(seed: u64, n: u32, link: LinkConfig) -> Crowd {
+    crowd_at(start(), seed, n, link)
+}
+
+fn crowd_at(epoch: std::time::Instant, seed: u64, n: u32, link: LinkConfig) -> Crowd {
+    let server =
+        ovpn_session::Server::new(server_config(seed), shared(), epoch, unix_epoch()).unwrap();
+    let clients = (0..n)
+        .map(|i| {
+            // One secret, many sessions (no only-one in the profile).
+            let c = client_config(seed + u64::from(i));
+            ovpn_session::Client::new(c, epoch, unix_epoch()).unwrap()
+        })
+        .collect();
+    Crowd::new(seed, epoch, server, clients, link)
+}
+
+/// The simulation is a function of its seed: the same seed (and start) gives the same
+/// transcript, event for event and byte count for byte count; another seed, on a lossy link,
+/// another one.
+#[test]
+fn the_same_seed_gives_the_same_transcript() {
+    let seed = seed_from_env(21);
+    let epoch = start();
+    let run = |seed: u64| {
+        let mut c = crowd_at(epoch, seed, 3, LinkConfig::lossy(0.2));
+        assert!(c.run_until(Duration::from_secs(300), Crowd::all_connected));
+        c.transcript()
+    };
+    let (a, b) = (run(seed), run(seed));
+    assert!(a.lines().count() > 50, "{a}");
+    assert_eq!(a, b, "seed {seed}: two runs differ");
+    assert_ne!(run(seed + 1), a, "another seed, another network");
 }

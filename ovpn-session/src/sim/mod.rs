@@ -2,14 +2,18 @@
 //! simulated time, and links that lose, duplicate, delay and reorder datagrams as a seeded
 //! generator decides, so that any run can be replayed from its seed.
 //!
+//! [`Sim`] is one client and one server; [`Crowd`] is many clients and one server.
+//!
 //! Time comes from one `Instant` taken at the start plus `Duration`s; nothing here sleeps.
 
+mod crowd;
 mod link;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+pub use crowd::{Crowd, Member};
 pub use link::{Link, LinkConfig, LinkStats, SimRng};
 
 use crate::{
