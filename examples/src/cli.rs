@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use ovpn_pki::rustls_pki_types::UnixTime;
 
 use crate::runtime::unix_now;
-use crate::script::{Env, Problem, Program, Setup, interpret};
+use crate::script::{Env, Failure, Problem, Program, Setup, interpret};
 use crate::settings::{ClientSettings, ServerSettings};
 
 /// Exit status for a configuration that cannot run (every problem was printed).
@@ -16,15 +16,27 @@ pub const EXIT_CONFIG: u8 = 2;
 pub const EXIT_RUNTIME: u8 = 1;
 
 /// The lines printed for a script's problems: `SCRIPT:LINE: error: MESSAGE`, then a summary.
-pub fn error_report(script: &Path, problems: &[Problem]) -> String {
+pub fn error_report(script: &Path, failure: &Failure) -> String {
+    let mut all: Vec<(&Problem, &str)> = failure
+        .errors
+        .iter()
+        .map(|p| (p, "error"))
+        .chain(failure.warnings.iter().map(|p| (p, "warning")))
+        .collect();
+    // By line, the whole-script problems last; errors before warnings on one line.
+    all.sort_by_key(|(p, kind)| (p.line.unwrap_or(usize::MAX), *kind != "error"));
     let mut out = String::new();
-    for p in problems {
+    for (p, kind) in all {
         match p.line {
-            Some(l) => out.push_str(&format!("{}:{l}: error: {}\n", script.display(), p.message)),
-            None => out.push_str(&format!("{}: error: {}\n", script.display(), p.message)),
+            Some(l) => out.push_str(&format!(
+                "{}:{l}: {kind}: {}\n",
+                script.display(),
+                p.message
+            )),
+            None => out.push_str(&format!("{}: {kind}: {}\n", script.display(), p.message)),
         }
     }
-    let n = problems.len();
+    let n = failure.errors.len();
     out.push_str(&format!(
         "{n} error{} in {}; nothing was started\n",
         if n == 1 { "" } else { "s" },
@@ -64,8 +76,8 @@ pub fn prepare(
     };
     let setup = match interpret(program, &text, &env) {
         Ok(s) => s,
-        Err(problems) => {
-            eprint!("{}", error_report(script, &problems));
+        Err(failure) => {
+            eprint!("{}", error_report(script, &failure));
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
@@ -165,20 +177,26 @@ mod tests {
     fn errors_name_the_script_and_line() {
         let r = error_report(
             Path::new("server.rsc"),
-            &[
-                Problem {
-                    line: Some(3),
-                    message: "bad".into(),
-                },
-                Problem {
-                    line: None,
-                    message: "nothing to run".into(),
-                },
-            ],
+            &Failure {
+                errors: vec![
+                    Problem {
+                        line: Some(3),
+                        message: "bad".into(),
+                    },
+                    Problem {
+                        line: None,
+                        message: "nothing to run".into(),
+                    },
+                ],
+                warnings: vec![Problem {
+                    line: Some(2),
+                    message: "comment has no effect here".into(),
+                }],
+            },
         );
         assert_eq!(
             r,
-            "server.rsc:3: error: bad\nserver.rsc: error: nothing to run\n2 errors in server.rsc; nothing was started\n"
+            "server.rsc:2: warning: comment has no effect here\nserver.rsc:3: error: bad\nserver.rsc: error: nothing to run\n2 errors in server.rsc; nothing was started\n"
         );
     }
 

@@ -171,8 +171,8 @@ fn env(script_dir: &Path, state_dir: &Path) -> Env {
     }
 }
 
-fn problems(what: &str, p: Vec<crate::script::Problem>) -> String {
-    let lines: Vec<String> = p.iter().map(ToString::to_string).collect();
+fn problems(what: &str, p: crate::script::Failure) -> String {
+    let lines: Vec<String> = p.errors.iter().map(ToString::to_string).collect();
     format!("{what} script: {}", lines.join("; "))
 }
 

@@ -58,6 +58,16 @@ pub struct Env {
     pub now: UnixTime,
 }
 
+/// Why a script cannot run: every error, each with its line, and the warnings found on the way
+/// (one bad line hides neither the other errors nor the warnings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What stops the script.
+    pub errors: Vec<Problem>,
+    /// Commands skipped or properties without effect.
+    pub warnings: Vec<Problem>,
+}
+
 /// A problem (an error or a warning), with the line it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -229,7 +239,7 @@ struct Interpreter<'a> {
 }
 
 /// Parses and interprets `script` for `program`. Every problem is reported, each with its line.
-pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Vec<Problem>> {
+pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Failure> {
     let (commands, syntax) = rsc::parse_all(script);
     let mut it = Interpreter {
         program,
@@ -1005,7 +1015,7 @@ impl Interpreter<'_> {
         }
     }
 
-    fn finish(mut self) -> Result<Setup, Vec<Problem>> {
+    fn finish(mut self) -> Result<Setup, Failure> {
         let (mut servers, mut client, mut client_config) = (Vec::new(), None, None);
         match self.program {
             Program::Server => servers = self.finish_server(),
@@ -1035,7 +1045,10 @@ impl Interpreter<'_> {
         self.files.extend(keep);
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-            return Err(self.errors);
+            return Err(Failure {
+                errors: self.errors,
+                warnings: self.warnings,
+            });
         }
         Ok(Setup {
             store: self.store,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ovpn_crypto::{Cipher, Digest};
-use ovpn_examples::script::{Env, Problem, Program, Setup, interpret};
+use ovpn_examples::script::{Env, Failure, Problem, Program, Setup, interpret};
 use ovpn_pki::PeerRole;
 use ovpn_pki::rustls_pki_types::UnixTime;
 use ovpn_ppp::{AddressSpec, AuthRequest, Authenticator, Service};
@@ -22,14 +22,14 @@ fn env(script_dir: &Path, state_dir: &Path) -> Env {
     }
 }
 
-fn server(script: &str, state: &Path) -> Result<Setup, Vec<Problem>> {
+fn server(script: &str, state: &Path) -> Result<Setup, Failure> {
     interpret(Program::Server, script, &env(state, state))
 }
 
-fn errors(r: Result<Setup, Vec<Problem>>) -> Vec<Problem> {
+fn errors(r: Result<Setup, Failure>) -> Vec<Problem> {
     match r {
         Ok(_) => panic!("expected errors"),
-        Err(e) => e,
+        Err(e) => e.errors,
     }
 }
 
@@ -647,4 +647,110 @@ fn several_servers_from_add() {
     assert!(at(13, "name the one to set"), "{errs:#?}");
     assert!(at(14, "a server named a exists already"), "{errs:#?}");
     assert!(at(15, "no server named nobody"), "{errs:#?}");
+}
+
+/// What a script leaves unset is the RouterOS page's default, and the library's
+/// `ServerConfig::routeros`/`ClientConfig::routeros` are those same defaults: the two cannot
+/// drift apart. (`ncp` is this client's extension, not a page property: the script's default
+/// negotiates, so that it reaches OpenVPN 2.6 servers; a RouterOS client does not.)
+#[test]
+fn script_defaults_are_the_libraries_routeros_defaults() {
+    let state = tempfile::tempdir().unwrap();
+    let s = server(
+        "/certificate\nadd name=t common-name=srv key-size=prime256v1\nsign t name=server\n\
+         /interface ovpn-server server set enabled=yes certificate=server\n",
+        state.path(),
+    )
+    .unwrap();
+    let got = &s.servers[0].config;
+    let (chain, key) = s.store.identity("server").unwrap();
+    let want =
+        ovpn_session::ServerConfig::routeros(ovpn_session::tls_config::Identity { chain, key });
+    assert_eq!(got.transport, want.transport);
+    assert_eq!(got.mode, want.mode);
+    assert_eq!(got.ciphers, want.ciphers);
+    assert_eq!(got.auths, want.auths);
+    assert_eq!(got.max_mtu, want.max_mtu);
+    assert_eq!(got.keepalive_timeout, want.keepalive_timeout);
+    assert_eq!(got.redirect_gateway, want.redirect_gateway);
+    assert_eq!(got.push_routes, want.push_routes);
+    assert_eq!(got.netmask, want.netmask);
+    assert_eq!(got.topology, want.topology);
+    assert_eq!(got.reneg, want.reneg);
+    assert_eq!(got.tls_version, want.tls_version);
+    assert_eq!(got.default_profile, want.default_profile);
+    assert_eq!(s.servers[0].settings.port, 1194);
+    assert!(got.client_check.is_none(), "require-client-certificate=no");
+
+    s.write_files(state.path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ca.crt"),
+        s.store.get("server").unwrap().pem(),
+    )
+    .unwrap();
+    let c = interpret(
+        Program::Client,
+        "/certificate import file-name=ca.crt passphrase=\"\" name=ca\n\
+         /interface ovpn-client add connect-to=192.0.2.1 user=u password=p disabled=no\n",
+        &env(dir.path(), state.path()),
+    )
+    .unwrap();
+    let got = c.client_config.unwrap();
+    let want = ovpn_session::ClientConfig::routeros(
+        "ovpn-out1",
+        "192.0.2.1:1194".parse().unwrap(),
+        "u",
+        "p",
+        got.check.clone(),
+    );
+    assert_eq!(got.name, want.name);
+    assert_eq!(got.server, want.server);
+    assert_eq!(got.transport, want.transport);
+    assert_eq!(got.mode, want.mode);
+    assert_eq!((got.cipher, got.auth), (want.cipher, want.auth));
+    assert_eq!(got.keepalive_timeout, want.keepalive_timeout);
+    assert_eq!(got.max_mtu, want.max_mtu);
+    assert_eq!(got.add_default_route, want.add_default_route);
+    assert_eq!(got.route_nopull, want.route_nopull);
+    assert_eq!(got.reneg, want.reneg);
+    assert_eq!(got.tls_version, want.tls_version);
+    assert_eq!(got.disconnect_notify, want.disconnect_notify);
+    assert!(got.identity.is_none());
+    assert!(
+        !want.negotiate && got.negotiate,
+        "ncp: the one documented difference"
+    );
+}
+
+/// A script that cannot run still shows its warnings, next to every error.
+#[test]
+fn warnings_are_shown_with_the_errors() {
+    let state = tempfile::tempdir().unwrap();
+    let failure = server(
+        &format!(
+            "{SMALL}/ip firewall filter add chain=input action=accept\n\
+             /ppp secret add name=x password=y profile=nowhere\n"
+        ),
+        state.path(),
+    )
+    .unwrap_err();
+    assert!(
+        failure.errors.iter().any(|e| e.line == Some(13)),
+        "{failure:#?}"
+    );
+    assert!(
+        failure
+            .warnings
+            .iter()
+            .any(|w| w.line == Some(12) && w.message.contains("skipped")),
+        "{failure:#?}"
+    );
+    let report = ovpn_examples::cli::error_report(Path::new("s.rsc"), &failure);
+    assert!(report.contains("s.rsc:12: warning: "), "{report}");
+    assert!(report.contains("s.rsc:13: error: "), "{report}");
+    assert!(
+        report.ends_with("1 error in s.rsc; nothing was started\n"),
+        "{report}"
+    );
 }
