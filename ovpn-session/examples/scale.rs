@@ -49,8 +49,9 @@ impl Cost {
         let r = f();
         self.cpu += t0.elapsed();
         let c = region.change();
-        self.heap +=
-            c.bytes_allocated as i64 - c.bytes_deallocated as i64 + c.bytes_reallocated as i64;
+        // stats_alloc counts a realloc's growth (or shrink) in bytes_allocated (deallocated)
+        // already; bytes_reallocated is the same change again, not to be added.
+        self.heap += c.bytes_allocated as i64 - c.bytes_deallocated as i64;
         r
     }
 }
