@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::TraceLine;
 use super::link::{Link, LinkConfig};
+use super::{Steps, TraceLine, next_time};
 use crate::{Client, ClientEvent, ClientState, PeerHandle, Server, ServerEvent, ServerReceived};
 
 /// One client of a [`Crowd`].
@@ -113,17 +113,14 @@ impl Crowd {
 
     /// Steps until `done` says so or `limit` of simulated time has passed. Returns whether
     /// `done`.
-    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
-        let end = self.now + limit;
-        loop {
-            self.process();
-            if done(self) {
-                return true;
-            }
-            if !self.jump() || self.now > end {
-                return false;
-            }
-        }
+    pub fn run_until(&mut self, limit: Duration, done: impl FnMut(&Self) -> bool) -> bool {
+        super::run_until(self, limit, done)
+    }
+}
+
+impl Steps for Crowd {
+    fn now(&self) -> Instant {
+        self.now
     }
 
     fn process(&mut self) {
@@ -147,24 +144,18 @@ impl Crowd {
     }
 
     fn jump(&mut self) -> bool {
-        let next = [
+        let times = [
             self.up.next_delivery(),
             self.down.next_delivery(),
             self.server.poll_timeout(),
         ]
         .into_iter()
-        .chain(self.members.iter().map(|m| m.client.poll_timeout()))
-        .flatten()
-        .min();
-        match next {
-            Some(t) => {
-                self.now = t.max(self.now + Duration::from_micros(1));
-                true
-            }
-            None => false,
-        }
+        .chain(self.members.iter().map(|m| m.client.poll_timeout()));
+        next_time(self.now, times).map(|t| self.now = t).is_some()
     }
+}
 
+impl Crowd {
     /// Transmits, then events, of every side, until none has any.
     fn drain(&mut self) {
         let now = self.now;

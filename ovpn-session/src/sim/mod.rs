@@ -76,6 +76,38 @@ pub struct Sim {
     buf: Vec<u8>,
 }
 
+/// What a simulation does: everything due at its current time, and the jump to the next time
+/// something happens; [`run_until`] steps any of them.
+trait Steps {
+    fn now(&self) -> Instant;
+    /// Everything due now: deliveries, timers, output.
+    fn process(&mut self);
+    /// Moves to the next delivery or timer; false when nothing will ever happen again.
+    fn jump(&mut self) -> bool;
+}
+
+/// Steps `s` until `done` says so or `limit` of simulated time has passed. `done` is asked after
+/// each instant is fully processed, so `now` is when it became true.
+fn run_until<S: Steps>(s: &mut S, limit: Duration, mut done: impl FnMut(&S) -> bool) -> bool {
+    let end = s.now() + limit;
+    loop {
+        s.process();
+        if done(s) {
+            return true;
+        }
+        if !s.jump() || s.now() > end {
+            return false;
+        }
+    }
+}
+
+/// The next time from `now`: the earliest of `times`, never backwards and always ahead (timers in
+/// the past after a full drain would spin). None when there is none.
+fn next_time(now: Instant, times: impl Iterator<Item = Option<Instant>>) -> Option<Instant> {
+    let t = times.flatten().min()?;
+    Some(t.max(now + Duration::from_micros(1)))
+}
+
 /// The seed to use: `OVPN_SIM_SEED` when set, else `default`.
 pub fn seed_from_env(default: u64) -> u64 {
     std::env::var("OVPN_SIM_SEED")
@@ -142,11 +174,22 @@ impl Sim {
     /// Drains both sides' output, delivers what is due, then jumps to the next thing that happens.
     /// Returns false when nothing will ever happen again.
     pub fn step(&mut self) -> bool {
-        self.process();
-        self.jump()
+        Steps::process(self);
+        Steps::jump(self)
     }
 
-    /// Everything due at the current time: deliveries, timers, output.
+    /// Steps until `done` says so or `limit` of simulated time has passed. Returns whether `done`.
+    /// `done` is asked after each instant is fully processed, so `now` is when it became true.
+    pub fn run_until(&mut self, limit: Duration, done: impl FnMut(&Self) -> bool) -> bool {
+        run_until(self, limit, done)
+    }
+}
+
+impl Steps for Sim {
+    fn now(&self) -> Instant {
+        self.now
+    }
+
     fn process(&mut self) {
         self.drain();
         let now = self.now;
@@ -165,43 +208,20 @@ impl Sim {
         self.drain();
     }
 
-    /// Moves time to the next delivery or timer.
     fn jump(&mut self) -> bool {
-        let next = [
+        let times = [
             self.c2s.next_delivery(),
             self.s2c.next_delivery(),
             self.client.poll_timeout(),
             self.server.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        match next {
-            Some(t) => {
-                // Timers in the past after a full drain would spin: never go backwards, and
-                // always make progress.
-                self.now = t.max(self.now + Duration::from_micros(1));
-                true
-            }
-            None => false,
-        }
+        ];
+        next_time(self.now, times.into_iter())
+            .map(|t| self.now = t)
+            .is_some()
     }
+}
 
-    /// Steps until `done` says so or `limit` of simulated time has passed. Returns whether `done`.
-    /// `done` is asked after each instant is fully processed, so `now` is when it became true.
-    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
-        let end = self.now + limit;
-        loop {
-            self.process();
-            if done(self) {
-                return true;
-            }
-            if !self.jump() || self.now > end {
-                return false;
-            }
-        }
-    }
-
+impl Sim {
     /// Advances simulated time by `d`, processing everything on the way.
     pub fn advance(&mut self, d: Duration) {
         let end = self.now + d;
