@@ -214,6 +214,14 @@ fn target(cmd: &Command) -> Result<Option<String>, String> {
     Ok(Some(p.clone()))
 }
 
+/// `PREFIXn` with the lowest `n` from 1 that no name in `taken` has (RouterOS's default names).
+fn lowest_free<'a>(prefix: &str, taken: impl Iterator<Item = &'a String> + Clone) -> String {
+    (1u32..)
+        .map(|n| format!("{prefix}{n}"))
+        .find(|name| !taken.clone().any(|t| t == name))
+        .unwrap_or_else(|| prefix.to_owned())
+}
+
 struct Interpreter<'a> {
     program: Program,
     env: &'a Env,
@@ -418,16 +426,9 @@ impl Interpreter<'_> {
             }
             ("interface ovpn-server server", "add") if server => {
                 // ovpn-serverN: the lowest N not taken (the one server of `set` is ovpn-server1).
-                let mut n = 1;
-                while self
-                    .servers
-                    .iter()
-                    .any(|x| x.name == format!("ovpn-server{n}"))
-                {
-                    n += 1;
-                }
+                let name = lowest_free("ovpn-server", self.servers.iter().map(|x| &x.name));
                 self.servers.push(ServerSettings {
-                    name: format!("ovpn-server{n}"),
+                    name,
                     line: c.line,
                     enabled: true,
                     ..ServerSettings::default()
@@ -443,15 +444,7 @@ impl Interpreter<'_> {
             ("interface ovpn-client", "add") if !server => {
                 let mut s = ClientSettings::new(c.line);
                 // ovpn-outN: the lowest N not taken.
-                let mut n = 1;
-                while self
-                    .clients
-                    .iter()
-                    .any(|x| x.name == format!("ovpn-out{n}"))
-                {
-                    n += 1;
-                }
-                s.name = format!("ovpn-out{n}");
+                s.name = lowest_free("ovpn-out", self.clients.iter().map(|x| &x.name));
                 self.client_props(c, &mut s)?;
                 if self.clients.iter().any(|x| x.name == s.name) {
                     return Err(format!("an ovpn-client named {} exists already", s.name));
