@@ -65,7 +65,7 @@ run_case() {
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
-    PROFILE_PROPS="" OUR_SERVER_EXTRA=""
+    PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA=""
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -326,6 +326,18 @@ run_case ours-srv-udp-session-timeout SCENARIO=ends PROFILE_PROPS="session-timeo
     SERVER_RE='disconnected \(session timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1'
 run_case ours-srv-tcp-idle-timeout SCENARIO=ends PROTO=tcp PROFILE_PROPS="idle-timeout=3s" WAIT=8 \
     SERVER_RE='disconnected \(idle timeout\)' CLIENT_RE='server-pushed-connection-reset|SIGUSR1|Connection reset'
+
+# Compression framing without compression (everyday 2.6 configurations): the real server pushes
+# it to our client; the real client has it configured and our server pushes stub-v2.
+run_case ours-cli-udp-push-comp-lzo-no SERVER_IMPL=openvpn CLIENT_IMPL=ours \
+    SERVER_CONF_EXTRA='comp-lzo no\npush "comp-lzo no"'
+run_case ours-cli-udp-push-compress SERVER_IMPL=openvpn CLIENT_IMPL=ours \
+    SERVER_CONF_EXTRA='compress\npush "compress"'
+run_case ours-cli-tcp-push-compress-lz4-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours PROTO=tcp \
+    SERVER_CONF_EXTRA='allow-compression yes\ncompress lz4-v2\npush "compress lz4-v2"'
+run_case ours-srv-udp-client-compress CLIENT_CONF_EXTRA='compress'
+run_case ours-srv-udp-client-comp-lzo-no CLIENT_CONF_EXTRA='comp-lzo no'
+run_case ours-srv-tcp-client-compress-stub-v2 PROTO=tcp CLIENT_CONF_EXTRA='compress stub-v2'
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

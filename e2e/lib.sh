@@ -187,6 +187,7 @@ write_openvpn_client() { # dir
         echo "connect-retry-max 1"
         echo "server-poll-timeout 10"
         legacy_lines
+        printf '%b\n' "${CLIENT_CONF_EXTRA:-}"
         echo "verb 3"
     } >"$d/client.conf"
 }

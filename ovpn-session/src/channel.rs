@@ -15,6 +15,7 @@ use ovpn_wire::{
 };
 use zeroize::Zeroizing;
 
+use crate::compress::{Compressed, FRAMING_HEAD, Framing};
 use crate::control::{MessageSplitter, encode_message};
 use crate::error::{DisconnectReason, DropReason};
 use crate::km2::{KeyMethod2, KeySource, Parsed};
@@ -210,6 +211,11 @@ pub(crate) struct Channel {
     pub(crate) traffic: Traffic,
     /// The send counter passed the wrap trigger: renegotiate at the next timer.
     reneg_due: bool,
+    /// How payloads are framed for compression (agreed, configured or pushed).
+    pub(crate) framing: Framing,
+    /// In ip mode with no framing agreed: adopt the peer's framing from its first framed packet
+    /// (no IP packet looks like one).
+    pub(crate) recognise_framing: bool,
 }
 
 impl Channel {
@@ -254,6 +260,8 @@ impl Channel {
             clock,
             traffic: Traffic::default(),
             reneg_due: false,
+            framing: Framing::None,
+            recognise_framing: false,
         };
         if side == Side::Client {
             ch.new_key_state(now, KeyId::ZERO, Opcode::HardResetClientV2)?;
@@ -801,6 +809,11 @@ impl Channel {
         start: usize,
         len: usize,
     ) -> Result<Range<usize>, crate::EncapError> {
+        let framed = self
+            .framing
+            .frame(buf, start, len)
+            .ok_or(crate::EncapError::BufferTooSmall { needed: 2 })?;
+        let (start, len) = (framed.start, framed.len());
         let header_len = self.header_len();
         let header = match self.tx_peer_id {
             Some(peer_id) => DataHeader::V2 {
@@ -868,6 +881,7 @@ impl Channel {
         let Some((head, tail)) = self.overhead() else {
             return;
         };
+        let (head, tail) = (head + FRAMING_HEAD, tail + 1);
         let mut buf = vec![0u8; head + payload.len() + tail];
         buf[head..head + payload.len()].copy_from_slice(payload);
         if let Ok(r) = self.seal(now, &mut buf, head, payload.len()) {
@@ -909,6 +923,21 @@ impl Channel {
             _ => DropReason::DecryptFailed,
         })?;
         self.last_rx = now;
+        if self.recognise_framing
+            && let Some(f) = buf
+                .get(range.start)
+                .and_then(|&b| self.framing.recognise(b))
+        {
+            tracing::info!(target: "ovpn", "the peer's compression framing is {}, not {}: framing ours the same way", f.name(), self.framing.name());
+            self.framing = f;
+        }
+        let range = match self.framing.unframe(buf, range) {
+            Ok(r) => r,
+            Err(Compressed(what)) => {
+                self.fail(DisconnectReason::Compressed(what.to_owned()));
+                return Err(DropReason::Compressed);
+            }
+        };
         let payload = &buf[range.clone()];
         if ovpn_wire::is_ping(payload) {
             return Ok(None);

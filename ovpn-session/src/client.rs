@@ -11,6 +11,7 @@ use ovpn_wire::{PeerId, TcpFrameDecoder};
 use zeroize::Zeroizing;
 
 use crate::channel::{Channel, ChannelEvent, DataParams, LocalInfo, Side, Timings, TlsFactory};
+use crate::compress::Framing;
 use crate::config::{Mode, Transmit, Transport, keepalive};
 use crate::control::ControlMessage;
 use crate::error::{DisconnectReason, DropReason, EncapError};
@@ -73,6 +74,10 @@ pub struct ClientConfig {
     pub reconnect_delay: Duration,
     /// `reneg-sec` (None: never by time).
     pub reneg: Option<Duration>,
+    /// The compression framing configured here (an OpenVPN profile's `comp-lzo no`, `compress`
+    /// or `compress stub-v2`; RouterOS has none): nothing is compressed, but packets carry the
+    /// framing the server expects. A framing the server pushes replaces it.
+    pub compression: Framing,
     /// Randomness (the system's by default).
     pub random: Arc<dyn Random>,
 }
@@ -112,6 +117,7 @@ impl ClientConfig {
             disconnect_notify: true,
             reconnect_delay: Duration::from_secs(5),
             reneg: None,
+            compression: Framing::None,
             random: Arc::new(SystemRandom),
         }
     }
@@ -298,6 +304,7 @@ impl Client {
             transport: self.config.transport,
             max_mtu: self.config.max_mtu,
             server: false,
+            framing: self.config.compression != Framing::None,
         };
         negotiate::occ(local, self.config.cipher, Some(self.config.auth))
     }
@@ -316,6 +323,11 @@ impl Client {
                 ("IV_MTU", mtu),
                 ("IV_CIPHERS", self.config.cipher.openvpn_name().to_owned()),
                 ("IV_PROTO", proto.to_string()),
+                // The compression framings understood (without compression), as 2.6 says
+                // with `allow-compression no` (comp.c `comp_generate_peer_info_string`).
+                ("IV_LZO_STUB", "1".to_owned()),
+                ("IV_COMP_STUB", "1".to_owned()),
+                ("IV_COMP_STUBv2", "1".to_owned()),
             ];
             if matches!(self.config.cipher, Cipher::Aes256Gcm | Cipher::Aes128Gcm) {
                 pairs.push(("IV_NCP", "2".to_owned()));
@@ -680,9 +692,18 @@ impl Client {
             .as_deref()
             .and_then(|a| a.parse().ok())
             .unwrap_or(self.config.auth);
+        let framing = match self.push.compression.as_deref() {
+            Some(o) => Framing::from_option(o).unwrap_or(self.config.compression),
+            None => self.config.compression,
+        };
+        if framing != Framing::None {
+            tracing::info!(target: "ovpn", "{}: compression framing {} (nothing is compressed)", self.config.name, framing.name());
+        }
         let Some(ch) = self.channel.as_mut() else {
             return;
         };
+        ch.framing = framing;
+        ch.recognise_framing = self.config.mode == Mode::Ip;
         ch.tx_peer_id = self.push.peer_id.and_then(PeerId::new);
         match (self.push.ping, self.push.ping_restart) {
             (Some(p), Some(r)) => {
@@ -732,6 +753,21 @@ impl Client {
         }
         if p.redirect_gateway.is_some() && !self.config.add_default_route {
             tracing::warn!(target: "ovpn", "{name}: pushed redirect-gateway ignored: add-default-route=no");
+        }
+        // Nothing pushed is dropped in silence.
+        let mut unused: Vec<String> = p.other.clone();
+        if let Some((a, bits, _)) = p.ifconfig_ipv6 {
+            unused.push(format!(
+                "ifconfig-ipv6 {a}/{bits} (IPv6 inside the tunnel is not implemented)"
+            ));
+        }
+        unused.extend(
+            p.dhcp_options
+                .iter()
+                .map(|(k, v)| format!("dhcp-option {k} {v}")),
+        );
+        if !unused.is_empty() {
+            tracing::warn!(target: "ovpn", "{name}: pushed option(s) not applied: {}", unused.join(", "));
         }
         let tun = TunSettings {
             address,

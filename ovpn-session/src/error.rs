@@ -53,6 +53,10 @@ pub enum DropReason {
     /// `handle_stream` on a UDP endpoint (use `handle_datagram`).
     #[error("stream input on a UDP endpoint")]
     WrongTransport,
+    /// The peer compressed the payload: the session is ending
+    /// ([`DisconnectReason::Compressed`]).
+    #[error("compressed data packet")]
+    Compressed,
 }
 
 /// Why a session ended. Arrives once, as an event.
@@ -122,6 +126,12 @@ pub enum DisconnectReason {
     /// The administrator removed the session (`/ppp active remove`).
     #[error("removed by the administrator")]
     Removed,
+    /// The peer really compresses (the algorithm and setting named): compression is not
+    /// supported. Its framing alone (`comp-lzo no`, `compress`, `compress stub-v2`) is.
+    #[error(
+        "the peer compresses its packets with {0}: compression is not supported (configure `compress stub-v2`, `comp-lzo no` or no compression there; OpenVPN 2.6's allow-compression no does that)"
+    )]
+    Compressed(String),
 }
 
 /// Caller misuse on the data path ([`crate::Client::encapsulate`], [`crate::Server::encapsulate`]).

@@ -90,6 +90,7 @@
 
 mod channel;
 mod client;
+mod compress;
 pub mod config;
 mod control;
 mod error;
@@ -117,6 +118,7 @@ pub use client::{
     Client, ClientConfig, ClientConfigError, ClientEvent, ClientState, ClientStream, Received,
     TunSettings,
 };
+pub use compress::Framing;
 pub use config::{HEADROOM, Mode, TAILROOM, Transmit, Transport};
 pub use error::{DisconnectReason, DropReason, EncapError, SessionError};
 pub use negotiate::Encoding;

@@ -17,6 +17,8 @@ pub(crate) struct Local {
     pub(crate) transport: Transport,
     pub(crate) max_mtu: u16,
     pub(crate) server: bool,
+    /// Some compression framing is configured (`,comp-lzo` in the options string).
+    pub(crate) framing: bool,
 }
 
 /// Our options string, naming `cipher` and `digest` (a peer without negotiation checks them).
@@ -39,6 +41,7 @@ pub(crate) fn occ(local: Local, cipher: Cipher, digest: Option<Digest>) -> Strin
         auth,
         keysize_bits: (cipher.key_len() * 8) as u32,
         server: local.server,
+        comp_lzo: local.framing,
     }
     .to_string()
 }
@@ -255,6 +258,7 @@ mod tests {
             transport: Transport::Tcp,
             max_mtu: 1500,
             server: true,
+            framing: false,
         };
         let s = occ(local, Cipher::Aes256Cbc, Some(Digest::Sha256));
         assert!(

@@ -45,6 +45,8 @@ pub struct PeerInfo {
     pub ncp: u32,
     /// `IV_MTU`.
     pub mtu: Option<u32>,
+    /// `IV_COMP_STUBv2=1`: understands `compress stub-v2`.
+    pub comp_stub_v2: bool,
     /// Every `KEY=VALUE` line, in order (for logs and the application).
     pub all: Vec<(String, String)>,
 }
@@ -70,6 +72,7 @@ impl PeerInfo {
                 }
                 "IV_NCP" => p.ncp = v.parse().unwrap_or(0),
                 "IV_MTU" => p.mtu = v.parse().ok(),
+                "IV_COMP_STUBv2" => p.comp_stub_v2 = v == "1",
                 _ => {}
             }
             p.all.push((k.to_owned(), v.to_owned()));
@@ -135,6 +138,8 @@ pub struct Occ<'a> {
     pub keysize_bits: u32,
     /// `tls-server` rather than `tls-client`.
     pub server: bool,
+    /// `comp-lzo`: some compression framing is configured (options.c adds it for stubs too).
+    pub comp_lzo: bool,
 }
 
 impl core::fmt::Display for Occ<'_> {
@@ -151,6 +156,9 @@ impl core::fmt::Display for Occ<'_> {
                 OccProto::TcpServer => "TCPv4_SERVER",
             }
         )?;
+        if self.comp_lzo {
+            f.write_str(",comp-lzo")?;
+        }
         if let Some(c) = self.cipher {
             write!(f, ",cipher {c}")?;
         }
@@ -217,6 +225,7 @@ mod tests {
             auth: "SHA1",
             keysize_bits: 256,
             server: false,
+            comp_lzo: false,
         }
         .to_string();
         assert_eq!(
@@ -225,6 +234,22 @@ mod tests {
         );
         assert_eq!(occ_option(&s, "cipher"), Some("AES-256-CBC"));
         assert_eq!(occ_option(&s, "auth"), Some("SHA1"));
+        let framed = Occ {
+            tap: false,
+            link_mtu: 1557,
+            tun_mtu: 1500,
+            proto: OccProto::Udp,
+            cipher: None,
+            auth: "SHA1",
+            keysize_bits: 256,
+            server: false,
+            comp_lzo: true,
+        }
+        .to_string();
+        assert!(
+            framed.contains(",proto UDPv4,comp-lzo,auth SHA1,"),
+            "{framed}"
+        );
         assert_eq!(occ_option(&s, "comp-lzo"), None);
         assert_eq!(occ_option("V4,comp-lzo,auth SHA1", "comp-lzo"), Some(""));
     }

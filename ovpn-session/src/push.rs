@@ -76,6 +76,9 @@ pub struct PushOptions {
     pub tun_mtu: Option<u32>,
     /// `push-continuation n` (2 = more follows, 1 = last).
     pub continuation: Option<u8>,
+    /// `comp-lzo ...` or `compress ...`: the compression framing the client must use (see
+    /// [`crate::Framing::from_option`]).
+    pub compression: Option<String>,
     /// Options kept as text and not acted on.
     pub other: Vec<String>,
 }
@@ -148,6 +151,12 @@ impl PushOptions {
                 })
             }
             "route-gateway" => self.route_gateway = Some(ip(1)?),
+            "comp-lzo" | "compress" => {
+                if crate::compress::Framing::from_option(opt).is_none() {
+                    return Err(err("unknown compression algorithm"));
+                }
+                self.compression = Some(words.join(" "));
+            }
             "route" => {
                 let netmask = if words.len() > 2 {
                     ip(2)?
@@ -212,6 +221,9 @@ impl PushOptions {
     /// list, route/topology, keepalive, then the per-client part).
     pub fn to_items(&self) -> Vec<String> {
         let mut v = Vec::new();
+        // A `push` statement of the configuration: before the rest, as push.c puts the global
+        // list first.
+        v.extend(self.compression.clone());
         for r in &self.routes {
             // Only IPv4 routes are pushed (`route`); IPv6 inside the tunnel is not implemented.
             let IpNet::V4(dst) = r.dst else {
@@ -333,6 +345,23 @@ mod tests {
     }
 
     #[test]
+    fn compression_options_are_kept_and_written_back() {
+        for o in [
+            "comp-lzo no",
+            "comp-lzo",
+            "compress",
+            "compress stub-v2",
+            "compress lz4-v2",
+        ] {
+            let mut p = PushOptions::default();
+            p.merge(&format!("{o},ping 10")).unwrap();
+            assert_eq!(p.compression.as_deref(), Some(o));
+            assert!(p.other.is_empty());
+            assert_eq!(p.to_items()[0], o, "first, as a push statement");
+        }
+    }
+
+    #[test]
     fn bad_options_are_typed_errors() {
         for bad in [
             "ifconfig 10.8.0.300 255.255.255.0",
@@ -343,6 +372,7 @@ mod tests {
             "push-continuation 3",
             "ifconfig-ipv6 fd00::2/129 fd00::1",
             "route 10.0.0.0 255.0.255.0",
+            "compress zstd",
         ] {
             let e = PushOptions::default().merge(bad).unwrap_err();
             assert_eq!(e.option, bad);

@@ -17,6 +17,7 @@ use super::limits::{Limits, Refusal};
 use super::shared::Shared;
 use super::slots::PeerHandle;
 use crate::channel::{Channel, ChannelEvent, DataParams};
+use crate::compress::Framing;
 use crate::config::Mode;
 use crate::config::keepalive;
 use crate::control::{ControlMessage, push_reply_messages};
@@ -83,6 +84,8 @@ pub(super) struct Peer {
     pub(super) user: Option<String>,
     /// Logged in against the shared secrets ([`AuthMode::Local`]): it ends if its secret goes.
     pub(super) local_auth: bool,
+    /// The client has a compression framing configured (`comp-lzo` in its options string).
+    client_frames: bool,
     password: Option<ovpn_ppp::Password>,
     pub(super) lease: Option<Lease>,
     pub(super) local_lease: Option<Lease>,
@@ -121,6 +124,7 @@ impl Peer {
             params: None,
             user: None,
             local_auth: false,
+            client_frames: false,
             password: None,
             lease: None,
             local_lease: None,
@@ -296,6 +300,7 @@ impl Peer {
     /// The client's first key-method-2 record: negotiate the cipher, then authenticate.
     fn first_key_method(&mut self, now: Instant, km2: Box<KeyMethod2>, cx: &mut Cx<'_>) {
         self.peer_info = PeerInfo::parse(&km2.peer_info);
+        self.client_frames = km2.options.split(',').any(|o| o == "comp-lzo");
         // A client that speaks P_DATA_V2 gets it from us too, with its peer-id (multi.c).
         if self.peer_info.has(iv_proto::DATA_V2) {
             self.channel.tx_peer_id = Some(self.handle.peer_id());
@@ -434,6 +439,18 @@ impl Peer {
             })
             .collect();
         self.grant = Some(grant);
+        // A client with compression framing configured gets one pushed that it understands
+        // (stub-v2 where it can, else comp-lzo's): nothing is compressed either way.
+        let framing = match (self.client_frames, self.peer_info.comp_stub_v2) {
+            (false, _) => Framing::None,
+            (true, true) => Framing::V2,
+            (true, false) => Framing::Lzo,
+        };
+        if framing != Framing::None {
+            tracing::info!(target: "ovpn", "{}: the client frames for compression: pushing {}", self.name, framing.name());
+        }
+        self.channel.framing = framing;
+        self.channel.recognise_framing = cx.config.mode == Mode::Ip;
         if let Some(params) = self.params {
             self.channel.set_data_params(now, params);
         }
@@ -576,6 +593,14 @@ impl Peer {
         local: Ipv4Addr,
     ) -> Vec<String> {
         let mut o = PushOptions {
+            compression: self.client_frames.then(|| {
+                if self.peer_info.comp_stub_v2 {
+                    "compress stub-v2"
+                } else {
+                    "comp-lzo no"
+                }
+                .to_owned()
+            }),
             routes: config.push_routes.clone(),
             redirect_gateway: config.redirect_gateway.then(|| vec!["def1".to_owned()]),
             ..PushOptions::default()
@@ -640,6 +665,7 @@ pub(super) fn occ(config: &ServerConfig, params: Option<DataParams>) -> String {
         transport: config.transport,
         max_mtu: config.max_mtu,
         server: true,
+        framing: false,
     };
     match params {
         Some(p) => negotiate::occ(local, p.cipher, Some(p.digest)),
