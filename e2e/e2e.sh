@@ -65,7 +65,7 @@ run_case() {
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
-    PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA=""
+    PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -317,6 +317,12 @@ run_case refuse-foreign-ca CLIENT_CERT=foreign-client1 EXPECT=fail \
     SERVER_RE='could not verify peer certificate' CLIENT_RE='TLS|tls|alert|Connection reset|SIGUSR1|SIGTERM'
 run_case refuse-expired-cert CLIENT_CERT=expired-client1 EXPECT=fail \
     SERVER_RE='could not verify peer certificate.*expired' CLIENT_RE='TLS|tls|alert|SIGUSR1|SIGTERM'
+
+# A certificate without a user name: refused by default (RouterOS requires one), logged in as
+# its common name with require-user-password=no.
+run_case refuse-no-password NO_USERPASS=1 EXPECT=fail \
+    SERVER_RE='login incorrect' CLIENT_RE='AUTH_FAILED'
+run_case ours-srv-udp-certificate-only NO_USERPASS=1 SERVER_PROPS="require-user-password=no"
 
 # Keepalive: the real client killed with SIGKILL.
 run_case keepalive-sigkill KEEPALIVE=10 SCENARIO=keepalive

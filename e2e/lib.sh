@@ -180,7 +180,7 @@ write_openvpn_client() { # dir
             echo "cert $CLIENT_CERT.crt"
             echo "key $CLIENT_CERT.key"
         fi
-        echo "auth-user-pass userpass.txt"
+        [ "${NO_USERPASS:-0}" = 1 ] || echo "auth-user-pass userpass.txt"
         # 2.6 does not offer a CBC cipher unless it is in data-ciphers (see README).
         echo "data-ciphers $CIPHER"
         echo "auth $AUTH"

@@ -175,6 +175,9 @@ pub struct ServerSettings {
     pub certificate: Option<String>,
     /// `require-client-certificate` (`no`).
     pub require_client_certificate: bool,
+    /// `require-user-password` (an extension, `yes` as RouterOS always does): `no` lets a client
+    /// with a verified certificate and no user name log in as its certificate's common name.
+    pub require_user_password: bool,
     /// `auth` (`sha1`).
     pub auths: Vec<Digest>,
     /// `cipher` (`aes128-cbc`).
@@ -213,6 +216,7 @@ impl Default for ServerSettings {
             transport: Transport::Tcp,
             certificate: None,
             require_client_certificate: false,
+            require_user_password: true,
             auths: vec![Digest::Sha1],
             ciphers: vec![Cipher::Aes128Cbc],
             max_mtu: 1500,
@@ -246,6 +250,7 @@ impl ServerSettings {
                 self.certificate = (v != "none" && !v.is_empty()).then(|| v.to_owned())
             }
             "require-client-certificate" => self.require_client_certificate = yes_no(v)?,
+            "require-user-password" => self.require_user_password = yes_no(v)?,
             "auth" => self.auths = set_of(v, digest)?,
             "cipher" => self.ciphers = set_of(v, cipher)?,
             "max-mtu" => self.max_mtu = mtu(v)?,
@@ -346,6 +351,13 @@ impl ServerSettings {
                 .map_err(|e| format!("require-client-certificate=yes: {e}"))?;
             c.client_check = Some(Arc::new(v));
         }
+        if !self.require_user_password && !self.require_client_certificate {
+            return Err(
+                "require-user-password=no needs require-client-certificate=yes: a client must prove itself somehow"
+                    .into(),
+            );
+        }
+        c.require_user_password = self.require_user_password;
         c.ciphers = self.ciphers.clone();
         c.auths = self.auths.clone();
         c.max_mtu = self.max_mtu;
@@ -603,6 +615,10 @@ mod tests {
         assert_eq!(s.line("keepalive-timeout"), Some(5));
         s.set("redirect-gateway", "def1", 6).unwrap();
         assert!(s.redirect_gateway);
+        assert!(s.require_user_password, "RouterOS always wants one");
+        s.set("require-user-password", "no", 7).unwrap();
+        assert!(!s.require_user_password);
+        assert!(s.set("require-user-password", "maybe", 7).is_err());
         s.set("reneg-sec", "0", 6).unwrap();
         assert_eq!(s.reneg, None);
         // Ranges: what check accepts, run never panics on.

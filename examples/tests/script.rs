@@ -754,3 +754,27 @@ fn warnings_are_shown_with_the_errors() {
         "{report}"
     );
 }
+
+/// `require-user-password=no` (an extension) reaches the session configuration, and only with
+/// client certificates required: otherwise nobody would have to prove anything.
+#[test]
+fn require_user_password_no_needs_client_certificates() {
+    let state = tempfile::tempdir().unwrap();
+    let s = server(
+        &format!(
+            "{SMALL}/interface ovpn-server server set require-client-certificate=yes require-user-password=no\n"
+        ),
+        state.path(),
+    )
+    .unwrap();
+    assert!(!s.servers[0].config.require_user_password);
+    let errs = errors(server(
+        &format!("{SMALL}/interface ovpn-server server set require-user-password=no\n"),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.message.contains("needs require-client-certificate=yes")),
+        "{errs:#?}"
+    );
+}

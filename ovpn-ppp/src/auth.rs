@@ -30,6 +30,9 @@ pub struct AuthRequest {
     /// How many sessions of `user` are active now (the server counts them, across every server
     /// that shares its tables); `only-one` refuses the login when it is not zero.
     pub active_sessions: usize,
+    /// The client sent no user name and password, and `user` is the common name of its
+    /// verified certificate (a server with `require-user-password=no`).
+    pub certificate_only: bool,
 }
 
 impl AuthRequest {
@@ -46,6 +49,20 @@ impl AuthRequest {
             service,
             caller_id: caller_id.into(),
             active_sessions: 0,
+            certificate_only: false,
+        }
+    }
+
+    /// A login by certificate alone: `common_name` is the verified certificate's, and no
+    /// password was sent (`require-user-password=no`).
+    pub fn certificate(
+        common_name: impl Into<String>,
+        service: Service,
+        caller_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            certificate_only: true,
+            ..Self::new(common_name, "", service, caller_id)
         }
     }
 
@@ -452,7 +469,47 @@ impl PppConfig {
         result
     }
 
+    /// A login by certificate alone: the secret named by the common name gives its profile and
+    /// addresses when there is one (and must allow the service, and not be disabled); otherwise
+    /// the server's default profile applies.
+    fn check_certificate(
+        &self,
+        request: &AuthRequest,
+        default_profile: &str,
+    ) -> Result<Grant, AuthError> {
+        let grant = match self.secrets.get(&request.user) {
+            Some(secret) => {
+                if secret.disabled {
+                    return Err(AuthError::Disabled);
+                }
+                if !secret.service.allows(request.service) {
+                    return Err(AuthError::UnknownService);
+                }
+                if secret
+                    .caller_id
+                    .as_ref()
+                    .is_some_and(|c| *c != request.caller_id)
+                {
+                    return Err(AuthError::CallerIdMismatch);
+                }
+                self.grant_under(secret, default_profile)
+            }
+            None => self.grant_under(
+                &Secret::new(request.user.clone(), Password::default()),
+                default_profile,
+            ),
+        }
+        .ok_or(AuthError::LoginIncorrect)?;
+        if grant.only_one && request.active_sessions > 0 {
+            return Err(AuthError::OnlyOne);
+        }
+        Ok(grant)
+    }
+
     fn check(&self, request: &AuthRequest, default_profile: &str) -> Result<Grant, AuthError> {
+        if request.certificate_only {
+            return self.check_certificate(request, default_profile);
+        }
         // Always compare, against a dummy when the user is unknown, so that the time taken does
         // not tell whether the name exists.
         let secret = self.secrets.get(&request.user);

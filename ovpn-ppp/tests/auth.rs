@@ -487,3 +487,40 @@ fn a_secret_on_default_gets_the_servers_default_profile() {
         Err(AuthError::LoginIncorrect)
     );
 }
+
+#[test]
+fn a_certificate_alone_logs_in_under_its_secret_or_the_default_profile() {
+    let mut ppp = routeros_example();
+    ppp.add_profile_text("name=certs remote-address=10.9.0.9")
+        .unwrap();
+    ppp.add_secret_text("name=pptp-only password=x service=pptp")
+        .unwrap();
+    ppp.add_secret_text("name=off password=x service=ovpn disabled=yes")
+        .unwrap();
+    let cert = |cn: &str| AuthRequest::certificate(cn, Service::Ovpn, "192.0.2.7");
+    // The secret named by the common name gives its profile; no password is checked.
+    let g = ppp.authenticate_under(&cert("client1"), "certs").unwrap();
+    assert_eq!(g.profile, "ovpn-profile");
+    assert_eq!(g.user, "client1");
+    // No such secret: the server's default profile.
+    let g = ppp.authenticate_under(&cert("laptop-7"), "certs").unwrap();
+    assert_eq!((g.profile.as_str(), g.user.as_str()), ("certs", "laptop-7"));
+    assert_eq!(
+        g.remote_address,
+        Some(AddressSpec::Address(Ipv4Addr::new(10, 9, 0, 9)))
+    );
+    // A secret that exists still says no when it must.
+    assert_eq!(
+        ppp.authenticate_under(&cert("pptp-only"), "certs"),
+        Err(AuthError::UnknownService)
+    );
+    assert_eq!(
+        ppp.authenticate_under(&cert("off"), "certs"),
+        Err(AuthError::Disabled)
+    );
+    // A password login with an empty password is still a password login.
+    assert_eq!(
+        ppp.authenticate(&ovpn("laptop-7", "")),
+        Err(AuthError::LoginIncorrect)
+    );
+}

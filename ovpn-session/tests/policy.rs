@@ -313,3 +313,83 @@ fn change_tcp_mss_clamps_syns_both_ways_to_the_tunnel_mtu() {
     let up = &sim2.server_tun[0].1;
     assert_eq!(u16::from_be_bytes([up[42], up[43]]), 1460);
 }
+
+fn cert_only_client(seed: u64, cert: &str) -> ovpn_session::ClientConfig {
+    let mut c = client_config(seed);
+    c.user = String::new();
+    c.password = zeroize::Zeroizing::new(String::new());
+    c.identity = Some(identity(cert));
+    c
+}
+
+#[test]
+fn require_user_password_no_logs_a_certificate_in_as_its_common_name() {
+    let seed = seed_from_env(40);
+    let mut s = server_config(seed);
+    s.require_user_password = false;
+    let mut sim = sim(
+        seed,
+        s,
+        cert_only_client(seed, "client1"),
+        LinkConfig::default(),
+    );
+    assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
+    let session = sim.server.sessions(sim.now).remove(0);
+    assert_eq!(session.user.as_deref(), Some("client1"), "the common name");
+    assert_eq!(
+        session.profile.as_deref(),
+        Some("ovpn-profile"),
+        "its secret's"
+    );
+    assert_eq!(session.common_name.as_deref(), Some("client1"));
+    // Renegotiation keeps it up (it brings no password then either).
+    sim.client.renegotiate(sim.now);
+    sim.advance(Duration::from_secs(5));
+    assert_eq!(server_end(&sim), None, "{}", sim.dump());
+}
+
+#[test]
+fn a_certificate_without_a_secret_gets_the_default_profile() {
+    let seed = seed_from_env(41);
+    let mut ppp = ovpn_ppp::PppConfig::new();
+    ppp.add_profile_text("name=by-cert local-address=10.8.0.1 remote-address=ovpn-pool")
+        .unwrap();
+    let mut s = server_config(seed);
+    s.require_user_password = false;
+    s.default_profile = "by-cert".into();
+    let epoch = start();
+    let server = ovpn_session::Server::new(
+        s,
+        ovpn_session::Shared::new(ppp, pools()),
+        epoch,
+        unix_epoch(),
+    )
+    .unwrap();
+    let client =
+        ovpn_session::Client::new(cert_only_client(seed, "client2"), epoch, unix_epoch()).unwrap();
+    let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
+    assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
+    let session = sim.server.sessions(sim.now).remove(0);
+    assert_eq!(session.user.as_deref(), Some("client2"));
+    assert_eq!(session.profile.as_deref(), Some("by-cert"));
+}
+
+#[test]
+fn without_a_password_the_default_still_refuses() {
+    let seed = seed_from_env(42);
+    let mut sim = sim(
+        seed,
+        server_config(seed),
+        cert_only_client(seed, "client1"),
+        LinkConfig::default(),
+    );
+    assert!(
+        sim.run_until(LIMIT, |s| server_end(s).is_some()),
+        "{}",
+        sim.dump()
+    );
+    assert_eq!(
+        server_end(&sim),
+        Some(DisconnectReason::Auth(ovpn_ppp::AuthError::LoginIncorrect))
+    );
+}

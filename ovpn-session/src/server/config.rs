@@ -70,6 +70,10 @@ pub struct ServerConfig {
     pub auth: AuthMode,
     /// `default-profile`: the profile a secret left on `default` gets ([`AuthMode::Local`]).
     pub default_profile: String,
+    /// `require-user-password` (an extension; RouterOS always requires one): with `false`, a
+    /// client that sends no user name and password logs in by its verified certificate, as
+    /// the user its common name names ([`ovpn_ppp::AuthRequest::certificate`]).
+    pub require_user_password: bool,
     /// Whether the driver decides about each new client before the server keeps any state for
     /// it ([`crate::Server::accept`]).
     pub admission: Admission,
@@ -118,6 +122,7 @@ impl ServerConfig {
             protection: ControlProtection::None,
             auth: AuthMode::Local,
             default_profile: ovpn_ppp::Profile::DEFAULT.to_owned(),
+            require_user_password: true,
             admission: Admission::AcceptAll,
             max_clients: 1024,
             random: Arc::new(SystemRandom),

@@ -86,6 +86,8 @@ pub(super) struct Peer {
     pub(super) local_auth: bool,
     /// The client has a compression framing configured (`comp-lzo` in its options string).
     client_frames: bool,
+    /// Logged in by its certificate alone (`require-user-password=no`).
+    certificate_only: bool,
     password: Option<ovpn_ppp::Password>,
     pub(super) lease: Option<Lease>,
     pub(super) local_lease: Option<Lease>,
@@ -125,6 +127,7 @@ impl Peer {
             user: None,
             local_auth: false,
             client_frames: false,
+            certificate_only: false,
             password: None,
             lease: None,
             local_lease: None,
@@ -289,6 +292,11 @@ impl Peer {
 
     /// On a renegotiation the client must present the same credentials it logged in with.
     fn renegotiation_refusal(&self, km2: &KeyMethod2) -> Option<String> {
+        if self.certificate_only {
+            // It logged in without a password: it must not bring one now.
+            let same = km2.username.is_empty() && km2.password.is_empty();
+            return (!same).then(|| "login incorrect (renegotiation)".to_owned());
+        }
         let same_user = self.user.as_deref() == Some(km2.username.as_str());
         let same_pass = self
             .password
@@ -328,16 +336,32 @@ impl Peer {
                 return;
             }
         }
-        let user = km2.username.clone();
+        let caller = self.remote.ip().to_string();
+        let no_password = km2.username.is_empty() && km2.password.is_empty();
+        let request = if no_password && !cx.config.require_user_password {
+            // require-user-password=no: the verified certificate's common name is the user.
+            let Some(cn) = self.common_name.clone() else {
+                let why = "login incorrect: no user name and no client certificate";
+                self.refuse(now, DisconnectReason::AuthFailed(why.into()), cx);
+                return;
+            };
+            self.certificate_only = true;
+            AuthRequest::certificate(cn, ovpn_ppp::Service::Ovpn, caller)
+        } else {
+            if no_password {
+                tracing::info!(target: "ovpn", "{}: the client sent no user name and password (require-user-password=yes)", self.name);
+            }
+            self.password = Some(ovpn_ppp::Password::new(km2.password.as_str()));
+            AuthRequest::new(
+                km2.username.clone(),
+                km2.password.as_str(),
+                ovpn_ppp::Service::Ovpn,
+                caller,
+            )
+        };
+        let user = request.user.clone();
         let active = cx.shared.lock().users.get(&user).copied().unwrap_or(0);
-        let request = AuthRequest::new(
-            user.clone(),
-            km2.password.as_str(),
-            ovpn_ppp::Service::Ovpn,
-            self.remote.ip().to_string(),
-        )
-        .with_active_sessions(active);
-        self.password = Some(ovpn_ppp::Password::new(km2.password.as_str()));
+        let request = request.with_active_sessions(active);
         self.user = Some(user);
         self.state = PeerState::Authenticating;
         match &cx.config.auth {
