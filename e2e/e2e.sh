@@ -65,7 +65,7 @@ run_case() {
     SERVER_IMPL=ours CLIENT_IMPL=openvpn PROTO=udp CIPHER=AES-256-GCM AUTH=SHA1
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
-    PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0
+    PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -73,6 +73,14 @@ run_case() {
     local dir="$WORK/$CASE"
     rm -rf "$dir" && mkdir -p "$dir"
     if ! netns_up; then record FAIL "netns setup failed"; return; fi
+    if [ -n "$TLS_MODE" ]; then
+        openvpn --genkey secret "$dir/ta.key" >/dev/null 2>&1
+        if [ "$TLS_WRONG" = 1 ]; then
+            openvpn --genkey secret "$dir/ta-client.key" >/dev/null 2>&1
+        else
+            cp "$dir/ta.key" "$dir/ta-client.key"
+        fi
+    fi
 
     local slog="$dir/server.log" clog="$dir/client.log" spid cpid
     if [ "$SERVER_IMPL" = ours ]; then
@@ -344,6 +352,15 @@ run_case ours-cli-tcp-push-compress-lz4-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours 
 run_case ours-srv-udp-client-compress CLIENT_CONF_EXTRA='compress'
 run_case ours-srv-udp-client-comp-lzo-no CLIENT_CONF_EXTRA='comp-lzo no'
 run_case ours-srv-tcp-client-compress-stub-v2 PROTO=tcp CLIENT_CONF_EXTRA='compress stub-v2'
+
+# tls-auth and tls-crypt (an extension of our programs), each way, UDP and TCP; a wrong key is
+# logged on our side and not answered.
+run_case ours-srv-udp-tls-auth TLS_MODE=auth
+run_case ours-srv-tcp-tls-crypt TLS_MODE=crypt PROTO=tcp
+run_case ours-cli-udp-tls-crypt SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt
+run_case ours-cli-tcp-tls-auth SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=auth PROTO=tcp
+run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
+    SERVER_RE='tls key differs from ours; not answered'
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

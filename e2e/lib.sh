@@ -100,7 +100,8 @@ write_our_server() { # dir
 /interface ovpn-server server set enabled=yes port=$PORT protocol=$PROTO mode=ip \\
     certificate=server require-client-certificate=$reqcert \\
     cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") \\
-    keepalive-timeout=$KEEPALIVE max-mtu=1500 default-profile=ovpn-profile $SERVER_PROPS
+    keepalive-timeout=$KEEPALIVE max-mtu=1500 default-profile=ovpn-profile $SERVER_PROPS \\
+    $( [ -n "${TLS_MODE:-}" ] && echo "control-channel-protection=tls-$TLS_MODE tls-key-file=ta.key")
 /ip firewall filter add chain=input protocol=$PROTO dst-port=$PORT action=accept
 $(printf '%b' "${OUR_SERVER_EXTRA:-}")
 EOF
@@ -122,11 +123,24 @@ write_our_client() { # dir
         fi
         echo "/interface ovpn-client add name=ovpn-out1 connect-to=$SRV_IP port=$PORT \\"
         echo "    protocol=$PROTO user=$USERNAME password=$PASSWORD $cert_line ca-certificate=ca \\"
-        echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no $CLIENT_PROPS"
+        local tls=""
+        [ -n "${TLS_MODE:-}" ] && tls="control-channel-protection=tls-$TLS_MODE tls-key-file=ta-client.key"
+        echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no $CLIENT_PROPS $tls"
     } >"$d/client.rsc"
 }
 
 legacy_lines() { [ "$CIPHER" = BF-CBC ] && echo "providers legacy default"; }
+
+# tls_line server|client: the real OpenVPN's tls-auth/tls-crypt line for TLS_MODE (the client's
+# key is ta-client.key: a copy of ta.key, or another key for TLS_WRONG=1).
+tls_line() {
+    local key=ta.key dir=0
+    [ "$1" = client ] && key=ta-client.key dir=1
+    case "${TLS_MODE:-}" in
+        auth) echo "tls-auth $key $dir" ;;
+        crypt) echo "tls-crypt $key" ;;
+    esac
+}
 
 write_openvpn_server() { # dir
     local d="$1"
@@ -158,6 +172,7 @@ keepalive $(( KEEPALIVE / 6 > 0 ? KEEPALIVE / 6 : 1 )) $KEEPALIVE
 script-security 2
 auth-user-pass-verify $d/verify.sh via-file
 $(legacy_lines)
+$(tls_line server)
 $(printf '%b' "$SERVER_CONF_EXTRA")
 verb 3
 EOF
@@ -187,6 +202,7 @@ write_openvpn_client() { # dir
         echo "connect-retry-max 1"
         echo "server-poll-timeout 10"
         legacy_lines
+        tls_line client
         printf '%b\n' "${CLIENT_CONF_EXTRA:-}"
         echo "verb 3"
     } >"$d/client.conf"

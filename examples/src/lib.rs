@@ -28,6 +28,7 @@ pub mod demo;
 pub mod fuzzing;
 pub mod logging;
 pub mod profile;
+pub mod protection;
 pub mod rsc;
 pub mod runtime;
 pub mod script;

@@ -36,6 +36,29 @@ pub struct ClientProfile {
     pub auth_user_pass: bool,
     /// `verb`.
     pub verb: u8,
+    /// tls-auth or tls-crypt, inline.
+    pub control: ControlKey,
+}
+
+/// The control-channel protection a profile carries, with the key file's text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ControlKey {
+    /// None.
+    #[default]
+    None,
+    /// `<tls-auth>` with the client's `key-direction` (None: bidirectional).
+    TlsAuth {
+        /// The static key file's text.
+        key: String,
+        /// The client's key direction.
+        direction: Option<u8>,
+    },
+    /// `<tls-crypt>`.
+    TlsCrypt {
+        /// The static key file's text.
+        key: String,
+    },
 }
 
 /// Why a profile could not be made.
@@ -66,6 +89,7 @@ impl ClientProfile {
             auth: Digest::Sha256,
             auth_user_pass: true,
             verb: 3,
+            control: ControlKey::None,
         }
     }
 
@@ -125,7 +149,21 @@ impl ClientProfile {
         for l in lines {
             let _ = writeln!(s, "{l}");
         }
-        for (tag, pem) in [("ca", ca), ("cert", cert), ("key", key)] {
+        let (control_tag, control_key) = match &self.control {
+            ControlKey::None => (None, ""),
+            ControlKey::TlsAuth { key, direction } => {
+                if let Some(d) = direction {
+                    let _ = writeln!(s, "key-direction {d}");
+                }
+                (Some("tls-auth"), key.as_str())
+            }
+            ControlKey::TlsCrypt { key } => (Some("tls-crypt"), key.as_str()),
+        };
+        let control = control_tag.map(|t| (t, control_key));
+        for (tag, pem) in [("ca", ca), ("cert", cert), ("key", key)]
+            .into_iter()
+            .chain(control)
+        {
             let _ = writeln!(s, "<{tag}>");
             for l in pem.lines() {
                 let _ = writeln!(s, "{l}");

@@ -437,6 +437,32 @@ impl Interpreter<'_> {
                 self.server_props(c, i)?;
                 self.check_server_names()
             }
+            ("interface ovpn-server server", "generate-tls-key") if server => {
+                let file = c.prop("file-name").ok_or("file-name is required")?;
+                if file.is_empty() || file.contains('/') {
+                    return Err(format!(
+                        "file-name={file}: a plain file name (it goes into the state directory)"
+                    ));
+                }
+                for (k, _) in &c.props {
+                    if k != "file-name" {
+                        return Err(format!("unknown property {k:?} (file-name)"));
+                    }
+                }
+                if self.env.state_dir.join(file).is_file() {
+                    // A key clients already have: kept, as generated certificates are.
+                    self.kept.push(format!("tls key {file}"));
+                } else {
+                    self.add_files(vec![ExportedFile {
+                        file_name: file.to_owned(),
+                        contents: crate::protection::generate_key_file().into_bytes(),
+                    }]);
+                    if let Some(f) = self.files.last_mut() {
+                        f.private = true;
+                    }
+                }
+                Ok(())
+            }
             ("interface ovpn-server server", "export-client-configuration") if server => {
                 self.exports.push((c.line, c.props.clone()));
                 Ok(())
@@ -806,11 +832,31 @@ impl Interpreter<'_> {
                     ),
                 ));
             }
+            let digest = s
+                .auths
+                .first()
+                .copied()
+                .unwrap_or(ovpn_crypto::Digest::Sha1);
+            let protection = s.protection.resolve(true, digest, |f| self.read_input(f));
+            let protection = match protection {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let at = s
+                        .line("tls-key-file")
+                        .or(s.line("control-channel-protection"))
+                        .unwrap_or(s.line);
+                    self.errors.push(Problem::at(at, e));
+                    None
+                }
+            };
             match s.session_config(&self.store) {
-                Ok(config) if s.enabled => out.push(ServerSetup {
-                    settings: s.clone(),
-                    config,
-                }),
+                Ok(mut config) if s.enabled => {
+                    config.protection = protection.unwrap_or_default();
+                    out.push(ServerSetup {
+                        settings: s.clone(),
+                        config,
+                    });
+                }
                 Ok(_) => {}
                 Err(e) => {
                     let at = s
@@ -894,6 +940,23 @@ impl Interpreter<'_> {
             .first()
             .copied()
             .unwrap_or(ovpn_crypto::Digest::Sha1);
+        if let (mode, Some(file)) = (s.protection.mode, s.protection.key_file.as_deref()) {
+            let key = String::from_utf8(self.read_input(file)?)
+                .map_err(|_| format!("{file}: not a key file"))?;
+            profile.control = match mode {
+                crate::protection::Mode::TlsAuth => crate::profile::ControlKey::TlsAuth {
+                    key,
+                    // The client's direction is the server's other one.
+                    direction: match s.protection.direction {
+                        None | Some(ovpn_crypto::KeyDirection::Normal) => Some(1),
+                        Some(ovpn_crypto::KeyDirection::Inverse) => Some(0),
+                        Some(ovpn_crypto::KeyDirection::Bidirectional) => None,
+                    },
+                },
+                crate::protection::Mode::TlsCrypt => crate::profile::ControlKey::TlsCrypt { key },
+                crate::protection::Mode::None => crate::profile::ControlKey::None,
+            };
+        }
         let text = profile
             .for_certificate(&self.store, &ca, &client, &passphrase)
             .map_err(|e| e.to_string())?;
@@ -997,8 +1060,19 @@ impl Interpreter<'_> {
                 ));
             }
         }
+        let protection = s.protection.resolve(false, s.auth, |f| self.read_input(f));
+        let protection = match protection {
+            Ok(p) => p,
+            Err(e) => {
+                self.errors.push(Problem::at(s.line, e));
+                Default::default()
+            }
+        };
         match s.session_config(&self.store) {
-            Ok(c) => (Some(s), Some(c)),
+            Ok(mut c) => {
+                c.protection = protection;
+                (Some(s), Some(c))
+            }
             Err(errs) => {
                 for e in errs {
                     self.errors.push(Problem::at(s.line, e));

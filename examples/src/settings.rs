@@ -11,6 +11,8 @@ use std::time::Duration;
 use ovpn_crypto::{Cipher, Digest};
 use ovpn_pki::{PeerRole, Store};
 use ovpn_ppp::Profile;
+
+use crate::protection::Protection;
 use ovpn_session::tls_config::{Identity, TlsVersion};
 use ovpn_session::verify::PeerCheck;
 use ovpn_session::{AuthMode, ClientConfig, Mode, ServerConfig, Transport};
@@ -178,6 +180,8 @@ pub struct ServerSettings {
     /// `require-user-password` (an extension, `yes` as RouterOS always does): `no` lets a client
     /// with a verified certificate and no user name log in as its certificate's common name.
     pub require_user_password: bool,
+    /// `control-channel-protection`, `tls-key-file`, `key-direction` (an extension).
+    pub protection: Protection,
     /// `auth` (`sha1`).
     pub auths: Vec<Digest>,
     /// `cipher` (`aes128-cbc`).
@@ -217,6 +221,7 @@ impl Default for ServerSettings {
             certificate: None,
             require_client_certificate: false,
             require_user_password: true,
+            protection: Protection::default(),
             auths: vec![Digest::Sha1],
             ciphers: vec![Cipher::Aes128Cbc],
             max_mtu: 1500,
@@ -312,6 +317,7 @@ impl ServerSettings {
                 note = Some(format!("{key} has no effect here"));
             }
             "vrf" if v == "main" => {}
+            _ if self.protection.set(key, v, true)? => {}
             _ => return Err(format!("unknown property {key:?}")),
         }
         self.lines.insert(key.to_owned(), line);
@@ -424,6 +430,8 @@ pub struct ClientSettings {
     pub reneg: Option<Duration>,
     /// Routes through this interface from `/ip route add dst-address=... gateway=NAME`.
     pub routes: Vec<Ipv4Net>,
+    /// `control-channel-protection`, `tls-key-file`, `key-direction` (an extension).
+    pub protection: Protection,
 }
 
 impl ClientSettings {
@@ -453,6 +461,7 @@ impl ClientSettings {
             ncp: true,
             reneg: None,
             routes: Vec::new(),
+            protection: Protection::default(),
         }
     }
 
@@ -513,6 +522,7 @@ impl ClientSettings {
             },
             "profile" if v == Profile::DEFAULT => {}
             "mac-address" | "comment" => note = Some(format!("{key} has no effect here")),
+            _ if self.protection.set(key, v, false)? => {}
             _ => return Err(format!("unknown property {key:?}")),
         }
         Ok(note)

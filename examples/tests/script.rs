@@ -778,3 +778,62 @@ fn require_user_password_no_needs_client_certificates() {
         "{errs:#?}"
     );
 }
+
+/// tls-auth for the programs: `generate-tls-key` makes the key once (kept on the next run),
+/// the server uses it, and the exported profile carries it inline with the client's direction.
+#[test]
+fn generated_tls_key_serves_and_is_exported() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SMALL}/interface ovpn-server server generate-tls-key file-name=ta.key\n\
+         /interface ovpn-server server set control-channel-protection=tls-auth tls-key-file=ta.key\n\
+         /interface ovpn-server server export-client-configuration client-certificate=client1 server-address=198.51.100.7\n"
+    );
+    let s = server(&script, state.path()).unwrap();
+    assert!(matches!(
+        s.servers[0].config.protection,
+        ovpn_session::ControlProtection::TlsAuth {
+            direction: ovpn_crypto::KeyDirection::Normal,
+            ..
+        }
+    ));
+    let key = s.files.iter().find(|f| f.name == "ta.key").unwrap();
+    assert!(key.private);
+    let key_text = String::from_utf8(key.contents.clone()).unwrap();
+    assert!(key_text.contains("BEGIN OpenVPN Static key V1"));
+    let ovpn = s.files.iter().find(|f| f.name == "client1.ovpn").unwrap();
+    let text = String::from_utf8(ovpn.contents.clone()).unwrap();
+    assert!(text.contains("\nkey-direction 1\n"), "{text}");
+    assert!(
+        text.contains("<tls-auth>\n#\n# 2048 bit OpenVPN static key"),
+        "{text}"
+    );
+    s.write_files(state.path()).unwrap();
+    // The next run keeps the key its clients have.
+    let again = server(&script, state.path()).unwrap();
+    assert!(
+        again.files.iter().all(|f| f.name != "ta.key"),
+        "not generated again"
+    );
+    assert!(again.kept.iter().any(|k| k.contains("ta.key")));
+    let ovpn = again
+        .files
+        .iter()
+        .find(|f| f.name == "client1.ovpn")
+        .unwrap();
+    assert!(
+        String::from_utf8(ovpn.contents.clone())
+            .unwrap()
+            .contains(&key_text)
+    );
+    // Protection without a key is an error on its line.
+    let errs = errors(server(
+        &format!("{SMALL}/interface ovpn-server server set control-channel-protection=tls-crypt\n"),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(12) && e.message.contains("needs tls-key-file")),
+        "{errs:#?}"
+    );
+}

@@ -31,6 +31,10 @@ The script (CONFIG.rsc) may use:
       require-client-certificate= auth=SET cipher=SET max-mtu= keepalive-timeout= default-profile=
       redirect-gateway=def1 netmask= reneg-sec= tls-version= push-routes=\"NET/LEN,...\"
       topology=subnet|net30 (an extension: net30 pushes OpenVPN's point-to-point form)
+      extensions: require-user-password=no (a certificate alone logs in as its common name),
+      control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1
+  /interface ovpn-server server generate-tls-key file-name=ta.key
+                                                          a static key, made once and kept
   /interface ovpn-server server export-client-configuration client-certificate=client1
       server-address=HOST [ca-certificate=ca] [key-passphrase=P] [file=NAME]
                                                           writes NAME.ovpn for OpenVPN 2.6 clients

@@ -75,6 +75,8 @@ pub struct ServerRuntime<F: TunFactory> {
     rx: Vec<u8>,
     data: Vec<u8>,
     tx: Vec<u8>,
+    /// When a refused session start was last logged (at most one line a second).
+    last_auth_warning: Option<Instant>,
 }
 
 impl<F: TunFactory> core::fmt::Debug for ServerRuntime<F> {
@@ -215,6 +217,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             rx: vec![0; MAX_PACKET],
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
+            last_auth_warning: None,
         })
     }
 
@@ -381,7 +384,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                             tracing::debug!(target: "ovpn", "new session from {from}: {e}");
                         }
                     }
-                    Err(e) => tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}"),
+                    Err(e) => log_drop(&mut self.last_auth_warning, now, from, e),
                 }
             },
             Listener::Tcp(l) => loop {
@@ -425,6 +428,7 @@ impl<F: TunFactory> ServerRuntime<F> {
         if open && readable {
             let remote = c.remote;
             let (server, peers, shared) = (&mut self.server, &self.peers, self.shared.as_ref());
+            let last_auth_warning = &mut self.last_auth_warning;
             loop {
                 match c.io.read(&mut self.rx) {
                     Ok(Some(n)) => {
@@ -441,9 +445,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                                     tracing::debug!(target: "ovpn", "{remote}: {e}");
                                     open = false;
                                 }
-                                Err(e) => {
-                                    tracing::debug!(target: "ovpn", "dropped a packet from {remote}: {e}")
-                                }
+                                Err(e) => log_drop(last_auth_warning, now, remote, e),
                             }
                         }
                         drop(packets);
@@ -650,4 +652,20 @@ fn v4_routes(session: &SessionInfo) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_
         IpAddr::V4(n) => Some((n, r.dst.prefix_len())),
         IpAddr::V6(_) => None,
     })
+}
+
+/// Logs a dropped packet: at debug level, except a session start refused by tls-auth/tls-crypt,
+/// which says why at warning level (at most once a second, so a flood cannot fill the log); no
+/// reply goes out either way.
+fn log_drop(last: &mut Option<Instant>, now: Instant, from: SocketAddr, e: DropReason) {
+    if e == DropReason::BadControlAuth {
+        if last
+            .is_none_or(|t| now.saturating_duration_since(t) >= std::time::Duration::from_secs(1))
+        {
+            *last = Some(now);
+            tracing::warn!(target: "ovpn", "{from}: {e}: the client's control-channel-protection or tls key differs from ours; not answered");
+        }
+        return;
+    }
+    tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}");
 }
