@@ -353,6 +353,15 @@ run_case ours-srv-udp-client-compress CLIENT_CONF_EXTRA='compress'
 run_case ours-srv-udp-client-comp-lzo-no CLIENT_CONF_EXTRA='comp-lzo no'
 run_case ours-srv-tcp-client-compress-stub-v2 PROTO=tcp CLIENT_CONF_EXTRA='compress stub-v2'
 
+# Our negotiating client offers its cipher and then the rest: a server whose data-ciphers lack
+# ours still finds one. A TAP peer against a TUN one is refused with the reason on our side.
+run_case ours-cli-udp-offers-a-cipher-list SERVER_IMPL=openvpn CLIENT_IMPL=ours \
+    SERVER_CONF_EXTRA='data-ciphers AES-128-GCM'
+run_case refuse-tap-server SERVER_IMPL=openvpn CLIENT_IMPL=ours EXPECT=fail \
+    SERVER_CONF_EXTRA='dev tap' CLIENT_RE='the peer uses dev tap'
+run_case refuse-tap-client EXPECT=fail CLIENT_CONF_EXTRA='dev tap' \
+    SERVER_RE='the peer uses dev tap' CLIENT_RE='AUTH_FAILED'
+
 # tls-auth and tls-crypt (an extension of our programs), each way, UDP and TCP; a wrong key is
 # logged on our side and not answered.
 run_case ours-srv-udp-tls-auth TLS_MODE=auth

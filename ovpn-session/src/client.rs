@@ -28,6 +28,10 @@ use crate::wrap::ControlProtection;
 /// common.h).
 const PUSH_REQUEST_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How long an attempt waits for any answer before [`ClientEvent::NoReply`] (well inside
+/// OpenVPN's 60 s hand-window).
+const NO_REPLY_AFTER: Duration = Duration::from_secs(5);
+
 /// A client's configuration (RouterOS `/interface ovpn-client` properties).
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -74,6 +78,10 @@ pub struct ClientConfig {
     pub reconnect_delay: Duration,
     /// `reneg-sec` (None: never by time).
     pub reneg: Option<Duration>,
+    /// `data-ciphers` (an OpenVPN profile's; not RouterOS): the ciphers offered when negotiating,
+    /// in order. None: `cipher` first, then the rest of the supported set (AES-GCM, ChaCha20,
+    /// AES-CBC). Without negotiation only `cipher` is used.
+    pub data_ciphers: Option<Vec<Cipher>>,
     /// The compression framing configured here (an OpenVPN profile's `comp-lzo no`, `compress`
     /// or `compress stub-v2`; RouterOS has none): nothing is compressed, but packets carry the
     /// framing the server expects. A framing the server pushes replaces it.
@@ -118,6 +126,7 @@ impl ClientConfig {
             reconnect_delay: Duration::from_secs(5),
             reneg: None,
             compression: Framing::None,
+            data_ciphers: None,
             random: Arc::new(SystemRandom),
         }
     }
@@ -194,6 +203,13 @@ pub enum ClientEvent {
     },
     /// New data keys are in use.
     KeysRotated,
+    /// The server has not answered this attempt at all for a while (it is down or
+    /// unreachable, or it uses a control-channel protection, tls-auth or tls-crypt, or a key
+    /// that this client does not). Once per attempt; the attempt goes on.
+    NoReply {
+        /// How long since the attempt began.
+        after: Duration,
+    },
     /// The tunnel went down.
     Disconnected {
         /// Why.
@@ -252,6 +268,9 @@ pub struct Client {
     stream: TcpFrameDecoder,
     /// The next transmit is the first of a new attempt (see [`Transmit::connect`]).
     fresh: bool,
+    /// When the current attempt began, and whether its silence was reported.
+    attempt_at: Instant,
+    silence_reported: bool,
 }
 
 /// Why a client could not be created.
@@ -293,6 +312,8 @@ impl Client {
             closing: false,
             stream: TcpFrameDecoder::new(),
             fresh: false,
+            attempt_at: now,
+            silence_reported: false,
         };
         c.start(now);
         Ok(c)
@@ -309,6 +330,25 @@ impl Client {
         negotiate::occ(local, self.config.cipher, Some(self.config.auth))
     }
 
+    /// The ciphers we accept, ours first: with negotiation, `data_ciphers` or our cipher and
+    /// then the rest of the supported set; without, our cipher alone (a RouterOS client).
+    fn offered_ciphers(&self) -> Vec<Cipher> {
+        if !self.config.negotiate {
+            return vec![self.config.cipher];
+        }
+        if let Some(list) = self.config.data_ciphers.as_ref().filter(|l| !l.is_empty()) {
+            return list.clone();
+        }
+        let mut v = vec![self.config.cipher];
+        v.extend(
+            negotiate::CLIENT_NCP_SET
+                .iter()
+                .copied()
+                .filter(|c| *c != self.config.cipher),
+        );
+        v
+    }
+
     fn peer_info(&self) -> String {
         let mtu = self.config.max_mtu.max(1600).to_string();
         if self.config.negotiate {
@@ -321,7 +361,14 @@ impl Client {
                 ("IV_PLAT", "linux".to_owned()),
                 ("IV_TCPNL", "1".to_owned()),
                 ("IV_MTU", mtu),
-                ("IV_CIPHERS", self.config.cipher.openvpn_name().to_owned()),
+                (
+                    "IV_CIPHERS",
+                    self.offered_ciphers()
+                        .iter()
+                        .map(|c| c.openvpn_name())
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                ),
                 ("IV_PROTO", proto.to_string()),
                 // The compression framings understood (without compression), as 2.6 says
                 // with `allow-compression no` (comp.c `comp_generate_peer_info_string`).
@@ -329,7 +376,11 @@ impl Client {
                 ("IV_COMP_STUB", "1".to_owned()),
                 ("IV_COMP_STUBv2", "1".to_owned()),
             ];
-            if matches!(self.config.cipher, Cipher::Aes256Gcm | Cipher::Aes128Gcm) {
+            if self
+                .offered_ciphers()
+                .iter()
+                .any(|c| matches!(c, Cipher::Aes256Gcm | Cipher::Aes128Gcm))
+            {
                 pairs.push(("IV_NCP", "2".to_owned()));
             }
             PeerInfo::render(&pairs)
@@ -347,6 +398,8 @@ impl Client {
         self.retry_at = None;
         self.state = ClientState::Connecting;
         self.fresh = true;
+        self.attempt_at = now;
+        self.silence_reported = false;
         self.stream = TcpFrameDecoder::with_max_frame_len(max_frame_len(self.config.max_mtu));
         let local = LocalInfo {
             options: self.occ(),
@@ -489,7 +542,30 @@ impl Client {
         if let Some(ch) = self.channel.as_mut() {
             ch.handle_timeout(now);
         }
+        self.report_silence(now);
         self.process_events(now);
+    }
+
+    /// Says once per attempt that the server has not answered at all (a silent server is often
+    /// a control-channel protection or key mismatch: it drops what it cannot authenticate).
+    fn report_silence(&mut self, now: Instant) {
+        let waited = now.saturating_duration_since(self.attempt_at);
+        let silent = self
+            .channel
+            .as_ref()
+            .is_some_and(|c| c.remote_session_id().is_none());
+        if self.silence_reported || !silent || waited < NO_REPLY_AFTER {
+            return;
+        }
+        self.silence_reported = true;
+        let ours = match self.config.protection {
+            ControlProtection::None => "none",
+            ControlProtection::TlsAuth { .. } => "tls-auth",
+            ControlProtection::TlsCrypt { .. } => "tls-crypt",
+        };
+        tracing::warn!(target: "ovpn", "{}: no reply from {} after {} s: is it up and reachable, and is its control-channel protection (tls-auth, tls-crypt) and key ours ({ours})?", self.config.name, self.config.server, waited.as_secs());
+        self.events
+            .push_back(ClientEvent::NoReply { after: waited });
     }
 
     /// The next packet to send, written into `buf` (framed for TCP).
@@ -523,7 +599,17 @@ impl Client {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t = self.channel.as_ref().and_then(Channel::poll_timeout);
-        for x in [self.push_request_at, self.retry_at].into_iter().flatten() {
+        let silence = (!self.silence_reported
+            && self
+                .channel
+                .as_ref()
+                .is_some_and(|c| c.remote_session_id().is_none()))
+        .then(|| self.attempt_at.checked_add(NO_REPLY_AFTER))
+        .flatten();
+        for x in [self.push_request_at, self.retry_at, silence]
+            .into_iter()
+            .flatten()
+        {
             t = Some(t.map_or(x, |t| t.min(x)));
         }
         t
@@ -609,6 +695,11 @@ impl Client {
                 }
                 ChannelEvent::PeerKeyMethod { key_id, km2 } => {
                     if key_id.get() == 0 {
+                        if let Err(reason) = negotiate::check_mode(self.config.mode, &km2.options) {
+                            tracing::warn!(target: "ovpn", "{}: {reason}", self.config.name);
+                            self.fail(now, reason);
+                            return;
+                        }
                         self.server_occ = Some(km2.options.clone());
                         // Ask for the configuration now, and again every 5 s until it comes.
                         if let Some(ch) = self.channel.as_mut() {
@@ -675,7 +766,7 @@ impl Client {
     /// Decides the data channel from what was pushed (ssl_ncp.c `check_pull_client_ncp`).
     fn apply_push(&mut self, now: Instant) {
         let cipher = negotiate::client_choice(
-            self.config.cipher,
+            &self.offered_ciphers(),
             self.push.cipher.as_deref(),
             self.server_occ.as_deref(),
         );

@@ -126,6 +126,15 @@ pub enum DisconnectReason {
     /// The administrator removed the session (`/ppp active remove`).
     #[error("removed by the administrator")]
     Removed,
+    /// The peer's device type differs from ours (its options string says `dev-type tap` and we
+    /// run `mode=ip`, or the reverse): neither could carry the other's packets.
+    #[error("the peer uses {} and we use {}: set the same mode on both ends", mode_name(*.peer), mode_name(*.ours))]
+    DeviceTypeMismatch {
+        /// Our mode.
+        ours: crate::Mode,
+        /// The peer's, from its options string.
+        peer: crate::Mode,
+    },
     /// The peer really compresses (the algorithm and setting named): compression is not
     /// supported. Its framing alone (`comp-lzo no`, `compress`, `compress stub-v2`) is.
     #[error(
@@ -178,4 +187,11 @@ pub enum SessionError {
     /// The session is not waiting for a verdict (it was already given, or it never asked).
     #[error("the session is not waiting for an authentication verdict")]
     NotAuthenticating,
+}
+
+fn mode_name(m: crate::Mode) -> &'static str {
+    match m {
+        crate::Mode::Ip => "dev tun (mode=ip)",
+        crate::Mode::Ethernet => "dev tap (mode=ethernet)",
+    }
 }

@@ -117,29 +117,51 @@ pub(crate) fn server_choice(
 /// The client's check of the server's choice: the pushed `cipher`, else the one the server's
 /// options string names (poor man's NCP), must be ours. The error is the `no encryption` line.
 pub(crate) fn client_choice(
-    ours: Cipher,
+    offered: &[Cipher],
     pushed: Option<&str>,
     server_occ: Option<&str>,
 ) -> Result<Cipher, String> {
+    let ours = offered.first().copied().unwrap_or(Cipher::Aes256Gcm);
+    let offer = || names(offered, |c| c.openvpn_name());
+    let ours_of = |c: &str| c.parse::<Cipher>().ok().filter(|c| offered.contains(c));
     match (pushed, server_occ.and_then(|o| occ_option(o, "cipher"))) {
-        (Some(c), _) => c
-            .parse::<Cipher>()
-            .ok()
-            .filter(|c| *c == ours)
-            .ok_or_else(|| {
-                format!(
-                    "no encryption: the server chose {c}, we offer {}",
-                    ours.openvpn_name()
-                )
-            }),
-        (None, Some(c)) if c.parse::<Cipher>().ok() == Some(ours) => Ok(ours),
-        (None, Some(c)) => Err(format!(
-            "no encryption: the server uses {c}, we offer {}",
-            ours.openvpn_name()
-        )),
+        (Some(c), _) => ours_of(c)
+            .ok_or_else(|| format!("no encryption: the server chose {c}, we offer {}", offer())),
+        (None, Some(c)) => ours_of(c)
+            .ok_or_else(|| format!("no encryption: the server uses {c}, we offer {}", offer())),
         (None, None) => Ok(ours),
     }
 }
+
+/// The peer's mode from its options string (`dev-type tun|tap`); None when it does not say.
+pub(crate) fn peer_mode(occ: &str) -> Option<Mode> {
+    match occ_option(occ, "dev-type")? {
+        "tap" => Some(Mode::Ethernet),
+        "tun" => Some(Mode::Ip),
+        _ => None,
+    }
+}
+
+/// Refuses a peer whose device type is not ours.
+pub(crate) fn check_mode(ours: Mode, peer_occ: &str) -> Result<(), crate::DisconnectReason> {
+    match peer_mode(peer_occ) {
+        Some(peer) if peer != ours => {
+            Err(crate::DisconnectReason::DeviceTypeMismatch { ours, peer })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a negotiating client offers after its own cipher (RouterOS's supported set, strongest
+/// first; not Blowfish or none, which are offered only when configured).
+pub(crate) const CLIENT_NCP_SET: [Cipher; 6] = [
+    Cipher::Aes256Gcm,
+    Cipher::Aes128Gcm,
+    Cipher::Chacha20Poly1305,
+    Cipher::Aes256Cbc,
+    Cipher::Aes192Cbc,
+    Cipher::Aes128Cbc,
+];
 
 /// A session's data channel: its cipher and, for CBC ciphers, its HMAC digest. Displays as
 /// RouterOS's `encoding` (`AES-256-GCM`, `AES-256-CBC/SHA256`).
@@ -239,16 +261,26 @@ mod tests {
     }
 
     #[test]
-    fn client_accepts_only_its_own_cipher() {
-        let ours = Cipher::Aes256Gcm;
-        assert_eq!(client_choice(ours, Some("AES-256-GCM"), None), Ok(ours));
-        assert!(client_choice(ours, Some("AES-128-GCM"), None).is_err());
+    fn client_accepts_only_what_it_offered() {
+        let ours = [Cipher::Aes256Gcm];
+        let c = Cipher::Aes256Gcm;
+        assert_eq!(client_choice(&ours, Some("AES-256-GCM"), None), Ok(c));
+        assert!(client_choice(&ours, Some("AES-128-GCM"), None).is_err());
         assert_eq!(
-            client_choice(ours, None, Some("V4,cipher AES-256-GCM")),
-            Ok(ours)
+            client_choice(&ours, None, Some("V4,cipher AES-256-GCM")),
+            Ok(c)
         );
-        assert!(client_choice(ours, None, Some("V4,cipher BF-CBC")).is_err());
-        assert_eq!(client_choice(ours, None, None), Ok(ours));
+        assert!(client_choice(&ours, None, Some("V4,cipher BF-CBC")).is_err());
+        assert_eq!(client_choice(&ours, None, None), Ok(c));
+        // A list: the server may choose any of it; with nothing pushed, the first.
+        let list = [Cipher::Aes128Cbc, Cipher::Aes256Gcm];
+        assert_eq!(
+            client_choice(&list, Some("AES-256-GCM"), None),
+            Ok(Cipher::Aes256Gcm)
+        );
+        assert_eq!(client_choice(&list, None, None), Ok(Cipher::Aes128Cbc));
+        let e = client_choice(&list, Some("BF-CBC"), None).unwrap_err();
+        assert!(e.contains("we offer AES-128-CBC:AES-256-GCM"), "{e}");
     }
 
     #[test]

@@ -229,6 +229,9 @@ fn reconfigure_applies_to_new_sessions_and_refuses_what_needs_a_restart() {
     assert_eq!(end_reason(&sim), None);
     // A new client offering only AES-256-GCM is now refused ...
     new_client_elsewhere(&mut sim, seed + 7);
+    let mut only_256 = client_config(seed + 7);
+    only_256.data_ciphers = Some(vec![Cipher::Aes256Gcm]);
+    sim.client = ovpn_session::Client::new(only_256, sim.now, unix_epoch()).unwrap();
     assert!(
         sim.run_until(LIMIT, |s| end_reason(s).is_some()),
         "{}",

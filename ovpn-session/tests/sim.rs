@@ -172,6 +172,8 @@ fn every_cipher_suite_carries_data() {
         c.cipher = cipher.parse().unwrap();
         c.auth = auth.parse().unwrap();
         c.negotiate = negotiate;
+        // This suite alone, so that each one is the one used.
+        c.data_ciphers = Some(vec![c.cipher]);
         let mut sim = sim(seed, s, c, LinkConfig::default());
         connect(&mut sim);
         let enc = sim.server.sessions(sim.now)[0].encoding.unwrap();
@@ -386,6 +388,7 @@ fn cipher_mismatch_is_no_encryption_naming_both_sides() {
     s.ciphers = vec!["aes256-cbc".parse().unwrap()];
     let mut c = client_config(seed);
     c.cipher = "aes128-gcm".parse().unwrap();
+    c.data_ciphers = Some(vec![c.cipher]);
     let mut sim = sim(seed, s, c, LinkConfig::default());
     let reason = client_error(&mut sim);
     let text = reason.to_string();
@@ -1104,4 +1107,109 @@ fn the_same_seed_gives_the_same_transcript() {
     assert!(a.lines().count() > 50, "{a}");
     assert_eq!(a, b, "seed {seed}: two runs differ");
     assert_ne!(run(seed + 1), a, "another seed, another network");
+}
+
+/// With negotiation the client offers its cipher first and then the rest of the supported set,
+/// so a server whose set lacks the client's cipher still finds one; without, only its own.
+#[test]
+fn a_negotiating_client_offers_its_cipher_then_the_rest() {
+    use ovpn_crypto::Cipher;
+    let seed = seed_from_env(28);
+    let mut s = server_config(seed);
+    s.ciphers = vec![Cipher::Aes128Gcm, Cipher::Aes256Cbc];
+    let mut c = client_config(seed);
+    c.cipher = Cipher::Aes192Cbc;
+    let mut negotiating = sim(seed, s.clone(), c.clone(), LinkConfig::default());
+    connect(&mut negotiating);
+    let session = negotiating.server.sessions(negotiating.now).remove(0);
+    assert_eq!(session.encoding.unwrap().cipher, Cipher::Aes128Gcm);
+    // A RouterOS client (no negotiation) offers its cipher alone: refused here.
+    c.negotiate = false;
+    let mut fixed = sim(seed, s, c, LinkConfig::default());
+    assert!(
+        fixed
+            .run_until(Duration::from_secs(30), |s| s.server_events.iter().any(
+                |e| matches!(e, ovpn_session::ServerEvent::Disconnected { .. })
+            )),
+        "{}",
+        fixed.dump()
+    );
+}
+
+/// A TAP server and a TUN client (or the reverse) cannot carry each other's packets: both ends
+/// say so at once, from the other's options string, instead of "connecting" to pass nothing.
+#[test]
+fn a_device_type_mismatch_is_refused_on_both_ends() {
+    use ovpn_session::{ClientEvent, DisconnectReason, Mode, ServerEvent};
+    let seed = seed_from_env(29);
+    let mut s = server_config(seed);
+    s.mode = Mode::Ethernet;
+    let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
+    let want = DisconnectReason::DeviceTypeMismatch {
+        ours: Mode::Ip,
+        peer: Mode::Ethernet,
+    };
+    assert!(
+        sim.run_until(Duration::from_secs(30), |s| s.client_events.iter().any(
+            |e| matches!(
+                e,
+                ClientEvent::Disconnected { reason, .. } if *reason == want
+            )
+        )),
+        "{}",
+        sim.dump()
+    );
+    assert!(
+        want.to_string().contains("dev tap (mode=ethernet)"),
+        "{want}"
+    );
+    assert!(
+        sim.server_events.iter().any(|e| matches!(
+            e,
+            ServerEvent::Disconnected {
+                reason: DisconnectReason::DeviceTypeMismatch {
+                    ours: Mode::Ethernet,
+                    peer: Mode::Ip
+                },
+                ..
+            }
+        )),
+        "{}",
+        sim.dump()
+    );
+    assert_ne!(sim.client.state(), &ClientState::Connected);
+}
+
+/// A server that never answers (here: it does not use the tls-auth the client does, so it drops
+/// every packet) is reported within seconds, once per attempt, not after a silent 60 s.
+#[test]
+fn a_silent_server_is_reported_early() {
+    use ovpn_session::{ClientEvent, ControlProtection};
+    let seed = seed_from_env(30);
+    let mut c = client_config(seed);
+    c.protection = ControlProtection::TlsAuth {
+        key: ovpn_crypto::StaticKey::generate([7; ovpn_crypto::KEY_BLOCK_LEN]),
+        direction: ovpn_crypto::KeyDirection::Inverse,
+        digest: ovpn_crypto::Digest::Sha1,
+    };
+    let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+    let no_reply = |s: &Sim| {
+        s.client_events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::NoReply { .. }))
+            .count()
+    };
+    assert!(
+        sim.run_until(Duration::from_secs(10), |s| no_reply(s) > 0),
+        "{}",
+        sim.dump()
+    );
+    let waited = sim.now - sim.epoch;
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
+    sim.advance(Duration::from_secs(20));
+    assert_eq!(no_reply(&sim), 1, "once per attempt");
+    assert!(sim.server.sessions(sim.now).is_empty());
 }

@@ -328,6 +328,11 @@ impl Peer {
         // AUTH_FAILED.
         let options = occ(cx.config, negotiated.as_ref().ok().copied());
         self.channel.send_key_method(now, KeyId::ZERO, &options);
+        if let Err(reason) = negotiate::check_mode(cx.config.mode, &km2.options) {
+            tracing::warn!(target: "ovpn", "{}: {reason}", self.name);
+            self.refuse(now, reason, cx);
+            return;
+        }
         match negotiated {
             Ok(params) => self.params = Some(params),
             Err(reason) => {
