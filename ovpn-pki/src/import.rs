@@ -83,10 +83,9 @@ pub(crate) fn read(
                 .keys
                 .push(PrivateKey::ec_from_sec1(data, None).map_err(key_err)?),
             DerKind::Pkcs12 => {
-                return Err(PkiError::unsupported(format!(
-                    "{file}: PKCS#12 import (convert it with `openssl pkcs12 -nodes`, or \
-                     `-noenc`, and import the PEM)"
-                )));
+                let p = crate::pkcs12::read(file, data, passphrase, settings.import_max_kdf_cost)?;
+                items.keys.extend(p.keys);
+                items.certs.extend(p.certs);
             }
         }
     }

@@ -8,8 +8,8 @@
 //! CRL), checks a peer's certificate chain the way OpenVPN's `remote-cert-tls` does
 //! ([`PeerVerifier`]) and hands certificates and keys to rustls (and their PEM to whatever writes a
 //! client profile). [`Store::save`] and [`Store::load`] turn the whole table into text
-//! and back, for the caller to keep. PKCS#12 is written (`type=pkcs12`) but not read: convert
-//! `.p12` files with `openssl pkcs12 -nodes` and import the PEM.
+//! and back, for the caller to keep. PKCS#12 is written (`type=pkcs12`) and read (OpenSSL's
+//! default PBES2/AES files and its `-legacy` 3DES/RC2 ones).
 //!
 //! It does no I/O and reads no clock: files come in and go out as bytes, and every
 //! time-dependent call takes `now` (a [`rustls_pki_types::UnixTime`]). Key generation and
@@ -76,6 +76,7 @@ mod import;
 mod key;
 mod pem;
 mod persist;
+mod pkcs12;
 mod props;
 mod settings;
 mod store;

@@ -949,3 +949,64 @@ fn we_import_an_easy_rsa_pki() {
     s.sign("ours", Some("ca"), None, at(wall - 60)).unwrap();
     assert!(clients.verify_chain(&s.chain("ours").unwrap(), now).is_ok());
 }
+
+/// `/certificate import` of PKCS#12 files made by `openssl pkcs12 -export`, in its default
+/// (PBES2, AES-256) and `-legacy` (3DES, RC2) algorithms: the key and its chain arrive; a wrong
+/// passphrase says so.
+#[test]
+#[ignore = "needs openssl (and easy-rsa): scripts/test.sh runs it with --include-ignored"]
+fn we_import_pkcs12_from_openssl() {
+    let openssl = tool("openssl");
+    let scratch = Scratch::new("p12-in");
+    scratch.write("c.crt", &pki("client1.crt"));
+    scratch.write("c.key", &pki("client1.key"));
+    scratch.write("ca.crt", &pki("ca.crt"));
+    for (name, legacy) in [("default.p12", false), ("legacy.p12", true)] {
+        let mut args = vec![
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "c.key",
+            "-in",
+            "c.crt",
+            "-certfile",
+            "ca.crt",
+            "-passout",
+            "pass:p12-pass",
+            "-out",
+            name,
+        ];
+        if legacy {
+            args.push("-legacy");
+        }
+        run_ok(&openssl, &args, &scratch.0);
+        let data = scratch.read(name);
+        let mut s = Store::new();
+        let opts = ImportOptions {
+            passphrase: "p12-pass",
+            ..ImportOptions::default()
+        };
+        let sum = s.import(name, &data, &opts).unwrap();
+        assert_eq!(sum.private_keys_imported, 1, "{name}");
+        assert_eq!(
+            sum.certificates_imported, 2,
+            "{name}: the client and its CA"
+        );
+        let client = s
+            .certificates()
+            .find(|c| c.info().subject.common_name == "client1")
+            .unwrap();
+        assert!(client.has_private_key(), "{name}");
+        let wrong = ImportOptions {
+            passphrase: "nope",
+            ..ImportOptions::default()
+        };
+        assert!(
+            matches!(
+                Store::new().import(name, &data, &wrong),
+                Err(PkiError::WrongPassphrase { .. })
+            ),
+            "{name}"
+        );
+    }
+}

@@ -762,11 +762,14 @@ fn export_pkcs12() {
     let ks = p12_keystore::KeyStore::from_pkcs12(&files[0].contents, "").unwrap();
     assert!(ks.private_key_chain().is_none());
     assert_eq!(ks.entries_count(), 1);
-    // Our import refuses PKCS#12 with a clear hint.
-    let e = Store::new()
+    // Our import reads it back: the certificate alone.
+    let sum = Store::new()
         .import("x.p12", &files[0].contents, &ImportOptions::default())
-        .unwrap_err();
-    assert!(e.to_string().contains("PKCS#12"), "{e}");
+        .unwrap();
+    assert_eq!(
+        (sum.certificates_imported, sum.private_keys_imported),
+        (1, 0)
+    );
 }
 
 #[test]
@@ -932,4 +935,58 @@ fn import_under_a_name_in_use_is_refused_and_changes_nothing() {
         .import("peer", &c2[0].contents, &ImportOptions::default())
         .unwrap();
     assert_eq!(sum.names, ["peer_1"]);
+}
+
+/// Our own PKCS#12 export imports back: the key and its chain, under the file's name; a wrong
+/// passphrase says so; a file asking for more key-derivation work than allowed is refused
+/// before any is done.
+#[test]
+fn pkcs12_round_trip_and_its_limits() {
+    let mut s = store_with_ca();
+    import(&mut s, "client1", true);
+    s.settings_mut().export_pbkdf2_iterations = 4096;
+    let f = s
+        .export_certificate("client1", "p12-pass", ExportType::Pkcs12)
+        .unwrap();
+    let p12 = &f[0];
+    let mut back = Store::new();
+    let opts = ImportOptions {
+        passphrase: "p12-pass",
+        ..ImportOptions::default()
+    };
+    let sum = back.import(&p12.file_name, &p12.contents, &opts).unwrap();
+    assert_eq!(sum.private_keys_imported, 1);
+    assert!(sum.certificates_imported >= 1);
+    let got = back.get("client1").expect("named after the file");
+    assert!(got.has_private_key());
+    assert_eq!(
+        got.info().fingerprint,
+        s.get("client1").unwrap().info().fingerprint
+    );
+    let wrong = ImportOptions {
+        passphrase: "nope",
+        ..ImportOptions::default()
+    };
+    assert!(matches!(
+        Store::new().import(&p12.file_name, &p12.contents, &wrong),
+        Err(PkiError::WrongPassphrase { .. })
+    ));
+    let mut strict = Store::new();
+    strict.settings_mut().import_max_kdf_cost = 1000;
+    let e = strict
+        .import(&p12.file_name, &p12.contents, &opts)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("key-derivation cost 4096 above the limit 1000"),
+        "{e}"
+    );
+    // Truncated files are malformed, not a panic.
+    for cut in [10, p12.contents.len() / 2, p12.contents.len() - 1] {
+        assert!(
+            Store::new()
+                .import("x.p12", &p12.contents[..cut], &opts)
+                .is_err()
+        );
+    }
 }
