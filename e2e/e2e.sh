@@ -66,6 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
+    EXPORTED=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -107,6 +108,15 @@ run_case() {
         start "$NS_C" "$dir" "$clog" "$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" run "$dir/client.rsc"
         CLIENT_UP_RE='ovpn-out1: connected'
         CLIENT_FAIL_RE='terminating\.\.\.'
+    elif [ "$EXPORTED" = 1 ]; then
+        # The profile our server exported, unmodified; only the credentials on the command line.
+        printf '%s\n%s\n' "$USERNAME" "$PASSWORD" >"$dir/userpass.txt"
+        local creds=(--auth-user-pass userpass.txt)
+        [ "$NO_USERPASS" = 1 ] && creds=()
+        start "$NS_C" "$dir" "$clog" openvpn --config state-s/exported.ovpn "${creds[@]}" \
+            --connect-retry-max 1 --server-poll-timeout 10
+        CLIENT_UP_RE='Initialization Sequence Completed'
+        CLIENT_FAIL_RE='AUTH_FAILED|VERIFY ERROR|TLS Error|Exiting due to fatal error'
     else
         write_openvpn_client "$dir"
         start "$NS_C" "$dir" "$clog" openvpn --config client.conf
@@ -370,6 +380,16 @@ run_case ours-cli-udp-tls-crypt SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=cr
 run_case ours-cli-tcp-tls-auth SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=auth PROTO=tcp
 run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
     SERVER_RE='tls key differs from ours; not answered'
+
+# The real 2.6 client runs the profile export-client-configuration wrote, unmodified (only
+# --auth-user-pass FILE added), for each kind of server configuration.
+run_case exported-profile-udp-aes-256-gcm EXPORTED=1
+run_case exported-profile-tcp-aes-128-cbc EXPORTED=1 PROTO=tcp CIPHER=AES-128-CBC AUTH=SHA1
+run_case exported-profile-udp-bf-cbc-sha256 EXPORTED=1 CIPHER=BF-CBC AUTH=SHA256
+run_case exported-profile-udp-tls-auth EXPORTED=1 TLS_MODE=auth
+run_case exported-profile-tcp-tls-crypt EXPORTED=1 TLS_MODE=crypt PROTO=tcp
+run_case exported-profile-certificate-only EXPORTED=1 NO_USERPASS=1 \
+    SERVER_PROPS="require-user-password=no"
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

@@ -934,6 +934,8 @@ impl Interpreter<'_> {
         let mut profile = ClientProfile::new(address, s.port);
         profile.transport = s.transport;
         profile.mode = s.mode;
+        // A password is asked for only when the server needs one.
+        profile.auth_user_pass = s.require_user_password;
         profile.cipher = *s.ciphers.first().ok_or("the server has no cipher")?;
         profile.auth = s
             .auths
