@@ -479,19 +479,7 @@ impl PppConfig {
     ) -> Result<Grant, AuthError> {
         let grant = match self.secrets.get(&request.user) {
             Some(secret) => {
-                if secret.disabled {
-                    return Err(AuthError::Disabled);
-                }
-                if !secret.service.allows(request.service) {
-                    return Err(AuthError::UnknownService);
-                }
-                if secret
-                    .caller_id
-                    .as_ref()
-                    .is_some_and(|c| *c != request.caller_id)
-                {
-                    return Err(AuthError::CallerIdMismatch);
-                }
+                admits(secret, request)?;
                 self.grant_under(secret, default_profile)
             }
             None => self.grant_under(
@@ -525,19 +513,7 @@ impl PppConfig {
         {
             return Err(AuthError::LoginIncorrect);
         }
-        if secret.disabled {
-            return Err(AuthError::Disabled);
-        }
-        if !secret.service.allows(request.service) {
-            return Err(AuthError::UnknownService);
-        }
-        if secret
-            .caller_id
-            .as_ref()
-            .is_some_and(|c| *c != request.caller_id)
-        {
-            return Err(AuthError::CallerIdMismatch);
-        }
+        admits(secret, request)?;
         let grant = self
             .grant_under(secret, default_profile)
             .ok_or(AuthError::LoginIncorrect)?;
@@ -546,6 +522,25 @@ impl PppConfig {
         }
         Ok(grant)
     }
+}
+
+/// What a secret says of a login whose credentials are good: `disabled`, then `service`
+/// (`unknown service`), then `caller-id`.
+fn admits(secret: &Secret, request: &AuthRequest) -> Result<(), AuthError> {
+    if secret.disabled {
+        return Err(AuthError::Disabled);
+    }
+    if !secret.service.allows(request.service) {
+        return Err(AuthError::UnknownService);
+    }
+    if secret
+        .caller_id
+        .as_ref()
+        .is_some_and(|c| *c != request.caller_id)
+    {
+        return Err(AuthError::CallerIdMismatch);
+    }
+    Ok(())
 }
 
 impl Authenticator for PppConfig {
