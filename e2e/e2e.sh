@@ -103,7 +103,13 @@ run_case() {
     done
     if [ $ready = 0 ]; then record FAIL "server did not start: $(tail -2 "$slog" | tr '\n' ' ')"; stop_pid "$spid"; return; fi
 
-    if [ "$CLIENT_IMPL" = ours ]; then
+    if [ "$CLIENT_IMPL" = ours-profile ]; then
+        write_inline_profile "$dir"
+        start "$NS_C" "$dir" "$clog" "$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" \
+            run "$dir/client.ovpn" --auth-user-pass "$dir/userpass.txt"
+        CLIENT_UP_RE='ovpn-out1: connected'
+        CLIENT_FAIL_RE='terminating\.\.\.'
+    elif [ "$CLIENT_IMPL" = ours ]; then
         write_our_client "$dir"
         start "$NS_C" "$dir" "$clog" "$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" run "$dir/client.rsc"
         CLIENT_UP_RE='ovpn-out1: connected'
@@ -390,6 +396,12 @@ run_case exported-profile-udp-tls-auth EXPORTED=1 TLS_MODE=auth
 run_case exported-profile-tcp-tls-crypt EXPORTED=1 TLS_MODE=crypt PROTO=tcp
 run_case exported-profile-certificate-only EXPORTED=1 NO_USERPASS=1 \
     SERVER_PROPS="require-user-password=no"
+
+# A third-party profile (everything inline, tls-crypt or tls-auth, auth-user-pass) run by our
+# client as `ovpn-client run PROFILE.ovpn` against the real 2.6 server.
+run_case ours-cli-profile-udp-tls-crypt SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile TLS_MODE=crypt
+run_case ours-cli-profile-tcp-tls-auth-cbc SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
+    TLS_MODE=auth PROTO=tcp CIPHER=AES-256-CBC AUTH=SHA256
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

@@ -141,6 +141,36 @@ write_our_client() { # dir
 
 legacy_lines() { [ "$CIPHER" = BF-CBC ] && echo "providers legacy default"; }
 
+# write_inline_profile DIR: a third-party style .ovpn for our client, everything inline
+# (certificates, key, tls-auth/tls-crypt), auth-user-pass given on the command line.
+write_inline_profile() { # dir
+    local d="$1"
+    printf '%s\n%s\n' "$USERNAME" "$PASSWORD" >"$d/userpass.txt"
+    {
+        echo "# a provider's profile, as users download them"
+        echo "client"
+        echo "dev tun"
+        echo "proto $PROTO"
+        echo "remote $SRV_IP $PORT"
+        echo "resolv-retry infinite"
+        echo "nobind"
+        echo "persist-key"
+        echo "persist-tun"
+        echo "remote-cert-tls server"
+        echo "auth-user-pass"
+        echo "data-ciphers $CIPHER"
+        echo "auth $AUTH"
+        echo "verb 3"
+        echo "<ca>"; cat "$PKI/ca.crt"; echo "</ca>"
+        echo "<cert>"; cat "$PKI/$CLIENT_CERT.crt"; echo "</cert>"
+        echo "<key>"; cat "$PKI/$CLIENT_CERT.key"; echo "</key>"
+        case "${TLS_MODE:-}" in
+            auth) echo "key-direction 1"; echo "<tls-auth>"; cat "$d/ta-client.key"; echo "</tls-auth>" ;;
+            crypt) echo "<tls-crypt>"; cat "$d/ta-client.key"; echo "</tls-crypt>" ;;
+        esac
+    } >"$d/client.ovpn"
+}
+
 # tls_line server|client: the real OpenVPN's tls-auth/tls-crypt line for TLS_MODE (the client's
 # key is ta-client.key: a copy of ta.key, or another key for TLS_WRONG=1).
 tls_line() {

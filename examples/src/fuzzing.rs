@@ -37,6 +37,21 @@ pub fn rsc_script(data: &[u8]) {
     }
 }
 
+/// An OpenVPN client profile: reading never panics, whatever the text (file names in it are
+/// looked up in an empty temporary folder, so nothing of the host is read).
+pub fn ovpn_profile(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join("ovpn-fuzz-profile-empty");
+    let _ = crate::ovpn_config::read_profile_with(
+        text,
+        &dir,
+        &crate::ovpn_config::Credentials::default(),
+        &crate::ovpn_config::literal_resolve,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +67,24 @@ mod tests {
             b"/ppp secret add name=a \\",
         ] {
             rsc_script(input);
+        }
+    }
+
+    #[test]
+    fn profiles_over_a_few_inputs() {
+        for input in [
+            &b"client\nremote\n<ca>\n"[..],
+            b"<pkcs12>\n!!!\n</pkcs12>\ntls-auth\nkey-direction 7\nroute 1.2.3.4 255.0.255.0",
+            b"remote host 99999 sctp\nproto x\ncompress\ncomp-lzo\n\xff",
+        ] {
+            ovpn_profile(input);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_profile_never_panics(s in "(?s)(client|remote [a-z0-9.]{0,12} [0-9]{0,6}|<ca>|</ca>|tls-crypt|key-direction [0-9]|route [0-9. ]{0,20}|[ -~\n]{0,30})\n{0,3}") {
+            ovpn_profile(s.as_bytes());
         }
     }
 }

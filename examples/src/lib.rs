@@ -27,6 +27,7 @@ pub mod demo;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
+pub mod ovpn_config;
 pub mod profile;
 pub mod protection;
 pub mod rsc;

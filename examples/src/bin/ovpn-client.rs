@@ -1,11 +1,12 @@
 //! `ovpn-client`: an OpenVPN client configured with RouterOS commands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
 use ovpn_examples::logging;
+use ovpn_examples::ovpn_config::{Credentials, read_profile};
 use ovpn_examples::runtime::SystemTuns;
 use ovpn_examples::runtime::client::ClientRuntime;
 use ovpn_examples::script::Program;
@@ -19,6 +20,14 @@ connects to an OpenVPN 2.6 server or to ovpn-server, logs in with a PPP user nam
 a certificate if given), and while connected brings up a TUN interface named after the client
 (ovpn-out1 by default) with the address, routes and MTU the server pushes. It reconnects after a
 failure, as RouterOS does.
+
+It also runs an OpenVPN client profile as `openvpn --config` would:
+  ovpn-client --state-dir DIR run provider.ovpn --auth-user-pass creds.txt [--askpass pass.txt]
+Inline or file ca/cert/key/pkcs12, tls-auth (key-direction) and tls-crypt, auth-user-pass,
+remote-cert-tls, verify-x509-name NAME name, cipher/data-ciphers/auth, tun-mtu, keepalive, route,
+redirect-gateway, route-nopull, comp-lzo no / compress / compress stub-v2 take effect; directives
+without effect here are named as warnings; what it cannot honour safely (tls-crypt-v2, real
+compression, other verify-x509-name types, dev tap for now) is an error with its line.
 
 The script (CONFIG.rsc) may use:
   /certificate import file-name= passphrase= [name=]   CA, client certificate, key (matched by key)
@@ -65,9 +74,16 @@ struct Cli {
 enum Command {
     /// Run the client in the foreground until SIGINT or SIGTERM
     Run {
-        /// The configuration script (RouterOS commands)
-        #[arg(value_name = "CONFIG.rsc")]
+        /// The configuration script (RouterOS commands), or an OpenVPN client profile
+        /// (`.ovpn` or `.conf`), run as `openvpn --config` would
+        #[arg(value_name = "CONFIG.rsc|PROFILE.ovpn")]
         config: PathBuf,
+        /// For a profile: the user name and password, one a line (OpenVPN's --auth-user-pass FILE)
+        #[arg(long, value_name = "FILE")]
+        auth_user_pass: Option<PathBuf>,
+        /// For a profile: the passphrase of its encrypted key (OpenVPN's --askpass FILE)
+        #[arg(long, value_name = "FILE")]
+        askpass: Option<PathBuf>,
     },
     /// Check the script and report every problem, without connecting or writing anything
     Check {
@@ -92,23 +108,35 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Command::Run { config } => {
-            let setup = match cli::prepare(Program::Client, &config, &cli.state_dir, true) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let (Some(settings), Some(client_config)) = (setup.client, setup.client_config) else {
-                return ExitCode::from(EXIT_CONFIG);
-            };
-            tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
-            let mut rt =
-                match ClientRuntime::new(client_config, settings.routes.clone(), SystemTuns) {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                        return ExitCode::from(EXIT_RUNTIME);
-                    }
+        Command::Run {
+            config,
+            auth_user_pass,
+            askpass,
+        } => {
+            let (client_config, routes) = if is_profile(&config) {
+                match profile(&config, auth_user_pass.as_deref(), askpass.as_deref()) {
+                    Some(p) => p,
+                    None => return ExitCode::from(EXIT_CONFIG),
+                }
+            } else {
+                let setup = match cli::prepare(Program::Client, &config, &cli.state_dir, true) {
+                    Ok(s) => s,
+                    Err(code) => return code,
                 };
+                let (Some(settings), Some(client_config)) = (setup.client, setup.client_config)
+                else {
+                    return ExitCode::from(EXIT_CONFIG);
+                };
+                tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
+                (client_config, settings.routes.clone())
+            };
+            let mut rt = match ClientRuntime::new(client_config, routes, SystemTuns) {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                    return ExitCode::from(EXIT_RUNTIME);
+                }
+            };
             let result = rt.control().stop_on_signals().and_then(|()| rt.run());
             logging::flush();
             match result {
@@ -118,6 +146,62 @@ fn main() -> ExitCode {
                     ExitCode::from(EXIT_RUNTIME)
                 }
             }
+        }
+    }
+}
+
+/// Whether `path` names an OpenVPN client profile rather than a RouterOS script.
+fn is_profile(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("ovpn" | "conf")
+    )
+}
+
+/// Reads an OpenVPN client profile; prints every problem and returns None when it cannot run.
+fn profile(
+    path: &Path,
+    auth_user_pass: Option<&Path>,
+    askpass: Option<&Path>,
+) -> Option<(ovpn_session::ClientConfig, Vec<ipnet::Ipv4Net>)> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| eprintln!("{}: error: cannot read it: {e}", p.display()))
+            .ok()
+    };
+    let text = read(path)?;
+    let mut creds = Credentials::default();
+    if let Some(f) = auth_user_pass {
+        let t = read(f)?;
+        let mut l = t.lines();
+        creds.user_pass = Some((
+            l.next().unwrap_or_default().to_owned(),
+            l.next().unwrap_or_default().to_owned(),
+        ));
+    }
+    if let Some(f) = askpass {
+        creds.key_passphrase = read(f)?.lines().next().unwrap_or_default().to_owned();
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match read_profile(&text, dir, &creds) {
+        Ok(p) => {
+            for w in &p.warnings {
+                match w.line {
+                    Some(l) => {
+                        tracing::warn!(target: "script", "{}:{l}: {}", path.display(), w.message)
+                    }
+                    None => tracing::warn!(target: "script", "{}: {}", path.display(), w.message),
+                }
+            }
+            tracing::info!(target: "ovpn", "ovpn-client: profile {}: {} {:?}", path.display(), p.config.server, p.config.transport);
+            Some((p.config, p.routes))
+        }
+        Err(f) => {
+            eprint!("{}", cli::error_report(path, &f));
+            None
         }
     }
 }
