@@ -66,7 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
-    EXPORTED=0
+    EXPORTED=0 DEAD_FIRST_REMOTE=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -402,6 +402,8 @@ run_case exported-profile-certificate-only EXPORTED=1 NO_USERPASS=1 \
 run_case ours-cli-profile-udp-tls-crypt SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile TLS_MODE=crypt
 run_case ours-cli-profile-tcp-tls-auth-cbc SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
     TLS_MODE=auth PROTO=tcp CIPHER=AES-256-CBC AUTH=SHA256
+run_case ours-cli-profile-tcp-remote-failover SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
+    PROTO=tcp DEAD_FIRST_REMOTE=1
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

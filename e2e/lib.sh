@@ -151,6 +151,8 @@ write_inline_profile() { # dir
         echo "client"
         echo "dev tun"
         echo "proto $PROTO"
+        # A dead first remote (nothing listens on port 9): the client fails over to the next.
+        [ "${DEAD_FIRST_REMOTE:-0}" = 1 ] && echo "remote $SRV_IP 9"
         echo "remote $SRV_IP $PORT"
         echo "resolv-retry infinite"
         echo "nobind"

@@ -188,7 +188,7 @@ impl Reader {
                 }
                 None => self.err(line, "remote: expected a host"),
             },
-            "remote-random" => self.warn(line, "remote-random: the first reachable remote is used in order"),
+            "remote-random" => self.warn(line, "remote-random: the remotes are tried in their order"),
             "port" | "rport" => match arg(0).and_then(|p| p.parse().ok()) {
                 Some(p) => self.port = p,
                 None => self.err(line, format!("{name}: expected a port")),
@@ -444,12 +444,7 @@ fn finish(
             "no remote-cert-tls server: the server's certificate is checked for it anyway".into(),
         ));
     }
-    if r.remotes.len() > 1 {
-        r.warnings.push(whole(format!(
-            "{} remote lines: the first is used (failover between remotes is not implemented yet)",
-            r.remotes.len()
-        )));
-    }
+
     // The certificates and keys, through the CA store (any format it reads).
     let mut store = Store::new();
     let opts = ImportOptions {
@@ -555,24 +550,32 @@ fn finish(
         },
         (None, None) => ControlProtection::None,
     };
-    let server = match r.remotes.first() {
-        None => {
-            r.errors.push(whole("no remote".into()));
-            None
+    // The remotes in order, each tried after the one before gets no tunnel up. One that does
+    // not resolve is skipped with a warning; none at all is an error.
+    if let Some(t) = r.remotes.first().and_then(|(_, _, t)| *t) {
+        r.transport = t;
+    }
+    let mut servers = Vec::new();
+    for (host, port, t) in r.remotes.clone() {
+        if t.is_some_and(|t| t != r.transport) {
+            r.warnings.push(whole(format!(
+                "remote {host}: its protocol differs from the first remote's; skipped"
+            )));
+            continue;
         }
-        Some((host, port, t)) => {
-            if let Some(t) = t {
-                r.transport = *t;
-            }
-            let port = port.unwrap_or(r.port);
-            let a = resolve(host, port);
-            if a.is_none() {
-                r.errors
-                    .push(whole(format!("remote {host}: cannot resolve it")));
-            }
-            a
+        match resolve(&host, port.unwrap_or(r.port)) {
+            Some(a) => servers.push(a),
+            None => r
+                .warnings
+                .push(whole(format!("remote {host}: cannot resolve it; skipped"))),
         }
-    };
+    }
+    if r.remotes.is_empty() {
+        r.errors.push(whole("no remote".into()));
+    } else if servers.is_empty() {
+        r.errors.push(whole("no remote resolves".into()));
+    }
+    let server = servers.first().copied();
     let (Some(server), Some(check), true) = (server, check, r.errors.is_empty()) else {
         return Err(Failure {
             errors: r.errors,
@@ -590,6 +593,7 @@ fn finish(
         .or_else(|| r.data_ciphers.as_ref().and_then(|l| l.first().copied()))
         .unwrap_or(Cipher::Aes256Gcm);
     c.data_ciphers = r.data_ciphers;
+    c.fallback_servers = servers.into_iter().skip(1).collect();
     if let Some(a) = r.auth {
         c.auth = a;
     }

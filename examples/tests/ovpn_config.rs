@@ -66,11 +66,8 @@ fn a_providers_profile_becomes_the_session_configuration() {
         "{:#?}",
         p.warnings
     );
-    assert!(
-        p.warnings
-            .iter()
-            .any(|w| w.message.contains("2 remote lines"))
-    );
+    // The second remote is the fallback.
+    assert_eq!(c.fallback_servers, ["127.0.0.2:1443".parse().unwrap()]);
 }
 
 #[test]

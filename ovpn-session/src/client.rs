@@ -78,6 +78,9 @@ pub struct ClientConfig {
     pub reconnect_delay: Duration,
     /// `reneg-sec` (None: never by time).
     pub reneg: Option<Duration>,
+    /// Further servers (an OpenVPN profile's later `remote` lines): after an attempt that gets
+    /// no tunnel up, the next one is tried, in turn, `server` first.
+    pub fallback_servers: Vec<SocketAddr>,
     /// `data-ciphers` (an OpenVPN profile's; not RouterOS): the ciphers offered when negotiating,
     /// in order. None: `cipher` first, then the rest of the supported set (AES-GCM, ChaCha20,
     /// AES-CBC). Without negotiation only `cipher` is used.
@@ -127,6 +130,7 @@ impl ClientConfig {
             reneg: None,
             compression: Framing::None,
             data_ciphers: None,
+            fallback_servers: Vec::new(),
             random: Arc::new(SystemRandom),
         }
     }
@@ -268,6 +272,8 @@ pub struct Client {
     stream: TcpFrameDecoder,
     /// The next transmit is the first of a new attempt (see [`Transmit::connect`]).
     fresh: bool,
+    /// Which server this attempt uses: 0 is `server`, then `fallback_servers`.
+    remote_index: usize,
     /// When the current attempt began, and whether its silence was reported.
     attempt_at: Instant,
     silence_reported: bool,
@@ -314,6 +320,7 @@ impl Client {
             fresh: false,
             attempt_at: now,
             silence_reported: false,
+            remote_index: 0,
         };
         c.start(now);
         Ok(c)
@@ -429,9 +436,22 @@ impl Client {
                 }
                 self.channel = Some(ch);
                 self.events.push_back(ClientEvent::Connecting);
-                tracing::info!(target: "ovpn", "{}: connecting to {}", self.config.name, self.config.server);
+                tracing::info!(target: "ovpn", "{}: connecting to {}", self.config.name, self.remote());
             }
             Err(reason) => self.disconnected(now, reason),
+        }
+    }
+
+    /// The server this attempt uses (`server`, or one of `fallback_servers`).
+    pub fn remote(&self) -> SocketAddr {
+        match self.remote_index.checked_sub(1) {
+            None => self.config.server,
+            Some(i) => self
+                .config
+                .fallback_servers
+                .get(i)
+                .copied()
+                .unwrap_or(self.config.server),
         }
     }
 
@@ -563,7 +583,7 @@ impl Client {
             ControlProtection::TlsAuth { .. } => "tls-auth",
             ControlProtection::TlsCrypt { .. } => "tls-crypt",
         };
-        tracing::warn!(target: "ovpn", "{}: no reply from {} after {} s: is it up and reachable, and is its control-channel protection (tls-auth, tls-crypt) and key ours ({ours})?", self.config.name, self.config.server, waited.as_secs());
+        tracing::warn!(target: "ovpn", "{}: no reply from {} after {} s: is it up and reachable, and is its control-channel protection (tls-auth, tls-crypt) and key ours ({ours})?", self.config.name, self.remote(), waited.as_secs());
         self.events
             .push_back(ClientEvent::NoReply { after: waited });
     }
@@ -583,7 +603,7 @@ impl Client {
         }
         buf.extend_from_slice(&p);
         Some(Transmit {
-            destination: self.config.server,
+            destination: self.remote(),
             len: buf.len(),
             connect: core::mem::take(&mut self.fresh),
         })
@@ -669,6 +689,12 @@ impl Client {
 
     fn disconnected(&mut self, now: Instant, reason: DisconnectReason) {
         tracing::info!(target: "ovpn", "{}: terminating... - {reason}", self.config.name);
+        // An attempt that got no tunnel up moves on to the next server, if there are several.
+        let servers = 1 + self.config.fallback_servers.len();
+        if self.state != ClientState::Connected && servers > 1 {
+            self.remote_index = (self.remote_index + 1) % servers;
+            tracing::info!(target: "ovpn", "{}: next, {}", self.config.name, self.remote());
+        }
         // A delay too large for an Instant: no retry.
         let retry = (!self.closing)
             .then(|| crate::config::later(now, self.config.reconnect_delay))

@@ -1213,3 +1213,23 @@ fn a_silent_server_is_reported_early() {
     assert_eq!(no_reply(&sim), 1, "once per attempt");
     assert!(sim.server.sessions(sim.now).is_empty());
 }
+
+/// Several servers (a profile's `remote` lines): an attempt that gets no tunnel up moves on to
+/// the next, and the one that answers is used.
+#[test]
+fn a_dead_first_server_fails_over_to_the_next() {
+    let seed = seed_from_env(31);
+    let mut c = client_config(seed);
+    let live = c.server;
+    c.server = "192.0.2.77:1194".parse().unwrap(); // nobody there
+    c.fallback_servers = vec![live];
+    c.reconnect_delay = Duration::from_secs(1);
+    let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
+    assert_eq!(sim.client.remote(), "192.0.2.77:1194".parse().unwrap());
+    assert!(
+        sim.run_until(Duration::from_secs(180), connected),
+        "{}",
+        sim.dump()
+    );
+    assert_eq!(sim.client.remote(), live);
+}

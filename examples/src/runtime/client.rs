@@ -262,11 +262,14 @@ impl<F: TunFactory> ClientRuntime<F> {
     }
 
     fn open(&mut self, now: Instant) {
-        let server = self.config.server;
+        let server = self.client.remote();
         match self.config.transport {
             Transport::Udp => {
-                if matches!(self.conn, Conn::Udp(_)) {
-                    return;
+                match &self.conn {
+                    // Still the same server: the socket stays.
+                    Conn::Udp(s) if s.peer_addr().is_ok_and(|p| p == server) => return,
+                    Conn::Udp(_) => self.close_conn(),
+                    _ => {}
                 }
                 let bind: SocketAddr = if server.is_ipv4() {
                     (Ipv4Addr::UNSPECIFIED, 0).into()
@@ -338,7 +341,7 @@ impl<F: TunFactory> ClientRuntime<F> {
                     Ok(None) => match io.stream.peer_addr() {
                         Ok(_) => {
                             *connected = true;
-                            tracing::debug!(target: "ovpn", "{}: TCP connected to {}", self.config.name, self.config.server);
+                            tracing::debug!(target: "ovpn", "{}: TCP connected to {}", self.config.name, self.client.remote());
                         }
                         Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
                         Err(e) => lost = Some(format!("connecting: {e}")),
@@ -495,7 +498,7 @@ impl<F: TunFactory> ClientRuntime<F> {
         }
         let mut pinned = None;
         if tun.default_route {
-            pinned = self.factory.pin_route(self.config.server.ip())?;
+            pinned = self.factory.pin_route(self.client.remote().ip())?;
             dev.add_route(Ipv4Addr::UNSPECIFIED, 1, None)?;
             dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, None)?;
         }

@@ -239,6 +239,14 @@ impl Sim {
         let now = self.now;
         let mut buf = core::mem::take(&mut self.buf);
         while let Some(t) = self.client.poll_transmit(now, &mut buf) {
+            // Only the simulated server's address reaches it; anything else is lost.
+            if SERVER_ADDR.parse() != Ok(t.destination) {
+                self.log(
+                    "c2s",
+                    format!("{} bytes to {}: nobody there", t.len, t.destination),
+                );
+                continue;
+            }
             self.log("c2s", format!("{} bytes", t.len));
             self.send_c2s(&buf[..t.len]);
         }
