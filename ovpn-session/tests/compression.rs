@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
-use ovpn_session::{DisconnectReason, Framing, ServerEvent};
+use ovpn_session::{DisconnectReason, Framing};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -22,13 +22,6 @@ fn framed_sim(seed: u64, framing: Framing, negotiate: bool) -> Sim {
     let mut sim = sim(seed, server_config(seed), c, LinkConfig::default());
     assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
     sim
-}
-
-fn server_end(sim: &Sim) -> Option<DisconnectReason> {
-    sim.server_events.iter().find_map(|e| match e {
-        ServerEvent::Disconnected { reason, .. } => Some(reason.clone()),
-        _ => None,
-    })
 }
 
 /// Data both ways; the server-to-client packet starts with `first` (0x50 is the byte v2 framing

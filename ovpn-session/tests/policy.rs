@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use ovpn_session::sim::{LinkConfig, Sim, seed_from_env};
-use ovpn_session::{
-    AuthMode, ClientState, DisconnectReason, DropReason, EncapError, ServerConfig, ServerEvent,
-};
+use ovpn_session::{AuthMode, ClientState, DisconnectReason, DropReason, EncapError, ServerConfig};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -35,14 +33,6 @@ fn connected_sim(seed: u64, s: ServerConfig) -> Sim {
     let mut sim = sim(seed, s, client_config(seed), LinkConfig::default());
     assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
     sim
-}
-
-/// The reason of the server's first Disconnected event, if any.
-fn server_end(sim: &Sim) -> Option<DisconnectReason> {
-    sim.server_events.iter().find_map(|e| match e {
-        ServerEvent::Disconnected { reason, .. } => Some(reason.clone()),
-        _ => None,
-    })
 }
 
 fn from_client(sim: &Sim, n: u32, len: usize) -> Vec<u8> {

@@ -32,13 +32,6 @@ fn session(sim: &Sim) -> ovpn_session::SessionInfo {
     sim.server.sessions(sim.now).remove(0)
 }
 
-fn end_reason(sim: &Sim) -> Option<DisconnectReason> {
-    sim.server_events.iter().find_map(|e| match e {
-        ServerEvent::Disconnected { reason, .. } => Some(reason.clone()),
-        _ => None,
-    })
-}
-
 fn used(shared: &Shared) -> usize {
     shared.view(|_, pools| pools.used().count())
 }
@@ -78,7 +71,7 @@ fn a_udp_and_a_tcp_server_share_one_pool_and_one_set_of_secrets() {
     assert_eq!(shared.active_sessions(), 2);
     // The UDP session ends: its address and number are free for the other server.
     udp.client.close(udp.now);
-    assert!(udp.run_until(LIMIT, |s| end_reason(s).is_some()));
+    assert!(udp.run_until(LIMIT, |s| server_end(s).is_some()));
     assert_eq!(used(&shared), 1);
     assert_eq!(shared.active_sessions(), 1);
 }
@@ -95,12 +88,12 @@ fn only_one_holds_across_servers() {
     assert!(udp.run_until(LIMIT, connected), "{}", udp.dump());
     // The same user on the other server is refused.
     assert!(
-        tcp.run_until(LIMIT, |s| end_reason(s).is_some()),
+        tcp.run_until(LIMIT, |s| server_end(s).is_some()),
         "{}",
         tcp.dump()
     );
     assert_eq!(
-        end_reason(&tcp),
+        server_end(&tcp),
         Some(DisconnectReason::Auth(ovpn_ppp::AuthError::OnlyOne))
     );
     assert_eq!(used(&shared), 1);
@@ -118,14 +111,14 @@ fn removing_a_secret_ends_its_session_and_frees_its_address() {
         .change(|ppp, _| ppp.set_secret("client1", [("password", "new")]))
         .unwrap();
     sim.advance(Duration::from_secs(1));
-    assert_eq!(end_reason(&sim), None);
+    assert_eq!(server_end(&sim), None);
     shared
         .change(|ppp, _| ppp.remove_secret("client1"))
         .unwrap();
     // The change makes the server due at once.
     assert!(sim.server.poll_timeout().is_some_and(|t| t <= sim.now));
-    assert!(sim.run_until(Duration::from_secs(1), |s| end_reason(s).is_some()));
-    assert_eq!(end_reason(&sim), Some(DisconnectReason::SecretRemoved));
+    assert!(sim.run_until(Duration::from_secs(1), |s| server_end(s).is_some()));
+    assert_eq!(server_end(&sim), Some(DisconnectReason::SecretRemoved));
     assert_eq!(used(&shared), 0, "its address is free");
     assert!(sim.server.sessions(sim.now).is_empty());
     // The client was told (RESTART) and tries again, and is now refused.
@@ -154,8 +147,8 @@ fn removing_an_active_session_ends_it_on_its_server() {
         Err(ovpn_session::NoSuchSession(id + 1))
     );
     shared.remove_session(id).unwrap();
-    assert!(sim.run_until(Duration::from_secs(1), |s| end_reason(s).is_some()));
-    assert_eq!(end_reason(&sim), Some(DisconnectReason::Removed));
+    assert!(sim.run_until(Duration::from_secs(1), |s| server_end(s).is_some()));
+    assert_eq!(server_end(&sim), Some(DisconnectReason::Removed));
     assert_eq!(used(&shared), 0);
     assert_eq!(shared.active_sessions(), 0);
     // The secret is still there: the client reconnects.
@@ -226,21 +219,21 @@ fn reconfigure_applies_to_new_sessions_and_refuses_what_needs_a_restart() {
     // The live session keeps its cipher.
     sim.advance(Duration::from_secs(1));
     assert_eq!(session(&sim).encoding.unwrap().cipher, Cipher::Aes256Gcm);
-    assert_eq!(end_reason(&sim), None);
+    assert_eq!(server_end(&sim), None);
     // A new client offering only AES-256-GCM is now refused ...
     new_client_elsewhere(&mut sim, seed + 7);
     let mut only_256 = client_config(seed + 7);
     only_256.data_ciphers = Some(vec![Cipher::Aes256Gcm]);
     sim.client = ovpn_session::Client::new(only_256, sim.now, unix_epoch()).unwrap();
     assert!(
-        sim.run_until(LIMIT, |s| end_reason(s).is_some()),
+        sim.run_until(LIMIT, |s| server_end(s).is_some()),
         "{}",
         sim.dump()
     );
     assert!(
-        matches!(end_reason(&sim), Some(DisconnectReason::NoEncryption(_))),
+        matches!(server_end(&sim), Some(DisconnectReason::NoEncryption(_))),
         "{:?}",
-        end_reason(&sim)
+        server_end(&sim)
     );
     // ... and one offering AES-128-GCM gets it, with the new keepalive.
     let mut c = client_config(seed + 8);

@@ -159,3 +159,12 @@ pub fn new_client_elsewhere(sim: &mut Sim, seed: u64) {
     sim.client = Client::new(client_config(seed), sim.now, unix_epoch()).unwrap();
     sim.client_addr = "192.0.2.9:40009".parse().unwrap();
 }
+
+/// The reason of the server's first Disconnected event, if any.
+#[allow(dead_code, reason = "not every test crate uses it")]
+pub fn server_end(sim: &Sim) -> Option<ovpn_session::DisconnectReason> {
+    sim.server_events.iter().find_map(|e| match e {
+        ovpn_session::ServerEvent::Disconnected { reason, .. } => Some(reason.clone()),
+        _ => None,
+    })
+}
