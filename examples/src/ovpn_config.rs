@@ -26,6 +26,9 @@ pub struct ClientProfileSetup {
     pub routes: Vec<Ipv4Net>,
     /// Directives without effect here, each with its line.
     pub warnings: Vec<Problem>,
+    /// The certificates and keys it carried, as given (`ca`, `cert`, `key`, `pkcs12`), for a
+    /// certificate store to import.
+    pub credentials: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// Credentials from outside the profile (`ovpn-client run --user --password-file`).
@@ -517,7 +520,7 @@ fn finish(
         }
         (Some(None), None) => {
             r.errors.push(whole(
-                "auth-user-pass without a file: give --user and --password-file".into(),
+                "auth-user-pass without a file: give the user name and password (--auth-user-pass FILE, or ovpn-user= and ovpn-password= of import-ovpn-configuration)".into(),
             ));
             Default::default()
         }
@@ -611,9 +614,19 @@ fn finish(
     if let Some(reneg) = r.reneg {
         c.reneg = reneg;
     }
+    let credentials = [
+        ("ca", r.ca),
+        ("cert", r.cert),
+        ("key", r.key),
+        ("pkcs12", r.pkcs12),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
     Ok(ClientProfileSetup {
         config: c,
         routes: r.routes,
         warnings: r.warnings,
+        credentials,
     })
 }

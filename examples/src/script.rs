@@ -231,6 +231,8 @@ struct Interpreter<'a> {
     /// `/interface ovpn-server server` entries, in the order they were made.
     servers: Vec<ServerSettings>,
     clients: Vec<ClientSettings>,
+    /// Profiles read by `import-ovpn-configuration`, with their command's line.
+    imported: Vec<(usize, crate::ovpn_config::ClientProfileSetup)>,
     /// `/ip route add`: line, destination, gateway.
     routes: Vec<(usize, ipnet::Ipv4Net, String)>,
     profile_lines: HashMap<String, usize>,
@@ -256,6 +258,7 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Fai
         pools: PoolSet::new(Family::Ipv4),
         ppp: PppConfig::new(),
         servers: Vec::new(),
+        imported: Vec::new(),
         clients: Vec::new(),
         routes: Vec::new(),
         profile_lines: HashMap::new(),
@@ -466,6 +469,9 @@ impl Interpreter<'_> {
             ("interface ovpn-server server", "export-client-configuration") if server => {
                 self.exports.push((c.line, c.props.clone()));
                 Ok(())
+            }
+            ("interface ovpn-client", "import-ovpn-configuration") if !server => {
+                self.import_ovpn(c)
             }
             ("interface ovpn-client", "add") if !server => {
                 let mut s = ClientSettings::new(c.line);
@@ -1013,7 +1019,107 @@ impl Interpreter<'_> {
         Err(format!("no certificate {v} in /certificate"))
     }
 
+    /// `/interface ovpn-client import-ovpn-configuration file-name= [ovpn-user=] [ovpn-password=]
+    /// [key-passphrase=] [skip-cert-import=no]`: the profile becomes an interface (its problems
+    /// reported as `FILE:LINE` on this command's line), and its certificates and keys go into
+    /// `/certificate` unless skip-cert-import=yes.
+    fn import_ovpn(&mut self, c: &Command) -> Result<(), String> {
+        let mut skip_certs = false;
+        for (k, v) in &c.props {
+            match k.as_str() {
+                "file-name" | "ovpn-user" | "ovpn-password" | "key-passphrase" => {}
+                "skip-cert-import" => skip_certs = yes_no(v)?,
+                _ => {
+                    return Err(format!(
+                        "unknown property {k:?} (file-name, ovpn-user, ovpn-password, key-passphrase, skip-cert-import)"
+                    ));
+                }
+            }
+        }
+        let file = c.prop("file-name").ok_or("file-name is required")?;
+        let text = String::from_utf8(self.read_input(file)?)
+            .map_err(|_| format!("{file}: not a text profile"))?;
+        let creds = crate::ovpn_config::Credentials {
+            user_pass: c.prop("ovpn-user").map(|u| {
+                (
+                    u.to_owned(),
+                    c.prop("ovpn-password").unwrap_or_default().to_owned(),
+                )
+            }),
+            key_passphrase: c.prop("key-passphrase").unwrap_or_default().to_owned(),
+        };
+        let where_ = |p: &Problem| match p.line {
+            Some(l) => format!("{file}:{l}: {}", p.message),
+            None => format!("{file}: {}", p.message),
+        };
+        let dir = self.env.script_dir.clone();
+        match crate::ovpn_config::read_profile(&text, &dir, &creds) {
+            Ok(p) => {
+                for w in &p.warnings {
+                    self.warn(c.line, where_(w));
+                }
+                if !skip_certs {
+                    let stem = Path::new(file)
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("ovpn")
+                        .to_owned();
+                    for (kind, data) in &p.credentials {
+                        let name = match *kind {
+                            "ca" => Some(format!("{stem}-ca")),
+                            "cert" | "pkcs12" => Some(stem.clone()),
+                            _ => None,
+                        };
+                        let opts = ImportOptions {
+                            passphrase: &creds.key_passphrase,
+                            name: name.as_deref(),
+                            trusted: None,
+                        };
+                        if let Err(e) = self.store.import(&format!("{stem}.{kind}"), data, &opts) {
+                            self.errors
+                                .push(Problem::at(c.line, format!("{file}: {kind}: {e}")));
+                        }
+                    }
+                }
+                self.imported.push((c.line, p));
+                Ok(())
+            }
+            Err(f) => {
+                for w in &f.warnings {
+                    self.warn(c.line, where_(w));
+                }
+                let mut errors = f.errors.iter().map(where_).collect::<Vec<_>>();
+                let last = errors.pop();
+                for e in errors {
+                    self.errors.push(Problem::at(c.line, e));
+                }
+                last.map_or(Ok(()), Err)
+            }
+        }
+    }
+
     fn finish_client(&mut self) -> (Option<ClientSettings>, Option<ClientConfig>) {
+        let mut imported = core::mem::take(&mut self.imported).into_iter();
+        if let Some((line, p)) = imported.next() {
+            // An imported profile is the interface; any other enabled one is one too many.
+            for c in self.clients.iter().filter(|c| !c.disabled) {
+                self.errors.push(Problem::at(
+                    c.line,
+                    format!(
+                        "ovpn-client runs one interface and the profile imported on line {line} is already it; disable this one"
+                    ),
+                ));
+            }
+            for (l, _) in imported {
+                self.errors.push(Problem::at(
+                    l,
+                    "ovpn-client runs one interface: one import-ovpn-configuration",
+                ));
+            }
+            let mut s = ClientSettings::from_config(line, &p.config);
+            s.routes = p.routes.clone();
+            return (Some(s), Some(p.config));
+        }
         let enabled: Vec<ClientSettings> = self
             .clients
             .iter()

@@ -435,6 +435,30 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
+    /// The properties a session configuration shows (for `print` and the start-up line of an
+    /// interface made from an OpenVPN profile).
+    pub fn from_config(line: usize, c: &ClientConfig) -> Self {
+        let mut s = Self::new(line);
+        s.name.clone_from(&c.name);
+        s.connect_to = c.server.ip().to_string();
+        s.port = c.server.port();
+        s.transport = c.transport;
+        s.mode = c.mode;
+        s.user.clone_from(&c.user);
+        s.cipher = c.cipher;
+        s.auth = c.auth;
+        s.add_default_route = c.add_default_route;
+        s.route_nopull = c.route_nopull;
+        s.keepalive_timeout = c.keepalive_timeout;
+        s.max_mtu = c.max_mtu;
+        s.tls_version = c.tls_version;
+        s.disabled = false;
+        s.disconnect_notify = c.disconnect_notify;
+        s.ncp = c.negotiate;
+        s.reneg = c.reneg;
+        s
+    }
+
     /// RouterOS's defaults for an `add` on `line`.
     pub fn new(line: usize) -> Self {
         Self {

@@ -122,7 +122,10 @@ fn what_it_cannot_honour_is_refused_with_its_line() {
     .unwrap_err();
     let all: Vec<&str> = f.errors.iter().map(|e| e.message.as_str()).collect();
     assert!(all.iter().any(|m| m.contains("no remote")), "{all:?}");
-    assert!(all.iter().any(|m| m.contains("--user")), "{all:?}");
+    assert!(
+        all.iter().any(|m| m.contains("--auth-user-pass FILE")),
+        "{all:?}"
+    );
 }
 
 #[test]

@@ -837,3 +837,74 @@ fn generated_tls_key_serves_and_is_exported() {
         "{errs:#?}"
     );
 }
+
+/// RouterOS's `import-ovpn-configuration`: the profile becomes the interface, its certificates
+/// go into /certificate, and its problems are reported as FILE:LINE on the command's line.
+#[test]
+fn import_ovpn_configuration_makes_the_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = |f: &str| {
+        std::fs::read_to_string(format!(
+            "{}/../testdata/pki/{f}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let profile = format!(
+        "client\ndev tun\nproto udp\nremote 192.0.2.1 1194\nremote-cert-tls server\nauth-user-pass\n\
+         data-ciphers AES-256-GCM\nfrobnicate\n<ca>\n{}</ca>\n<cert>\n{}</cert>\n<key>\n{}</key>\n",
+        pki("ca.crt"),
+        pki("client1.crt"),
+        pki("client1.key")
+    );
+    std::fs::write(dir.path().join("office.ovpn"), &profile).unwrap();
+    let run = |script: &str| interpret(Program::Client, script, &env(dir.path(), dir.path()));
+    let s = run(
+        "/interface ovpn-client import-ovpn-configuration file-name=office.ovpn ovpn-user=client1 ovpn-password=pw\n",
+    )
+    .unwrap();
+    let c = s.client_config.as_ref().unwrap();
+    assert_eq!(c.server, "192.0.2.1:1194".parse().unwrap());
+    assert_eq!(c.transport, Transport::Udp);
+    assert_eq!((c.user.as_str(), c.password.as_str()), ("client1", "pw"));
+    assert!(c.identity.is_some());
+    assert_eq!(s.client.as_ref().unwrap().connect_to, "192.0.2.1");
+    assert!(s.store.get("office-ca").is_some_and(|ca| ca.info().is_ca));
+    assert!(s.store.get("office").is_some_and(|c| c.has_private_key()));
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.line == Some(1) && w.message.contains("office.ovpn:8: frobnicate")),
+        "{:#?}",
+        s.warnings
+    );
+    // skip-cert-import=yes leaves /certificate alone.
+    let s = run(
+        "/interface ovpn-client import-ovpn-configuration file-name=office.ovpn ovpn-user=u skip-cert-import=yes\n",
+    )
+    .unwrap();
+    assert!(s.store.get("office").is_none());
+    // A profile it cannot honour, and a second interface: errors on their lines.
+    std::fs::write(
+        dir.path().join("bad.ovpn"),
+        profile.replace("frobnicate\n", "tls-crypt-v2 v2.key\n"),
+    )
+    .unwrap();
+    let errs = errors(run(
+        "/interface ovpn-client import-ovpn-configuration file-name=bad.ovpn ovpn-user=u\n",
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(1) && e.message.contains("bad.ovpn:8: tls-crypt-v2")),
+        "{errs:#?}"
+    );
+    let errs = errors(run(
+        "/interface ovpn-client import-ovpn-configuration file-name=office.ovpn ovpn-user=u\n\
+         /interface ovpn-client add connect-to=192.0.2.9 user=x disabled=no\n",
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(2) && e.message.contains("runs one interface")),
+        "{errs:#?}"
+    );
+}

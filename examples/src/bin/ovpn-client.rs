@@ -38,6 +38,8 @@ The script (CONFIG.rsc) may use:
                     negotiation, the cipher of the options string, the legacy key derivation)
       control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1
                    (not RouterOS: for OpenVPN servers that use tls-auth or tls-crypt)
+  /interface ovpn-client import-ovpn-configuration file-name=X.ovpn ovpn-user= ovpn-password=
+      [key-passphrase=] [skip-cert-import=no]     an OpenVPN profile as the interface
   /interface ovpn-client set [find] PROPERTY=VALUE ...
   /ip route add dst-address=NET/LEN gateway=NAME        a route through the tunnel
 /ip firewall ... and /interface list ... are skipped with a warning; any other command is an
