@@ -67,6 +67,7 @@ struct Reader {
     expected_name: Option<String>,
     reneg: Option<Option<Duration>>,
     remote_cert_tls: bool,
+    remote_random: bool,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
 }
@@ -191,7 +192,7 @@ impl Reader {
                 }
                 None => self.err(line, "remote: expected a host"),
             },
-            "remote-random" => self.warn(line, "remote-random: the remotes are tried in their order"),
+            "remote-random" => self.remote_random = true,
             "port" | "rport" => match arg(0).and_then(|p| p.parse().ok()) {
                 Some(p) => self.port = p,
                 None => self.err(line, format!("{name}: expected a port")),
@@ -338,6 +339,17 @@ impl Reader {
             }
             _ => self.warn(line, format!("{name}: unknown directive, no effect here")),
         }
+    }
+}
+
+/// `remote-random`: the remotes in a random order (Fisher-Yates, from the system's generator).
+fn shuffle<T>(items: &mut [T]) {
+    use ovpn_session::random::Random as _;
+    for i in (1..items.len()).rev() {
+        let mut b = [0u8; 8];
+        ovpn_session::random::SystemRandom.fill(&mut b);
+        let j = (u64::from_le_bytes(b) % (i as u64 + 1)) as usize;
+        items.swap(i, j);
     }
 }
 
@@ -577,6 +589,9 @@ fn finish(
         r.errors.push(whole("no remote".into()));
     } else if servers.is_empty() {
         r.errors.push(whole("no remote resolves".into()));
+    }
+    if r.remote_random {
+        shuffle(&mut servers);
     }
     let server = servers.first().copied();
     let (Some(server), Some(check), true) = (server, check, r.errors.is_empty()) else {

@@ -155,3 +155,23 @@ fn verify_x509_name_checks_the_servers_name() {
     .unwrap();
     assert!(other.config.check.check(&server, &[], now).is_err());
 }
+
+#[test]
+fn remote_random_shuffles_the_remotes() {
+    let remotes =
+        "remote 127.0.0.1 1\nremote 127.0.0.2 2\nremote 127.0.0.3 3\nremote 127.0.0.4 4\n";
+    let text = profile("remote-random\n")
+        .replace("remote 127.0.0.1 1443\nremote 127.0.0.2 1443\n", remotes);
+    let mut orders = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let p = read_profile_with(&text, Path::new("."), &creds(), &literal_resolve).unwrap();
+        let mut all = vec![p.config.server];
+        all.extend(p.config.fallback_servers);
+        let mut sorted = all.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!((all.len(), sorted.len()), (4, 4), "every remote, once");
+        orders.insert(all);
+    }
+    assert!(orders.len() > 1, "the order changes");
+}
