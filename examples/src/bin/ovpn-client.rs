@@ -184,6 +184,19 @@ fn profile(
     if let Some(f) = askpass {
         creds.key_passphrase = read(f)?.lines().next().unwrap_or_default().to_owned();
     }
+    // `auth-user-pass` with no file and none given: asked on the terminal, as openvpn does.
+    let asks = text.lines().any(|l| l.trim() == "auth-user-pass");
+    if asks && creds.user_pass.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("Enter Auth Username: ");
+        let mut user = String::new();
+        if std::io::stdin().read_line(&mut user).is_err() {
+            return None;
+        }
+        let password = rpassword::prompt_password("Enter Auth Password: ")
+            .map_err(|e| eprintln!("reading the password: {e}"))
+            .ok()?;
+        creds.user_pass = Some((user.trim_end().to_owned(), password));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
