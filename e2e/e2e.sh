@@ -66,7 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
-    EXPORTED=0 DEAD_FIRST_REMOTE=0
+    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -404,6 +404,13 @@ run_case ours-cli-profile-tcp-tls-auth-cbc SERVER_IMPL=openvpn CLIENT_IMPL=ours-
     TLS_MODE=auth PROTO=tcp CIPHER=AES-256-CBC AUTH=SHA256
 run_case ours-cli-profile-tcp-remote-failover SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
     PROTO=tcp DEAD_FIRST_REMOTE=1
+
+# IPv6 as the outer transport (the tunnel carries IPv4): our server listens dual stack, our
+# client connects to an IPv6 address; UDP and TCP.
+run_case ours-srv-udp6-outer OUTER6=1
+run_case ours-srv-tcp6-outer OUTER6=1 PROTO=tcp
+run_case ours-cli-udp6-outer SERVER_IMPL=openvpn CLIENT_IMPL=ours OUTER6=1
+run_case ours-cli-tcp6-outer SERVER_IMPL=openvpn CLIENT_IMPL=ours OUTER6=1 PROTO=tcp
 
 # Two servers in one process (RouterOS 7.17): UDP and TCP 443 from one pool and one secret table.
 run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \

@@ -7,6 +7,9 @@ NS_S=ovpne-srv
 NS_C=ovpne-cli
 SRV_IP=172.31.251.1
 CLI_IP=172.31.251.2
+# The same veth over IPv6 (ULA, no duplicate address detection), for OUTER6=1 cases.
+SRV_IP6=fd00:5ea::1
+CLI_IP6=fd00:5ea::2
 PORT=1194
 TUN_SRV=10.8.0.1
 
@@ -53,6 +56,8 @@ netns_up() {
     ip -n "$NS_C" link set lo up
     ip -n "$NS_S" addr add "$SRV_IP/30" dev ovpne-veth-s
     ip -n "$NS_C" addr add "$CLI_IP/30" dev ovpne-veth-c
+    ip -n "$NS_S" addr add "$SRV_IP6/64" dev ovpne-veth-s nodad
+    ip -n "$NS_C" addr add "$CLI_IP6/64" dev ovpne-veth-c nodad
     ip -n "$NS_S" link set ovpne-veth-s up
     ip -n "$NS_C" link set ovpne-veth-c up
     for _ in $(seq 1 50); do
@@ -131,12 +136,24 @@ write_our_client() { # dir
             echo "/certificate import file-name=$CLIENT_CERT.crt passphrase=\"\" name=$CLIENT_CERT"
             echo "/certificate import file-name=$CLIENT_CERT.key passphrase=\"\""
         fi
-        echo "/interface ovpn-client add name=ovpn-out1 connect-to=$SRV_IP port=$PORT \\"
+        echo "/interface ovpn-client add name=ovpn-out1 connect-to=$(srv_addr) port=$PORT \\"
         echo "    protocol=$PROTO user=$USERNAME password=$PASSWORD $cert_line ca-certificate=ca \\"
         local tls=""
         [ -n "${TLS_MODE:-}" ] && tls="control-channel-protection=tls-$TLS_MODE tls-key-file=ta-client.key"
         echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no $CLIENT_PROPS $tls"
     } >"$d/client.rsc"
+}
+
+# The server's outer address: IPv6 for OUTER6=1 cases.
+srv_addr() { if [ "${OUTER6:-0}" = 1 ]; then echo "$SRV_IP6"; else echo "$SRV_IP"; fi; }
+
+# openvpn_proto server|client: the real openvpn's proto for PROTO (and OUTER6).
+openvpn_proto() {
+    local p="$PROTO"
+    [ "${OUTER6:-0}" = 1 ] && p="${PROTO}6"
+    [ "$1" = client ] && [ "$PROTO" = tcp ] && p="$p-client"
+    [ "$1" = server ] && [ "$PROTO" = tcp ] && p="$p-server"
+    echo "$p"
 }
 
 legacy_lines() { [ "$CIPHER" = BF-CBC ] && echo "providers legacy default"; }
@@ -197,9 +214,9 @@ EOF
     chmod +x "$d/verify.sh"
     cat >"$d/server.conf" <<EOF
 dev tun
-proto $PROTO
+proto $(openvpn_proto server)
 port $PORT
-local $SRV_IP
+local $(srv_addr)
 topology subnet
 server 10.8.0.0 255.255.255.0
 ca ca.crt
@@ -227,8 +244,8 @@ write_openvpn_client() { # dir
     {
         echo "client"
         echo "dev tun"
-        echo "proto $PROTO"
-        echo "remote $SRV_IP $PORT"
+        echo "proto $(openvpn_proto client)"
+        echo "remote $(srv_addr) $PORT"
         echo "nobind"
         echo "remote-cert-tls server"
         echo "ca ca.crt"

@@ -260,7 +260,7 @@ fn tunnel(protocol: &str, shared_tun: bool) {
         },
     );
     server.wait_for(
-        &format!("ovpn-server: listening on {protocol} 0.0.0.0:1194"),
+        &format!("ovpn-server: listening on {protocol} [::]:1194"),
         60,
     );
     // The client gets the exported files, as a RouterOS client would by upload.

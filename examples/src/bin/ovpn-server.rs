@@ -1,6 +1,6 @@
 //! `ovpn-server`: an OpenVPN server configured with RouterOS commands.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,7 +48,7 @@ the .ovpn profiles. /certificate import file-name= is read from the script's dir
 the state directory.
 
 Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics, e.g.
-  12:00:01 ovpn,info ovpn-server: listening on udp 0.0.0.0:1194
+  12:00:01 ovpn,info ovpn-server: listening on udp [::]:1194
   12:00:05 ppp,info client1 logged in, 10.8.0.2 from 192.0.2.2
   12:00:05 ovpn,info ovpn-incoming1: connected
   12:00:05 ovpn,info ovpn-incoming1: session up: name=ovpn-incoming1 user=client1 ...
@@ -77,7 +77,7 @@ enum Command {
         /// The configuration script (RouterOS commands)
         #[arg(value_name = "CONFIG.rsc")]
         config: PathBuf,
-        /// The address to listen on (default: all IPv4 addresses); the port is the script's
+        /// The address to listen on (default: all addresses, IPv6 and IPv4); the port is the script's
         /// `port`. On a host with several addresses, give the one clients connect to: UDP
         /// replies leave from the bound address
         #[arg(long, value_name = "ADDR")]
@@ -149,7 +149,7 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
         tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));
         let options = ServerOptions {
             listen: SocketAddr::new(
-                listen.unwrap_or(Ipv4Addr::UNSPECIFIED.into()),
+                listen.unwrap_or(std::net::Ipv6Addr::UNSPECIFIED.into()),
                 s.settings.port,
             ),
             shared_tun: shared_tun.clone(),

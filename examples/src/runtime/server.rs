@@ -98,7 +98,14 @@ fn send_to(
 ) {
     match listener {
         Listener::Udp(s) => {
-            if let Err(e) = s.send_to(bytes, to) {
+            // A dual-stack socket reaches IPv4 clients at their mapped addresses.
+            let to_wire = match (s.local_addr(), to) {
+                (Ok(SocketAddr::V6(_)), SocketAddr::V4(v4)) => {
+                    SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+                }
+                _ => to,
+            };
+            if let Err(e) = s.send_to(bytes, to_wire) {
                 tracing::debug!(target: "ovpn", "sending to {to}: {e}");
             }
         }
@@ -147,14 +154,21 @@ impl<F: TunFactory> ServerRuntime<F> {
         let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
-        let mut listener = match transport {
-            Transport::Udp => {
-                Listener::Udp(UdpSocket::bind(options.listen).map_err(io_err(&what))?)
-            }
-            Transport::Tcp => {
-                Listener::Tcp(TcpListener::bind(options.listen).map_err(io_err(&what))?)
-            }
+        let bind = |at: SocketAddr| -> io::Result<Listener> {
+            Ok(match transport {
+                Transport::Udp => Listener::Udp(UdpSocket::bind(at)?),
+                Transport::Tcp => Listener::Tcp(TcpListener::bind(at)?),
+            })
         };
+        // `[::]` is dual stack (IPv6 and IPv4); on a host without IPv6, IPv4 alone.
+        let mut listener = match bind(options.listen) {
+            Err(e) if options.listen.ip() == IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) => {
+                tracing::info!(target: "ovpn", "ovpn-server: no IPv6 here ({e}): listening on IPv4 only");
+                bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), options.listen.port()))
+            }
+            r => r,
+        }
+        .map_err(io_err(&what))?;
         let local_addr = match &mut listener {
             Listener::Udp(s) => {
                 poll.registry()
@@ -365,7 +379,7 @@ impl<F: TunFactory> ServerRuntime<F> {
         match &self.listener {
             Listener::Udp(s) => loop {
                 let (n, from) = match s.recv_from(&mut self.rx) {
-                    Ok(x) => x,
+                    Ok((n, from)) => (n, canonical(from)),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
                         tracing::debug!(target: "ovpn", "receiving: {e}");
@@ -389,7 +403,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             },
             Listener::Tcp(l) => loop {
                 let (mut stream, remote) = match l.accept() {
-                    Ok(x) => x,
+                    Ok((stream, remote)) => (stream, canonical(remote)),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
                         tracing::debug!(target: "ovpn", "accepting: {e}");
@@ -668,4 +682,10 @@ fn log_drop(last: &mut Option<Instant>, now: Instant, from: SocketAddr, e: DropR
         return;
     }
     tracing::debug!(target: "ovpn", "dropped a packet from {from}: {e}");
+}
+
+/// An IPv4 client on a dual-stack socket arrives as `::ffff:a.b.c.d`: it is known, logged and
+/// given its caller-id by its IPv4 address.
+fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
 }
