@@ -11,7 +11,7 @@ use std::time::Duration;
 use ipnet::Ipv4Net;
 use ovpn_crypto::{Cipher, Digest, KeyDirection, StaticKey};
 use ovpn_pki::{ImportOptions, PeerRole, Store};
-use ovpn_session::tls_config::{Identity, TlsVersion};
+use ovpn_session::tls_config::Identity;
 use ovpn_session::verify::PeerCheck;
 use ovpn_session::{ClientConfig, ControlProtection, Framing, Mode, Transport};
 
@@ -56,7 +56,6 @@ struct Reader {
     cipher: Option<Cipher>,
     data_ciphers: Option<Vec<Cipher>>,
     auth: Option<Digest>,
-    tls_version: TlsVersion,
     mtu: Option<u16>,
     keepalive: Option<Duration>,
     exit_notify: bool,
@@ -72,9 +71,10 @@ struct Reader {
     warnings: Vec<Problem>,
 }
 
-/// Directives with no effect on this client (it behaves so anyway, or they tune things it does
-/// not have).
-const NO_EFFECT: &[&str] = &[
+/// Directives this client follows by its nature: it is a pulling TLS client, binds no fixed
+/// port, keeps its keys and tunnel across restarts, retries name resolution, sends its
+/// peer-info, and has Blowfish without OpenSSL's legacy provider.
+const BEHAVES_SO: &[&str] = &[
     "client",
     "pull",
     "tls-client",
@@ -82,10 +82,18 @@ const NO_EFFECT: &[&str] = &[
     "persist-key",
     "persist-tun",
     "resolv-retry",
+    "push-peer-info",
+    "providers",
+];
+
+/// Directives that tune what this client does not have: accepted, each with a warning that it
+/// has no effect here.
+const NO_EFFECT: &[&str] = &[
     "verb",
     "mute",
-    "auth-nocache",
     "mute-replay-warnings",
+    "auth-nocache",
+    "auth-retry",
     "float",
     "connect-retry",
     "connect-retry-max",
@@ -96,12 +104,9 @@ const NO_EFFECT: &[&str] = &[
     "rcvbuf",
     "txqueuelen",
     "fast-io",
-    "ncp-disable",
     "allow-compression",
     "tun-mtu-extra",
     "link-mtu",
-    "ns-cert-type",
-    "push-peer-info",
     "setenv",
     "ignore-unknown-option",
     "block-outside-dns",
@@ -109,8 +114,6 @@ const NO_EFFECT: &[&str] = &[
     "register-dns",
     "route-method",
     "route-delay",
-    "providers",
-    "auth-retry",
 ];
 
 fn cipher_of(v: &str) -> Option<Cipher> {
@@ -164,11 +167,10 @@ impl Reader {
             }
         };
         match name {
-            n if NO_EFFECT.contains(&n) => {
-                if n == "ncp-disable" {
-                    self.warn(line, "ncp-disable: OpenVPN 2.6 refuses it; this client ignores it (its data-ciphers decide)");
-                }
-            }
+            n if BEHAVES_SO.contains(&n) => {}
+            n if NO_EFFECT.contains(&n) => self.warn(line, format!("{n}: no effect here")),
+            "ncp-disable" => self.warn(line, "ncp-disable: OpenVPN 2.6 refuses it; this client ignores it (its data-ciphers decide)"),
+            "ns-cert-type" => self.warn(line, "ns-cert-type: the server's certificate is checked by its extended key usage (remote-cert-tls server) instead"),
             "dev" => match arg(0) {
                 Some(d) if d.starts_with("tun") => {}
                 Some(d) if d.starts_with("tap") => {
@@ -538,6 +540,11 @@ fn finish(
         }
         (None, None) => Default::default(),
     };
+    if r.key_direction.is_some() && r.tls_auth.is_none() {
+        r.warnings.push(whole(
+            "key-direction: no effect here without tls-auth (tls-crypt has no direction)".into(),
+        ));
+    }
     let protection = match (&r.tls_auth, &r.tls_crypt) {
         (Some(_), Some(_)) => {
             r.errors.push(whole("both tls-auth and tls-crypt".into()));
@@ -615,7 +622,6 @@ fn finish(
     if let Some(a) = r.auth {
         c.auth = a;
     }
-    c.tls_version = r.tls_version;
     if let Some(m) = r.mtu {
         c.max_mtu = m;
     }

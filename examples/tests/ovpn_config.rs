@@ -39,7 +39,7 @@ fn a_providers_profile_becomes_the_session_configuration() {
     let key = ovpn_crypto::StaticKey::generate([9; ovpn_crypto::KEY_BLOCK_LEN]).to_file_string();
     let text = profile(&format!(
         "compress stub-v2\nroute 192.168.7.0 255.255.255.0\nexplicit-exit-notify 1\n\
-         frobnicate yes\n<tls-crypt>\n{key}</tls-crypt>\n"
+         frobnicate yes\nverb 3\nkey-direction 1\n<tls-crypt>\n{key}</tls-crypt>\n"
     ));
     let p = read_profile_with(&text, Path::new("."), &creds(), &literal_resolve).unwrap();
     let c = &p.config;
@@ -65,6 +65,17 @@ fn a_providers_profile_becomes_the_session_configuration() {
             .any(|w| w.line == Some(15) && w.message.contains("frobnicate")),
         "{:#?}",
         p.warnings
+    );
+    // Tuning this client does not have, and a key-direction tls-crypt does not use, are named.
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.line == Some(16) && w.message == "verb: no effect here")
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.message.starts_with("key-direction: no effect"))
     );
     // The second remote is the fallback.
     assert_eq!(c.fallback_servers, ["127.0.0.2:1443".parse().unwrap()]);
