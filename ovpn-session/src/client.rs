@@ -566,15 +566,20 @@ impl Client {
         self.process_events(now);
     }
 
+    /// Whether this attempt has heard nothing from the server and has not said so yet.
+    fn silence_pending(&self) -> bool {
+        !self.silence_reported
+            && self
+                .channel
+                .as_ref()
+                .is_some_and(|c| c.remote_session_id().is_none())
+    }
+
     /// Says once per attempt that the server has not answered at all (a silent server is often
     /// a control-channel protection or key mismatch: it drops what it cannot authenticate).
     fn report_silence(&mut self, now: Instant) {
         let waited = now.saturating_duration_since(self.attempt_at);
-        let silent = self
-            .channel
-            .as_ref()
-            .is_some_and(|c| c.remote_session_id().is_none());
-        if self.silence_reported || !silent || waited < NO_REPLY_AFTER {
+        if !self.silence_pending() || waited < NO_REPLY_AFTER {
             return;
         }
         self.silence_reported = true;
@@ -619,13 +624,10 @@ impl Client {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t = self.channel.as_ref().and_then(Channel::poll_timeout);
-        let silence = (!self.silence_reported
-            && self
-                .channel
-                .as_ref()
-                .is_some_and(|c| c.remote_session_id().is_none()))
-        .then(|| self.attempt_at.checked_add(NO_REPLY_AFTER))
-        .flatten();
+        let silence = self
+            .silence_pending()
+            .then(|| self.attempt_at.checked_add(NO_REPLY_AFTER))
+            .flatten();
         for x in [self.push_request_at, self.retry_at, silence]
             .into_iter()
             .flatten()
