@@ -98,14 +98,18 @@ impl Protection {
         digest: Digest,
         read: impl FnOnce(&str) -> Result<Vec<u8>, String>,
     ) -> Result<ControlProtection, String> {
-        if self.mode == Mode::None {
-            if self.key_file.is_some() || self.direction.is_some() {
+        match self.mode {
+            Mode::None if self.key_file.is_some() || self.direction.is_some() => {
                 return Err(
                     "tls-key-file and key-direction need control-channel-protection=tls-auth or tls-crypt"
                         .into(),
                 );
             }
-            return Ok(ControlProtection::None);
+            Mode::None => return Ok(ControlProtection::None),
+            Mode::TlsCrypt if self.direction.is_some() => {
+                return Err("key-direction is for tls-auth; tls-crypt has none".into());
+            }
+            Mode::TlsAuth | Mode::TlsCrypt => {}
         }
         let file = self.key_file.as_deref().ok_or_else(|| {
             format!(
@@ -116,27 +120,21 @@ impl Protection {
         let text = read(file)?;
         let text = String::from_utf8(text).map_err(|_| format!("{file}: not a key file"))?;
         let key = StaticKey::parse(&text).map_err(|e| format!("{file}: {e}"))?;
-        Ok(match self.mode {
-            Mode::TlsAuth => ControlProtection::TlsAuth {
-                key,
-                direction: self.direction.unwrap_or(if server {
-                    KeyDirection::Normal
-                } else {
-                    KeyDirection::Inverse
-                }),
-                digest: if digest == Digest::None {
-                    Digest::Sha1
-                } else {
-                    digest
-                },
+        if self.mode == Mode::TlsCrypt {
+            return Ok(ControlProtection::TlsCrypt { key });
+        }
+        Ok(ControlProtection::TlsAuth {
+            key,
+            direction: self.direction.unwrap_or(if server {
+                KeyDirection::Normal
+            } else {
+                KeyDirection::Inverse
+            }),
+            digest: if digest == Digest::None {
+                Digest::Sha1
+            } else {
+                digest
             },
-            Mode::TlsCrypt => {
-                if self.direction.is_some() {
-                    return Err("key-direction is for tls-auth; tls-crypt has none".into());
-                }
-                ControlProtection::TlsCrypt { key }
-            }
-            Mode::None => ControlProtection::None,
         })
     }
 }
