@@ -10,8 +10,8 @@ use ipnet::Ipv6Net;
 
 use crate::secret::{MAX_OVPN_PASSWORD, MAX_OVPN_USER};
 use crate::{
-    AddressSpec, AuthError, Error, Password, Profile, RateLimit, Route, Secret, Service,
-    UseEncryption,
+    AddressSpec, AuthError, BridgePort, Error, Password, Profile, RateLimit, Route, Secret,
+    Service, UseEncryption,
 };
 
 /// A login to check: what the client sent and where it comes from. Plain owned data (`Send`,
@@ -120,6 +120,9 @@ pub struct Grant {
     pub only_one: bool,
     /// `change-tcp-mss`, resolved.
     pub change_tcp_mss: bool,
+    /// The bridge an ethernet-mode session's interface joins, and its port settings (no
+    /// `bridge`: not bridged).
+    pub bridge: BridgePort,
 }
 
 impl Grant {
@@ -146,6 +149,7 @@ impl Grant {
             use_encryption: UseEncryption::No,
             only_one: false,
             change_tcp_mss: true,
+            bridge: BridgePort::default(),
         }
     }
 
@@ -201,6 +205,7 @@ impl Grant {
                 .change_tcp_mss
                 .or(default.change_tcp_mss)
                 .resolve(true),
+            bridge: profile.bridge.or(&default.bridge),
         }
     }
 }

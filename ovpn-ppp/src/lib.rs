@@ -54,6 +54,7 @@
 //! - Unknown properties are errors, so that a setting is never silently ignored.
 
 mod auth;
+mod bridge;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -64,6 +65,7 @@ mod secret;
 mod value;
 
 pub use auth::{AuthRequest, Authenticator, Grant, PppConfig};
+pub use bridge::BridgePort;
 pub use error::{AuthError, Error};
 /// RouterOS durations (`1h30m`, `00:10:00`), read and written as everywhere in the workspace.
 pub use ovpn_rsc::{format_duration, parse_duration};

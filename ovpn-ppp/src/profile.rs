@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::bridge::BridgePort;
 use crate::properties::{self, quote};
 use crate::value::{format_list, parse_timeout};
 use crate::{AddressSpec, Error, RateLimit, UseEncryption, YesNoDefault};
@@ -61,6 +62,8 @@ pub struct Profile {
     pub rate_limit: Option<RateLimit>,
     /// `address-list`: the firewall address list the client's address is added to.
     pub address_list: Option<String>,
+    /// `bridge` and the `bridge-*` port settings (ethernet mode).
+    pub bridge: BridgePort,
     /// `comment`.
     pub comment: Option<String>,
 }
@@ -87,6 +90,7 @@ impl Profile {
             idle_timeout: None,
             rate_limit: None,
             address_list: None,
+            bridge: BridgePort::default(),
             comment: None,
         }
     }
@@ -115,7 +119,9 @@ impl Profile {
     /// Builds a profile from `/ppp profile add` properties (already split and unquoted): `name`
     /// (required), `local-address`, `remote-address`, `remote-ipv6-prefix-pool`, `dns-server`,
     /// `use-compression`, `use-encryption`, `only-one`, `change-tcp-mss`, `session-timeout`,
-    /// `idle-timeout`, `rate-limit`, `address-list`, `comment`.
+    /// `idle-timeout`, `rate-limit`, `address-list`, `bridge`, `bridge-horizon`, `bridge-learning`,
+    /// `bridge-path-cost`, `bridge-port-priority`, `bridge-port-trusted`, `bridge-port-vid`,
+    /// `comment`.
     ///
     /// Unknown and repeated properties are errors; bad values name the property and the value.
     pub fn from_properties<I, K, V>(properties: I) -> Result<Self, Error>
@@ -203,6 +209,7 @@ impl Profile {
             }
             "address-list" => self.address_list = opt(value),
             "comment" => self.comment = opt(value),
+            _ if self.bridge.set(key, value)? => {}
             _ => {
                 return Err(Error::UnknownProperty {
                     property: key.to_owned(),
@@ -276,6 +283,7 @@ impl fmt::Display for Profile {
         if let Some(l) = &self.address_list {
             write!(f, " address-list={}", quote(l))?;
         }
+        write!(f, "{}", self.bridge)?;
         if let Some(c) = &self.comment {
             write!(f, " comment={}", quote(c))?;
         }
@@ -294,7 +302,7 @@ mod tests {
                     remote-ipv6-prefix-pool=v6 dns-server=8.8.8.8,2001:4860:4860::8888 \
                     use-compression=no use-encryption=required only-one=yes change-tcp-mss=no \
                     session-timeout=1d idle-timeout=5m rate-limit=\"10M/2M 20M\" \
-                    address-list=vpn comment=\"a \\\"quoted\\\" note\"";
+                    address-list=vpn bridge=br-lan bridge-horizon=1 comment=\"a \\\"quoted\\\" note\"";
         let p = Profile::parse(text).unwrap();
         assert_eq!(p.name, "office users");
         assert_eq!(
@@ -310,6 +318,8 @@ mod tests {
         let printed = p.to_string();
         assert_eq!(Profile::parse(&printed).unwrap(), p, "{printed}");
         assert!(printed.contains("rate-limit=\"10M/2M 20M/20M\""));
+        assert_eq!(p.bridge.bridge.as_deref(), Some("br-lan"));
+        assert!(printed.contains(" bridge=br-lan bridge-horizon=1 comment="), "{printed}");
     }
 
     #[test]
@@ -334,9 +344,9 @@ mod tests {
                 },
             ),
             (
-                "name=a bridge=br0",
+                "name=a bridge-mode=x",
                 Error::UnknownProperty {
-                    property: "bridge".into(),
+                    property: "bridge-mode".into(),
                 },
             ),
             ("name=", Error::invalid("name", "", "empty name")),
