@@ -66,7 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
-    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0
+    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE=""
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -84,6 +84,13 @@ run_case() {
     fi
 
     local slog="$dir/server.log" clog="$dir/client.log" spid cpid
+    if [ -n "$BRIDGE" ]; then
+        # The host's bridge (ethernet mode): it has the tunnel subnet's first address, and
+        # every client's ovpn-incomingN joins it as a port (the profile's bridge=).
+        ip -n "$NS_S" link add "$BRIDGE" type bridge
+        ip -n "$NS_S" addr add "$TUN_SRV/24" dev "$BRIDGE"
+        ip -n "$NS_S" link set "$BRIDGE" up
+    fi
     if [ "$SERVER_IMPL" = ours ]; then
         write_our_server "$dir"
         start "$NS_S" "$dir" "$slog" "$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" run "$dir/server.rsc"
@@ -142,7 +149,7 @@ run_case() {
         detail="up in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", (b-a)*1000}') ms"
         # The client's tunnel address, for the ping back.
         local caddr
-        caddr=$(ip -n "$NS_C" -4 -o addr show | awk '$2 ~ /^(tun[0-9]+|ovpn-out)/ {split($4,a,"/"); print a[1]; exit}')
+        caddr=$(ip -n "$NS_C" -4 -o addr show | awk '$2 ~ /^(tun[0-9]+|tap[0-9]+|ovpn-out)/ {split($4,a,"/"); print a[1]; exit}')
         case "$SCENARIO" in
         ping)
             if ! ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1; then
@@ -152,6 +159,68 @@ run_case() {
             else
                 record PASS "$detail, ping both ways ($caddr)"
             fi
+            ;;
+        full-mtu)
+            # 1500-byte packets with DF set, both ways: the tunnel carries its whole inner MTU
+            # (1514-byte frames in ethernet mode) without fragmentation errors.
+            if ! ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 -M do -s 1472 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1; then
+                record FAIL "1500-byte ping client->server failed: $(tail -1 "$dir/ping-c2s.txt"); $detail"
+            elif [ -z "$caddr" ] || ! ip netns exec "$NS_S" ping -c 3 -i 0.2 -W 2 -M do -s 1472 "$caddr" >"$dir/ping-s2c.txt" 2>&1; then
+                record FAIL "1500-byte ping server->client ($caddr) failed; $detail"
+            else
+                record PASS "$detail, 1500-byte DF pings both ways ($caddr)"
+            fi
+            ;;
+        tap-bridge)
+            # A second real TAP client from a second namespace, on the same bridge: the two
+            # clients reach each other and the bridge's address, ARP resolves across the
+            # bridge, and a broadcast from the server side reaches both.
+            local ns2=ovpne-cli2 c2log="$dir/client2.log" c2pid c2addr mac2 neigh replies
+            ip netns del "$ns2" 2>/dev/null
+            ip netns add "$ns2"
+            ip -n "$NS_S" link add ovpne-veth-s2 type veth peer name ovpne-veth-c2 netns "$ns2"
+            ip -n "$NS_S" addr add 172.31.252.1/30 dev ovpne-veth-s2
+            ip -n "$ns2" addr add 172.31.252.2/30 dev ovpne-veth-c2
+            ip -n "$NS_S" link set ovpne-veth-s2 up
+            ip -n "$ns2" link set ovpne-veth-c2 up
+            ip -n "$ns2" link set lo up
+            mkdir -p "$dir/c2"
+            SRV_IP=172.31.252.1 USERNAME=client2 PASSWORD=Password2 CLIENT_CERT=client2 \
+                write_openvpn_client "$dir/c2"
+            start "$ns2" "$dir/c2" "$c2log" openvpn --config client.conf
+            c2pid=$STARTED_PID
+            for n in "$NS_C" "$ns2"; do
+                ip netns exec "$n" sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0
+            done
+            if ! wait_log "$c2log" "$CLIENT_UP_RE" 20 "$c2pid"; then
+                record FAIL "the second TAP client did not come up: $(tail -2 "$c2log" | tr '\n' ' ' | cut -c1-160)"
+            else
+                c2addr=$(ip -n "$ns2" -4 -o addr show dev tap0 | awk '{split($4,a,"/"); print a[1]; exit}')
+                mac2=$(ip -n "$ns2" -o link show dev tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+                if ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-bridge.txt" 2>&1; then
+                    record FAIL "client 1 cannot reach the bridge's $TUN_SRV; $detail"
+                elif [ -z "$c2addr" ] || ! ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 "$c2addr" >"$dir/ping-c2c.txt" 2>&1; then
+                    record FAIL "client 1 cannot reach client 2 (${c2addr:-no address}) over the bridge"
+                elif ! neigh=$(ip -n "$NS_C" neigh show "$c2addr") || [[ "$neigh" != *"$mac2"* ]]; then
+                    record FAIL "ARP did not resolve $c2addr to client 2's $mac2: $neigh"
+                else
+                    # Broadcast echo from the server side: each client answers from its own
+                    # address.
+                    ip netns exec "$NS_S" ping -b -c 3 -i 0.3 -W 2 10.8.0.255 >"$dir/ping-bcast.txt" 2>&1
+                    replies=$(grep -Eo 'from 10\.8\.0\.[0-9]+' "$dir/ping-bcast.txt" | sort -u | tr '\n' ' ')
+                    local port
+                    port=$(ip -d -n "$NS_S" link show ovpn-incoming1 | grep -o 'bridge_slave.*')
+                    if [[ " $replies" != *" from $caddr "* ]] || [[ " $replies" != *" from $c2addr "* ]]; then
+                        record FAIL "a broadcast did not reach both clients ($caddr, $c2addr): ${replies:-no replies}"
+                    elif [[ "$port" != *"priority 16 cost 20"* ]] || [[ "$port" != *"learning on"* ]]; then
+                        record FAIL "ovpn-incoming1's port settings are not the profile's: $port"
+                    else
+                        record PASS "$detail; $caddr and $c2addr on bridge $BRIDGE: ping each other and $TUN_SRV, ARP $c2addr=$mac2, broadcast answered by both"
+                    fi
+                fi
+            fi
+            stop_pid "$c2pid"
+            ip netns del "$ns2" 2>/dev/null
             ;;
         reneg)
             # Traffic keeps flowing across key renegotiations (soft resets every few seconds).
@@ -377,6 +446,19 @@ run_case refuse-tap-server SERVER_IMPL=openvpn CLIENT_IMPL=ours EXPECT=fail \
     SERVER_CONF_EXTRA='dev tap' CLIENT_RE='the peer uses dev tap'
 run_case refuse-tap-client EXPECT=fail CLIENT_CONF_EXTRA='dev tap' \
     SERVER_RE='the peer uses dev tap' CLIENT_RE='AUTH_FAILED'
+
+# mode=ethernet (TAP): our server gives each client its own TAP ovpn-incomingN (with the
+# addresses, or as a port of the profile's bridge=); our TAP client against the real TAP server;
+# full-size 1500-byte packets (1514-byte frames) at max-mtu=1500.
+run_case ours-srv-udp-tap MODE=ethernet
+run_case ours-srv-tcp-tap-full-mtu MODE=ethernet PROTO=tcp SCENARIO=full-mtu
+run_case ours-srv-udp-tap-bridge MODE=ethernet BRIDGE=br-ovpn SCENARIO=tap-bridge \
+    PROFILE_PROPS="bridge=br-ovpn bridge-learning=yes bridge-path-cost=20 bridge-port-priority=0x40"
+run_case ours-cli-udp-tap SERVER_IMPL=openvpn CLIENT_IMPL=ours MODE=ethernet
+run_case ours-cli-tcp-tap-full-mtu SERVER_IMPL=openvpn CLIENT_IMPL=ours MODE=ethernet PROTO=tcp \
+    SCENARIO=full-mtu
+run_case ours-both-udp-tap SERVER_IMPL=ours CLIENT_IMPL=ours MODE=ethernet SCENARIO=full-mtu
+run_case exported-profile-udp-tap EXPORTED=1 MODE=ethernet
 
 # tls-auth and tls-crypt (an extension of our programs), each way, UDP and TCP; a wrong key is
 # logged on our side and not answered.

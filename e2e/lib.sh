@@ -18,6 +18,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do stop_pid "$p"; done
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null
+    ip netns del ovpne-cli2 2>/dev/null # (e2e.sh's tap-bridge scenario)
 }
 trap cleanup EXIT
 
@@ -111,7 +112,7 @@ write_our_server() { # dir
 /ppp secret add name=client1 password=StrongPassword1 profile=ovpn-profile service=ovpn
 /ppp secret add name=client2 password=Password2 profile=ovpn-profile service=any
 /ppp secret add name=pptp1 password=Password3 profile=ovpn-profile service=pptp
-/interface ovpn-server server set enabled=yes port=$PORT protocol=$PROTO mode=ip \\
+/interface ovpn-server server set enabled=yes port=$PORT protocol=$PROTO mode=${MODE:-ip} \\
     certificate=server require-client-certificate=$reqcert \\
     cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") \\
     keepalive-timeout=$KEEPALIVE max-mtu=1500 default-profile=ovpn-profile $SERVER_PROPS \\
@@ -140,7 +141,7 @@ write_our_client() { # dir
         echo "    protocol=$PROTO user=$USERNAME password=$PASSWORD $cert_line ca-certificate=ca \\"
         local tls=""
         [ -n "${TLS_MODE:-}" ] && tls="control-channel-protection=tls-$TLS_MODE tls-key-file=ta-client.key"
-        echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no $CLIENT_PROPS $tls"
+        echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no mode=${MODE:-ip} $CLIENT_PROPS $tls"
     } >"$d/client.rsc"
 }
 
@@ -213,7 +214,7 @@ exit 1
 EOF
     chmod +x "$d/verify.sh"
     cat >"$d/server.conf" <<EOF
-dev tun
+dev $( [ "${MODE:-ip}" = ethernet ] && echo tap || echo tun )
 proto $(openvpn_proto server)
 port $PORT
 local $(srv_addr)
@@ -243,7 +244,7 @@ write_openvpn_client() { # dir
     printf '%s\n%s\n' "$USERNAME" "$PASSWORD" >"$d/userpass.txt"
     {
         echo "client"
-        echo "dev tun"
+        if [ "${MODE:-ip}" = ethernet ]; then echo "dev tap"; else echo "dev tun"; fi
         echo "proto $(openvpn_proto client)"
         echo "remote $(srv_addr) $PORT"
         echo "nobind"

@@ -45,6 +45,7 @@ struct Reader {
     remotes: Vec<(String, Option<u16>, Option<Transport>)>,
     port: u16,
     transport: Transport,
+    mode: Mode,
     ca: Option<Vec<u8>>,
     cert: Option<Vec<u8>>,
     key: Option<Vec<u8>>,
@@ -172,15 +173,14 @@ impl Reader {
             "ncp-disable" => self.warn(line, "ncp-disable: OpenVPN 2.6 refuses it; this client ignores it (its data-ciphers decide)"),
             "ns-cert-type" => self.warn(line, "ns-cert-type: the server's certificate is checked by its extended key usage (remote-cert-tls server) instead"),
             "dev" => match arg(0) {
-                Some(d) if d.starts_with("tun") => {}
-                Some(d) if d.starts_with("tap") => {
-                    self.err(line, "dev tap: ethernet mode is not implemented yet")
-                }
+                Some(d) if d.starts_with("tun") => self.mode = Mode::Ip,
+                Some(d) if d.starts_with("tap") => self.mode = Mode::Ethernet,
                 _ => self.err(line, "dev: expected tun or tap"),
             },
             "dev-type" => match arg(0) {
-                Some("tun") => {}
-                _ => self.err(line, "dev-type: only tun is implemented"),
+                Some("tun") => self.mode = Mode::Ip,
+                Some("tap") => self.mode = Mode::Ethernet,
+                _ => self.err(line, "dev-type: expected tun or tap"),
             },
             "proto" => match arg(0).map(proto) {
                 Some(Some(t)) => self.transport = t,
@@ -610,7 +610,7 @@ fn finish(
     let server: SocketAddr = server;
     let mut c = ClientConfig::new("ovpn-out1", server, user, password, check);
     c.transport = r.transport;
-    c.mode = Mode::Ip;
+    c.mode = r.mode;
     c.identity = identity;
     c.protection = protection;
     c.cipher = r

@@ -317,6 +317,19 @@ impl Interpreter<'_> {
                 {
                     "IPv6 inside the tunnel is not implemented yet"
                 }
+                ("bridge-port-trusted", "yes") => {
+                    "Linux bridges have no DHCP snooping; the host's firewall decides"
+                }
+                ("bridge-port-vid", v) if !v.is_empty() => {
+                    "the port joins the bridge untagged; VLAN filtering is the host bridge's"
+                }
+                ("bridge-horizon", v) if !v.is_empty() && v != "none" => {
+                    self.warn(
+                        c.line,
+                        format!("bridge-horizon={}: applied as a Linux isolated port: isolated ports of any horizon do not forward to each other, so use one horizon value", rsc::quote(v)),
+                    );
+                    continue;
+                }
                 _ => continue,
             };
             self.warn(

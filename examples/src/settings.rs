@@ -48,10 +48,7 @@ fn transport(v: &str) -> Result<Transport, String> {
 fn mode(v: &str) -> Result<Mode, String> {
     match v {
         "ip" => Ok(Mode::Ip),
-        "ethernet" => Err(
-            "mode=ethernet (TAP, layer 2) is not implemented yet in these programs; use mode=ip"
-                .into(),
-        ),
+        "ethernet" => Ok(Mode::Ethernet),
         _ => Err("expected ip or ethernet".into()),
     }
 }
@@ -169,7 +166,7 @@ pub struct ServerSettings {
     pub enabled: bool,
     /// `port` (1194).
     pub port: u16,
-    /// `mode` (`ip`; `ethernet` is refused for now).
+    /// `mode`: `ip` (TUN) or `ethernet` (TAP).
     pub mode: Mode,
     /// `protocol` (`tcp`, RouterOS's default).
     pub transport: Transport,
@@ -673,11 +670,9 @@ mod tests {
                 .contains("unknown cipher")
         );
         assert!(s.set("port", "0", 1).is_err());
-        assert!(
-            s.set("mode", "ethernet", 1)
-                .unwrap_err()
-                .contains("not implemented")
-        );
+        s.set("mode", "ethernet", 1).unwrap();
+        assert_eq!(s.mode, Mode::Ethernet);
+        assert!(s.set("mode", "bridge", 1).is_err());
         assert!(
             s.set("colour", "blue", 1)
                 .unwrap_err()

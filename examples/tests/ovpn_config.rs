@@ -43,6 +43,7 @@ fn a_providers_profile_becomes_the_session_configuration() {
     ));
     let p = read_profile_with(&text, Path::new("."), &creds(), &literal_resolve).unwrap();
     let c = &p.config;
+    assert_eq!(c.mode, ovpn_session::Mode::Ip);
     assert_eq!(c.server, "127.0.0.1:1443".parse().unwrap());
     assert_eq!(c.transport, Transport::Tcp);
     assert_eq!(
@@ -82,6 +83,15 @@ fn a_providers_profile_becomes_the_session_configuration() {
 }
 
 #[test]
+fn dev_tap_is_ethernet_mode() {
+    for extra in ["dev tap\n", "dev tap0\n", "dev tun\ndev-type tap\n"] {
+        let p = read_profile_with(&profile(extra), Path::new("."), &creds(), &literal_resolve)
+            .unwrap_or_else(|f| panic!("{extra}: {:#?}", f.errors));
+        assert_eq!(p.config.mode, ovpn_session::Mode::Ethernet, "{extra}");
+    }
+}
+
+#[test]
 fn what_it_cannot_honour_is_refused_with_its_line() {
     for (extra, line, words) in [
         (
@@ -96,7 +106,7 @@ fn what_it_cannot_honour_is_refused_with_its_line() {
         ),
         ("comp-lzo yes\n", 12, "real compression"),
         ("compress lz4-v2\n", 12, "real compression"),
-        ("dev tap\n", 12, "dev tap"),
+        ("dev null\n", 12, "dev: expected tun or tap"),
         (
             "tls-version-min 1.3\n",
             12,

@@ -319,7 +319,10 @@ mod tests {
         assert_eq!(Profile::parse(&printed).unwrap(), p, "{printed}");
         assert!(printed.contains("rate-limit=\"10M/2M 20M/20M\""));
         assert_eq!(p.bridge.bridge.as_deref(), Some("br-lan"));
-        assert!(printed.contains(" bridge=br-lan bridge-horizon=1 comment="), "{printed}");
+        assert!(
+            printed.contains(" bridge=br-lan bridge-horizon=1 comment="),
+            "{printed}"
+        );
     }
 
     #[test]

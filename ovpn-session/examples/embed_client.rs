@@ -92,7 +92,7 @@ pub fn ping(
                 any = true;
                 match e {
                     ClientEvent::Connected { tun, encoding } => {
-                        println!("up: {} ({encoding})", tun.address)
+                        println!("up: {:?} ({encoding})", tun.address)
                     }
                     ClientEvent::Disconnected { .. } if closed => return Ok(replies),
                     ClientEvent::Disconnected { reason, .. } => println!("down: {reason}"),
@@ -106,7 +106,7 @@ pub fn ping(
         if now >= until {
             return Err(format!("gave up after {sent} requests and {replies} replies").into());
         }
-        if let Some(tun) = client.tun().cloned() {
+        if let Some(address) = client.tun().and_then(|t| t.address) {
             if replies == count && !closed {
                 closed = true;
                 client.close(now);
@@ -114,7 +114,7 @@ pub fn ping(
             }
             if sent < count && sent == replies {
                 let gw = Ipv4Addr::new(10, 8, 0, 1);
-                let n = echo_request(tun.address, gw, sent, &mut data[HEADROOM..]);
+                let n = echo_request(address, gw, sent, &mut data[HEADROOM..]);
                 let range = client.encapsulate(now, &mut data, HEADROOM, n)?;
                 socket.send(&data[range])?;
                 sent += 1;

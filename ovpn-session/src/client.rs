@@ -173,8 +173,9 @@ pub enum ClientState {
 /// What the tunnel interface should look like, from PUSH_REPLY.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunSettings {
-    /// Our address in the tunnel.
-    pub address: Ipv4Addr,
+    /// Our address in the tunnel (None: ethernet mode, and the server pushed none; a bridged
+    /// client may take one by DHCP over the bridge).
+    pub address: Option<Ipv4Addr>,
     /// The prefix length (subnet topology), or 32 with `peer` for point-to-point.
     pub prefix_len: u8,
     /// The server's end (point-to-point topologies) or the route gateway (subnet).
@@ -530,7 +531,10 @@ impl Client {
         if self.state != ClientState::Connected {
             return Err(EncapError::NotConnected);
         }
-        let mtu = self.tun.as_ref().map_or(1500, |t| usize::from(t.mtu));
+        let mtu = self
+            .config
+            .mode
+            .max_packet(self.tun.as_ref().map_or(1500, |t| t.mtu));
         if len > mtu {
             return Err(EncapError::PacketTooLarge { len, mtu });
         }
@@ -855,16 +859,28 @@ impl Client {
             .and_then(|m| u16::try_from(m).ok())
             .unwrap_or(self.config.max_mtu)
             .min(self.config.max_mtu);
-        let topology = p.topology.unwrap_or_default();
-        let Some((address, second)) = p.ifconfig else {
-            let reason = DisconnectReason::Protocol("the server pushed no ifconfig".into());
-            self.channel = None;
-            self.disconnected(now, reason);
-            return;
+        // On a TAP interface `ifconfig` always gives an address and netmask (2.6's
+        // `server-bridge`, which pushes no topology), and a bridge may give none.
+        let ethernet = self.config.mode == Mode::Ethernet;
+        let topology = if ethernet {
+            Topology::Subnet
+        } else {
+            p.topology.unwrap_or_default()
         };
-        let (prefix_len, peer) = match topology {
-            Topology::Subnet => (u32::from(second).leading_ones() as u8, p.route_gateway),
-            Topology::Net30 | Topology::P2p => (32, Some(second)),
+        let (address, prefix_len, peer) = match (p.ifconfig, topology) {
+            (None, _) if ethernet => (None, 0, p.route_gateway),
+            (None, _) => {
+                let reason = DisconnectReason::Protocol("the server pushed no ifconfig".into());
+                self.channel = None;
+                self.disconnected(now, reason);
+                return;
+            }
+            (Some((a, mask)), Topology::Subnet) => (
+                Some(a),
+                u32::from(mask).leading_ones() as u8,
+                p.route_gateway,
+            ),
+            (Some((a, peer)), Topology::Net30 | Topology::P2p) => (Some(a), 32, Some(peer)),
         };
         let name = &self.config.name;
         if self.config.route_nopull && !p.routes.is_empty() {
@@ -922,7 +938,7 @@ impl Client {
 }
 
 /// The packets of one read from a client's TCP connection, from [`Client::handle_stream`]. Used
-/// as [`ServerStream`].
+/// as [`ServerStream`](crate::ServerStream).
 #[derive(Debug)]
 #[must_use = "the packets are handled as `next` is called"]
 pub struct ClientStream<'a> {

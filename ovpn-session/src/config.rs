@@ -24,6 +24,18 @@ pub enum Mode {
     Ethernet,
 }
 
+impl Mode {
+    /// The largest packet (`ip`) or frame (`ethernet`: the MTU plus
+    /// [`TAP_MTU_EXTRA`](crate::ether::TAP_MTU_EXTRA) for the Ethernet header and VLAN tags) a
+    /// tunnel with this MTU carries.
+    pub fn max_packet(self, mtu: u16) -> usize {
+        match self {
+            Mode::Ip => usize::from(mtu),
+            Mode::Ethernet => usize::from(mtu) + crate::ether::TAP_MTU_EXTRA,
+        }
+    }
+}
+
 /// Room a caller keeps before a packet handed to `encapsulate` (header, HMAC, IV, packet id and the
 /// TCP length prefix of the largest suite).
 pub const HEADROOM: usize = 96;

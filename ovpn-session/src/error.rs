@@ -37,6 +37,14 @@ pub enum DropReason {
     /// address nor inside its secret's `routes`): a spoofing attempt or a misconfigured client.
     #[error("source address not assigned to this client")]
     SourceNotAllowed,
+    /// Ethernet mode: not an Ethernet frame (shorter than its header), or its source address
+    /// is a group or the zero address, which no station sends from.
+    #[error("not a valid Ethernet frame")]
+    BadFrame,
+    /// Ethernet mode: the frame's source MAC address is another live session's, or the session
+    /// has learned `max_macs_per_client` addresses already.
+    #[error("source MAC address refused (held by another session, or too many)")]
+    MacRefused,
     /// The session's `rate-limit` has no room for it now (policed, not queued).
     #[error("rate limit exceeded")]
     RateLimited,

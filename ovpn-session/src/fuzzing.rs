@@ -28,8 +28,16 @@ fn identity(crt: &[u8], key: &[u8]) -> Option<Identity> {
     })
 }
 
-/// A server with one client connected through it, on the simulated network.
-fn connected_sim() -> Option<Sim> {
+/// The fixture's server and client configurations in `mode`, its tables, and its start.
+struct Fixture {
+    server: ServerConfig,
+    shared: crate::Shared,
+    client: ClientConfig,
+    epoch: Instant,
+    unix: SystemTime,
+}
+
+fn fixture(mode: crate::Mode) -> Option<Fixture> {
     let ca = CertificateDer::from_pem_slice(CA).ok()?;
     let mut ppp = ovpn_ppp::PppConfig::new();
     ppp.add_profile_text("name=p local-address=10.8.0.1 remote-address=pool")
@@ -46,6 +54,7 @@ fn connected_sim() -> Option<Sim> {
             .ok()?,
     ));
     sc.random = Arc::new(SeededRandom::new(1));
+    sc.mode = mode;
     let mut cc = ClientConfig::new(
         "ovpn-out1",
         crate::sim::SERVER_ADDR.parse().ok()?,
@@ -55,15 +64,28 @@ fn connected_sim() -> Option<Sim> {
     );
     cc.identity = identity(CLIENT_CRT, CLIENT_KEY);
     cc.random = Arc::new(SeededRandom::new(2));
+    cc.mode = mode;
     #[expect(
         clippy::disallowed_methods,
         reason = "the simulation needs one Instant to start from"
     )]
     let epoch = Instant::now();
     let unix = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_737_600);
-    let server = Server::new(sc, crate::Shared::new(ppp, pools), epoch, unix).ok()?;
-    let client = Client::new(cc, epoch, unix).ok()?;
-    let mut sim = Sim::new(1, epoch, client, server, LinkConfig::default());
+    Some(Fixture {
+        server: sc,
+        shared: crate::Shared::new(ppp, pools),
+        client: cc,
+        epoch,
+        unix,
+    })
+}
+
+/// A server with one client connected through it, on the simulated network.
+fn connected_sim() -> Option<Sim> {
+    let f = fixture(crate::Mode::Ip)?;
+    let server = Server::new(f.server, f.shared, f.epoch, f.unix).ok()?;
+    let client = Client::new(f.client, f.epoch, f.unix).ok()?;
+    let mut sim = Sim::new(1, f.epoch, client, server, LinkConfig::default());
     let up = sim.run_until(Duration::from_secs(60), |s| {
         s.client.state() == &ClientState::Connected
     });
@@ -118,8 +140,8 @@ pub fn server_input(data: &[u8]) {
         };
         // From the client's own tunnel address (the server drops any other source).
         let mut probe = [0x45u8; 40];
-        if let Some(tun) = sim.client.tun() {
-            probe[12..16].copy_from_slice(&tun.address.octets());
+        if let Some(a) = sim.client.tun().and_then(|t| t.address) {
+            probe[12..16].copy_from_slice(&a.octets());
         }
         assert!(sim.client_send(&probe).is_ok(), "client cannot send");
         assert!(sim.server_send(peer, &probe).is_ok(), "server cannot send");
@@ -136,6 +158,62 @@ pub fn server_input(data: &[u8]) {
             "client lost the probe\n{}",
             sim.dump()
         );
+    });
+}
+
+thread_local! {
+    static CROWD: RefCell<Option<crate::sim::Crowd>> = const { RefCell::new(None) };
+}
+
+/// Two clients of an ethernet-mode server with one shared interface (the server switches).
+fn ethernet_crowd() -> Option<crate::sim::Crowd> {
+    let f = fixture(crate::Mode::Ethernet)?;
+    let server = Server::new(f.server, f.shared, f.epoch, f.unix).ok()?;
+    let clients = [1u64, 2]
+        .iter()
+        .map(|seed| {
+            let mut c = f.client.clone();
+            c.random = Arc::new(SeededRandom::new(*seed + 10));
+            Client::new(c, f.epoch, f.unix).ok()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let mut crowd = crate::sim::Crowd::new(1, f.epoch, server, clients, LinkConfig::default());
+    crowd
+        .run_until(Duration::from_secs(60), crate::sim::Crowd::all_connected)
+        .then_some(crowd)
+}
+
+/// Arbitrary frames into an ethernet-mode server's switch, from its clients and from its
+/// interface: nothing may panic, and both sessions stay up.
+///
+/// Input: records `[flags u8][len u8][len bytes]`; flag bit 0 sends from the interface, else
+/// bit 1 picks the client.
+pub fn ethernet_frames(data: &[u8]) {
+    CROWD.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = ethernet_crowd();
+        }
+        let Some(crowd) = slot.as_mut() else {
+            panic!("the fuzz fixture could not connect");
+        };
+        let mut rest = data;
+        while let [flags, len, tail @ ..] = rest {
+            let n = usize::from(*len).min(tail.len());
+            let (frame, next) = tail.split_at(n);
+            rest = next;
+            if flags & 1 == 1 {
+                crowd.interface_send(frame);
+            } else {
+                let _ = crowd.client_send(usize::from(flags >> 1 & 1), frame);
+            }
+        }
+        crowd.run_until(Duration::from_millis(100), |_| false);
+        crowd.server_tun.clear();
+        for m in &mut crowd.members {
+            m.tun.clear();
+        }
+        assert!(crowd.all_connected(), "{}", crowd.transcript());
     });
 }
 
@@ -184,6 +262,20 @@ mod tests {
         super::server_input(&[7, 200]);
         let noise: Vec<u8> = (0..2000u32).map(|i| (i * 7 + 3) as u8).collect();
         super::server_input(&noise);
+    }
+
+    #[test]
+    fn ethernet_frames_survive_garbage() {
+        super::ethernet_frames(&[]);
+        // A broadcast from each side, a runt, a group source, then noise.
+        let mut f = vec![0u8, 20];
+        f.extend([0xff; 6]);
+        f.extend([2, 0, 0, 0, 0, 1, 0x88, 0xb5, 0, 0, 0, 0, 0, 0]);
+        f.extend([1, 3, 1, 2, 3, 2, 14]);
+        f.extend([0xff; 14]);
+        super::ethernet_frames(&f);
+        let noise: Vec<u8> = (0..3000u32).map(|i| (i * 11 + 1) as u8).collect();
+        super::ethernet_frames(&noise);
     }
 
     #[test]

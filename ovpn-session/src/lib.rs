@@ -25,6 +25,15 @@
 //!
 //! `poll_*` results are `#[must_use]`: a transmit or an event taken and dropped is lost.
 //!
+//! # Ethernet mode
+//!
+//! With [`Mode::Ethernet`] (`mode=ethernet`, TAP) the tunnel carries Ethernet frames. A driver
+//! that gives every client its own interface (RouterOS's model; a profile's `bridge=` makes it a
+//! bridge port) sets [`Switching::Off`] and lets the kernel switch. A driver with one interface
+//! for every client asks [`Server::route_frame`] where each frame goes: the server learns each
+//! client's MAC addresses (with ageing and a bound per client), and floods broadcast, multicast
+//! and unknown destinations to [`Server::flood_peers`] (OpenVPN's `client-to-client` for TAP).
+//!
 //! A client and a server talking through memory, with the committed test PKI:
 //!
 //! ```
@@ -71,13 +80,13 @@
 //!     while server.poll_event().is_some() {}
 //!     now += Duration::from_millis(1);
 //! }
-//! assert_eq!(client.tun().unwrap().address.to_string(), "10.8.0.2");
+//! assert_eq!(client.tun().unwrap().address, Some("10.8.0.2".parse().unwrap()));
 //!
 //! // One IP packet through the tunnel, sealed and opened in place. The server delivers it only
 //! // because it comes from the client's own address.
 //! let mut packet = [0u8; 60];
 //! packet[0] = 0x45;
-//! packet[12..16].copy_from_slice(&client.tun().unwrap().address.octets());
+//! packet[12..16].copy_from_slice(&client.tun().unwrap().address.unwrap().octets());
 //! let mut buf = vec![0u8; HEADROOM + packet.len() + TAILROOM];
 //! buf[HEADROOM..HEADROOM + packet.len()].copy_from_slice(&packet);
 //! let sent = client.encapsulate(now, &mut buf, HEADROOM, packet.len())?;
@@ -94,6 +103,7 @@ mod compress;
 pub mod config;
 mod control;
 mod error;
+pub mod ether;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -128,5 +138,6 @@ pub use server::{
     ServerConfigError, ServerEvent, ServerReceived, ServerStream, SessionInfo, Shared,
     SharedAuthenticator,
 };
+pub use server::{FrameRoute, Switching};
 
 pub use wrap::ControlProtection;

@@ -173,6 +173,21 @@ mod tests {
         assert_eq!(q, before);
     }
 
+    /// Ethernet mode clamps the SYN inside a frame, past a VLAN tag too.
+    #[test]
+    fn a_syn_inside_an_ethernet_frame_is_lowered() {
+        let mut f = vec![0xff; 12];
+        f.extend([0x81, 0x00, 0x00, 0x0a, 0x08, 0x00]);
+        f.extend(syn(1460, TCP_FLAG_SYN, 0));
+        let ip = crate::ether::ip_payload_mut(&mut f).unwrap();
+        assert!(clamp(ip, 1400));
+        assert_eq!(mss_of(&f[18..], 0), 1360);
+        assert_eq!(
+            u16::from_be_bytes([f[18 + 36], f[18 + 37]]),
+            tcp_checksum_v4(&f[18..])
+        );
+    }
+
     #[test]
     fn only_tcp_syns_are_touched() {
         let mut ack = syn(1460, 0x10, 0);

@@ -150,6 +150,9 @@ impl PushOptions {
                     _ => return Err(err("unknown topology")),
                 })
             }
+            // `route-gateway dhcp` (2.6's `server-bridge` without addresses): the TAP client
+            // learns its gateway by DHCP over the bridge, which is not ours to do.
+            "route-gateway" if words.get(1) == Some(&"dhcp") => self.other.push(opt.to_owned()),
             "route-gateway" => self.route_gateway = Some(ip(1)?),
             "comp-lzo" | "compress" => {
                 if crate::compress::Framing::from_option(opt).is_none() {

@@ -31,7 +31,7 @@ fn sealing_and_opening_data_packets_allocates_nothing() {
         assert!(sim.run_until(std::time::Duration::from_secs(60), connected));
         let peer = sim.server.sessions(sim.now)[0].peer;
         let from = sim.client_addr;
-        let source = sim.client.tun().unwrap().address.octets();
+        let source = sim.client.tun().unwrap().address.unwrap().octets();
         let now = sim.now;
         let mut buf = vec![0u8; HEADROOM + 1400 + TAILROOM];
         let region = Region::new(GLOBAL);

@@ -27,7 +27,7 @@ fn framed_sim(seed: u64, framing: Framing, negotiate: bool) -> Sim {
 /// Data both ways; the server-to-client packet starts with `first` (0x50 is the byte v2 framing
 /// escapes: it cannot start an IP packet, so it is sent only where a framing is agreed).
 fn exchange(sim: &mut Sim, first: u8) {
-    let own = sim.client.tun().unwrap().address.octets();
+    let own = sim.client.tun().unwrap().address.unwrap().octets();
     let up = ip_packet(own, [10, 8, 0, 1], 1, 120);
     sim.client_send(&up).unwrap();
     sim.advance(Duration::from_millis(50));

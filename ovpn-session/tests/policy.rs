@@ -36,7 +36,7 @@ fn connected_sim(seed: u64, s: ServerConfig) -> Sim {
 }
 
 fn from_client(sim: &Sim, n: u32, len: usize) -> Vec<u8> {
-    let own = sim.client.tun().unwrap().address.octets();
+    let own = sim.client.tun().unwrap().address.unwrap().octets();
     ip_packet(own, [10, 8, 0, 1], n, len)
 }
 
@@ -154,7 +154,7 @@ fn rate_limit_polices_each_direction_at_its_rate() {
 fn limit_bytes_in_and_out_end_the_session() {
     let seed = seed_from_env(35);
     let mut sim = connected_sim(seed, server_with(seed, "", "limit-bytes-in=20000"));
-    let own = sim.client.tun().unwrap().address.octets();
+    let own = sim.client.tun().unwrap().address.unwrap().octets();
     for n in 0..40 {
         // The client may have been told to go by now: its tunnel is gone, packets are dropped.
         let _ = sim.client_send(&ip_packet(own, [10, 8, 0, 1], n, 1000));
@@ -277,7 +277,7 @@ fn change_tcp_mss_clamps_syns_both_ways_to_the_tunnel_mtu() {
     c.max_mtu = 1400;
     let mut sim = sim(seed, s, c, LinkConfig::default());
     assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
-    let own = sim.client.tun().unwrap().address.octets();
+    let own = sim.client.tun().unwrap().address.unwrap().octets();
     let peer = sim.server.sessions(sim.now)[0].peer;
     sim.client_send(&tcp_syn(own, [192, 0, 2, 80], 1460))
         .unwrap();
@@ -296,7 +296,7 @@ fn change_tcp_mss_clamps_syns_both_ways_to_the_tunnel_mtu() {
     s.max_mtu = 1400;
     let mut sim2 = common::sim(seed, s, client_config(seed), LinkConfig::default());
     assert!(sim2.run_until(LIMIT, connected));
-    let own = sim2.client.tun().unwrap().address.octets();
+    let own = sim2.client.tun().unwrap().address.unwrap().octets();
     sim2.client_send(&tcp_syn(own, [192, 0, 2, 80], 1460))
         .unwrap();
     sim2.advance(Duration::from_millis(50));

@@ -52,7 +52,7 @@ fn client_error(sim: &mut Sim) -> DisconnectReason {
 /// may drop some: the data channel is unreliable, but never duplicates).
 fn exchange(sim: &mut Sim, n: u32, expect_all: bool) {
     let peer = sim.server.sessions(sim.now)[0].peer;
-    let addr = sim.client.tun().unwrap().address.octets();
+    let addr = sim.client.tun().unwrap().address.unwrap().octets();
     sim.client_tun.clear();
     sim.server_tun.clear();
     for i in 0..n {
@@ -101,7 +101,7 @@ fn handshake_push_and_data_both_ways() {
     let mut sim = default_sim(seed);
     let tun = sim.client.tun().unwrap().clone();
     assert_eq!(
-        tun.address.octets(),
+        tun.address.unwrap().octets(),
         [10, 8, 0, 2],
         "first address of the pool"
     );
@@ -668,7 +668,7 @@ fn the_server_checks_inner_sources_and_routes_by_longest_prefix() {
     connect(&mut sim);
     let session = sim.server.sessions(sim.now)[0].clone();
     assert_eq!(session.routes.len(), 1);
-    let own = sim.client.tun().unwrap().address.octets();
+    let own = sim.client.tun().unwrap().address.unwrap().octets();
     // From its address and from inside its routes: delivered. From anywhere else: dropped.
     for (i, src) in [own, [192, 168, 77, 5], [10, 8, 0, 99], [192, 168, 78, 5]]
         .into_iter()
@@ -1057,7 +1057,7 @@ fn fifty_clients_on_one_server() {
     // Data from every client reaches the server, attributed to the right session.
     for (i, (addr, c)) in clients.iter_mut().enumerate() {
         let mut b = vec![0u8; ovpn_session::HEADROOM + 64 + ovpn_session::TAILROOM];
-        let src = c.tun().unwrap().address.octets();
+        let src = c.tun().unwrap().address.unwrap().octets();
         let packet = ip_packet(src, [10, 8, 0, 1], i as u32, 64);
         b[ovpn_session::HEADROOM..ovpn_session::HEADROOM + 64].copy_from_slice(&packet);
         let r = c

@@ -277,6 +277,58 @@ impl Device {
     }
 }
 
+/// How a TAP device joins a Linux bridge as a port (a PPP profile's `bridge=` and `bridge-*`
+/// settings, mapped to `ip link set ... type bridge_slave`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BridgePort {
+    /// The bridge (it must exist).
+    pub bridge: String,
+    /// Whether the bridge learns MAC addresses on the port (None: the bridge's default, on).
+    pub learning: Option<bool>,
+    /// The port's STP path cost.
+    pub cost: Option<u32>,
+    /// The port's STP priority in Linux's range, 0..63 (RouterOS's 0..240 divided by 4: the
+    /// same bits of the port identifier).
+    pub priority: Option<u8>,
+    /// An isolated port forwards only to ports that are not isolated (RouterOS's
+    /// `bridge-horizon`, for one horizon value).
+    pub isolated: bool,
+}
+
+impl Device {
+    /// Makes the device a port of `port.bridge`, with the port settings given.
+    pub fn join_bridge(&self, port: &BridgePort) -> Result<(), TunError> {
+        let dev = self.kernel_name.as_str();
+        ip(&["link", "set", "dev", dev, "master", &port.bridge])?;
+        let mut args = vec![
+            "link".to_owned(),
+            "set".into(),
+            "dev".into(),
+            dev.into(),
+            "type".into(),
+            "bridge_slave".into(),
+        ];
+        let on_off = |b: bool| if b { "on" } else { "off" }.to_owned();
+        if let Some(l) = port.learning {
+            args.extend(["learning".into(), on_off(l)]);
+        }
+        if let Some(c) = port.cost {
+            args.extend(["cost".into(), c.to_string()]);
+        }
+        if let Some(p) = port.priority {
+            args.extend(["priority".into(), p.to_string()]);
+        }
+        if port.isolated {
+            args.extend(["isolated".into(), "on".into()]);
+        }
+        if args.len() > 6 {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ip(&args)?;
+        }
+        Ok(())
+    }
+}
+
 impl AsRawFd for Device {
     fn as_raw_fd(&self) -> RawFd {
         self.dev.as_raw_fd()

@@ -10,7 +10,7 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ovpn_session::{
-    Client, ClientConfig, ClientEvent, ClientState, DropReason, HEADROOM, Received, TAILROOM,
+    Client, ClientConfig, ClientEvent, ClientState, DropReason, HEADROOM, Mode, Received, TAILROOM,
     Transport, TunSettings,
 };
 use ovpn_tun::{DeviceConfig, Layer};
@@ -208,7 +208,8 @@ impl<F: TunFactory> ClientRuntime<F> {
         let address = self
             .up
             .as_ref()
-            .map(|u| format!(" address={}/{}", u.settings.address, u.settings.prefix_len))
+            .and_then(|u| u.settings.address.map(|a| (a, u.settings.prefix_len)))
+            .map(|(a, len)| format!(" address={a}/{len}"))
             .unwrap_or_default();
         tracing::info!(target: "ovpn", "{}: status: {state}{address} rx-packets={} tx-packets={}", self.config.name, c.rx_packets, c.tx_packets);
     }
@@ -468,16 +469,19 @@ impl<F: TunFactory> ClientRuntime<F> {
     fn up(&mut self, tun: TunSettings) -> Result<(), String> {
         self.down();
         let name = self.config.name.clone();
-        let ipv4 = match tun.peer {
-            Some(peer) if tun.prefix_len == 32 => (tun.address, 32, Some(peer)),
-            _ => (tun.address, tun.prefix_len, None),
-        };
+        let tap = self.client.config().mode == Mode::Ethernet;
+        let ipv4 = tun.address.map(|address| match tun.peer {
+            Some(peer) if tun.prefix_len == 32 => (address, 32, Some(peer)),
+            _ => (address, tun.prefix_len, None),
+        });
         let dev = self.factory.create(&DeviceConfig {
             name: name.clone(),
-            layer: Layer::Tun,
+            layer: if tap { Layer::Tap } else { Layer::Tun },
             mtu: tun.mtu,
-            ipv4: Some(ipv4),
+            ipv4,
         })?;
+        // On a TAP interface a route needs a next hop to resolve: the pushed route-gateway.
+        let next_hop = if tap { tun.peer } else { None };
         self.poll
             .registry()
             .register(&mut SourceFd(&dev.as_raw_fd()), TUN, Interest::READABLE)
@@ -489,24 +493,31 @@ impl<F: TunFactory> ClientRuntime<F> {
             };
             let gateway = match r.gateway {
                 Some(IpAddr::V4(g)) => Some(g),
-                _ => None,
+                _ => next_hop,
             };
             dev.add_route(dst.network(), dst.prefix_len(), gateway)?;
         }
         for n in &self.routes {
-            dev.add_route(n.network(), n.prefix_len(), None)?;
+            dev.add_route(n.network(), n.prefix_len(), next_hop)?;
         }
         let mut pinned = None;
         if tun.default_route {
             pinned = self.factory.pin_route(self.client.remote().ip())?;
-            dev.add_route(Ipv4Addr::UNSPECIFIED, 1, None)?;
-            dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, None)?;
+            dev.add_route(Ipv4Addr::UNSPECIFIED, 1, next_hop)?;
+            dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, next_hop)?;
         }
         if !tun.dns.is_empty() {
             let dns: Vec<String> = tun.dns.iter().map(ToString::to_string).collect();
             tracing::info!(target: "ovpn", "{name}: DNS servers offered: {} (not applied)", dns.join(","));
         }
-        tracing::debug!(target: "ovpn", "{name}: interface up, {}/{} mtu {}", tun.address, tun.prefix_len, tun.mtu);
+        match tun.address {
+            Some(a) => {
+                tracing::debug!(target: "ovpn", "{name}: interface up, {a}/{} mtu {}", tun.prefix_len, tun.mtu)
+            }
+            None => {
+                tracing::info!(target: "ovpn", "{name}: interface up without an address (none pushed) mtu {}", tun.mtu)
+            }
+        }
         self.up = Some(Up {
             dev,
             settings: tun,
@@ -521,7 +532,7 @@ impl<F: TunFactory> ClientRuntime<F> {
                 .poll
                 .registry()
                 .deregister(&mut SourceFd(&up.dev.as_raw_fd()));
-            tracing::debug!(target: "ovpn", "{}: interface down ({})", self.config.name, up.settings.address);
+            tracing::debug!(target: "ovpn", "{}: interface down ({:?})", self.config.name, up.settings.address);
         }
     }
 }

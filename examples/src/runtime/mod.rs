@@ -230,6 +230,8 @@ pub trait Tun: AsRawFd {
     ) -> Result<(), String>;
     /// Removes such a route.
     fn del_route(&self, network: Ipv4Addr, prefix: u8) -> Result<(), String>;
+    /// Makes the (TAP) interface a port of a bridge.
+    fn join_bridge(&self, port: &ovpn_tun::BridgePort) -> Result<(), String>;
 }
 
 /// Makes tunnel interfaces.
@@ -339,6 +341,10 @@ impl Tun for ovpn_tun::Device {
         let dst = format!("{network}/{prefix}");
         ovpn_tun::ip(&["route", "del", &dst, "dev", self.kernel_name()]).map_err(|e| e.to_string())
     }
+
+    fn join_bridge(&self, port: &ovpn_tun::BridgePort) -> Result<(), String> {
+        ovpn_tun::Device::join_bridge(self, port).map_err(|e| e.to_string())
+    }
 }
 
 /// Stand-ins for TUN devices, without root: each "interface" is two Unix datagram socket pairs.
@@ -429,6 +435,14 @@ impl Tun for PipeTun {
 
     fn del_route(&self, _: Ipv4Addr, _: u8) -> Result<(), String> {
         Ok(())
+    }
+
+    /// A stand-in has no host bridge to join: refused, so that a test cannot mistake it for one.
+    fn join_bridge(&self, port: &ovpn_tun::BridgePort) -> Result<(), String> {
+        Err(format!(
+            "{}: stand-in interfaces cannot join bridge {}",
+            self.name, port.bridge
+        ))
     }
 }
 

@@ -10,9 +10,10 @@ use std::time::Instant;
 use mio::net::{TcpListener, UdpSocket};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use ovpn_ppp::YesNoDefault;
 use ovpn_session::{
-    DisconnectReason, DropReason, HEADROOM, PeerHandle, Server, ServerConfig, ServerEvent,
-    ServerReceived, SessionInfo, Shared, TAILROOM, Transport,
+    DisconnectReason, DropReason, HEADROOM, Mode, PeerHandle, Server, ServerConfig, ServerEvent,
+    ServerReceived, SessionInfo, Shared, Switching, TAILROOM, Transport,
 };
 use ovpn_tun::{DeviceConfig, Layer};
 
@@ -65,6 +66,7 @@ pub struct ServerRuntime<F: TunFactory> {
     listener: Listener,
     local_addr: SocketAddr,
     mtu: u16,
+    mode: Mode,
     conns: HashMap<Token, TcpConn>,
     conn_tokens: HashMap<SocketAddr, Token>,
     tun_tokens: HashMap<Token, PeerHandle>,
@@ -143,7 +145,7 @@ fn deliver<D: Tun>(
 impl<F: TunFactory> ServerRuntime<F> {
     /// Binds the socket, creates the shared interface if asked, and starts the server.
     pub fn new(
-        config: ServerConfig,
+        mut config: ServerConfig,
         shared: Shared,
         options: &ServerOptions,
         mut factory: F,
@@ -151,6 +153,18 @@ impl<F: TunFactory> ServerRuntime<F> {
         let poll = Poll::new().map_err(io_err("creating the poll"))?;
         let transport = config.transport;
         let mtu = config.max_mtu;
+        let mode = config.mode;
+        if mode == Mode::Ethernet {
+            if options.shared_tun.is_some() {
+                return Err(RunError::Setup(
+                    "--shared-tun is for mode=ip; in mode=ethernet every client has its own \
+                     ovpn-incomingN, which a profile's bridge= puts on a bridge"
+                        .into(),
+                ));
+            }
+            // Each client's interface is a port of the host's bridge: the kernel switches.
+            config.switching = Switching::Off;
+        }
         let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
@@ -221,6 +235,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             listener,
             local_addr,
             mtu,
+            mode,
             conns: HashMap::new(),
             conn_tokens: HashMap::new(),
             tun_tokens: HashMap::new(),
@@ -620,12 +635,16 @@ impl<F: TunFactory> ServerRuntime<F> {
     }
 
     /// The client's interface: its own `ovpn-incomingN` (point to point, our `local-address`,
-    /// its address as the peer), or routes on the shared one.
+    /// its address as the peer), or routes on the shared one. In ethernet mode it is a TAP
+    /// interface, a port of the profile's `bridge` if it names one.
     fn attach(
         &mut self,
         peer: PeerHandle,
         session: &SessionInfo,
     ) -> Result<Option<(Token, F::Device)>, String> {
+        if self.mode == Mode::Ethernet {
+            return self.attach_tap(peer, session).map(Some);
+        }
         let (Some(address), Some(local)) = (session.address, session.local_address) else {
             return Err("the session has no tunnel addresses".into());
         };
@@ -657,6 +676,63 @@ impl<F: TunFactory> ServerRuntime<F> {
             .map_err(|e| format!("registering {name}: {e}"))?;
         self.tun_tokens.insert(token, peer);
         Ok(Some((token, dev)))
+    }
+}
+
+impl<F: TunFactory> ServerRuntime<F> {
+    /// Ethernet mode: the client's own TAP `ovpn-incomingN`. With a profile's `bridge`, a port
+    /// of that bridge (the bridge carries the addresses); without one, it carries our
+    /// `local-address`, with the client's address as its peer.
+    fn attach_tap(
+        &mut self,
+        peer: PeerHandle,
+        session: &SessionInfo,
+    ) -> Result<(Token, F::Device), String> {
+        let name = session.name.clone().unwrap_or_default();
+        let bridge = session.bridge.bridge.clone();
+        let ipv4 = match (&bridge, session.address, session.local_address) {
+            (Some(_), _, _) => None,
+            (None, Some(address), Some(local)) => Some((local, 32, Some(address))),
+            (None, _, _) => {
+                return Err(
+                    "no bridge= and no addresses: the interface would carry nothing".into(),
+                );
+            }
+        };
+        let dev = self.factory.create(&DeviceConfig {
+            name: name.clone(),
+            layer: Layer::Tap,
+            mtu: self.mtu,
+            ipv4,
+        })?;
+        if let Some(bridge) = bridge {
+            let b = &session.bridge;
+            let port = ovpn_tun::BridgePort {
+                bridge: bridge.clone(),
+                learning: match b.learning {
+                    YesNoDefault::Default => None,
+                    l => Some(l == YesNoDefault::Yes),
+                },
+                cost: b.path_cost,
+                // RouterOS's 0..240 (4 bits, shifted by 12 in the port id) is Linux's 0..63
+                // (6 bits, shifted by 10): the same port identifier.
+                priority: b.port_priority.map(|p| p / 4),
+                isolated: b.horizon.is_some(),
+            };
+            dev.join_bridge(&port)?;
+            tracing::info!(target: "interface", "{name}: port of bridge {bridge}");
+        } else {
+            for (n, l) in v4_routes(session) {
+                dev.add_route(n, l, session.address)?;
+            }
+        }
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&dev.as_raw_fd()), token, Interest::READABLE)
+            .map_err(|e| format!("registering {name}: {e}"))?;
+        self.tun_tokens.insert(token, peer);
+        Ok((token, dev))
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use ovpn_crypto::{Cipher, Digest};
 use ovpn_ppp::Authenticator;
 
+use super::switch::Switching;
 use crate::config::{Mode, Transport};
 use crate::push::{Route, Topology};
 use crate::random::{Random, SystemRandom};
@@ -79,6 +80,15 @@ pub struct ServerConfig {
     pub admission: Admission,
     /// The most sessions at once (new clients beyond are not answered).
     pub max_clients: usize,
+    /// Ethernet mode: whether the server switches frames by MAC address between its clients and
+    /// one shared interface, or each client has its own interface and the host bridges.
+    pub switching: Switching,
+    /// Ethernet mode: how long a learned MAC address stays behind its session without a frame
+    /// from it (300 s, as a Linux bridge's `ageing_time`).
+    pub mac_ageing: Duration,
+    /// Ethernet mode: the most MAC addresses one session may have learned at once (OpenVPN's
+    /// `max-routes-per-client`, 256); frames from further addresses are dropped.
+    pub max_macs_per_client: usize,
     /// Randomness (the system's by default).
     pub random: Arc<dyn Random>,
 }
@@ -125,6 +135,9 @@ impl ServerConfig {
             require_user_password: true,
             admission: Admission::AcceptAll,
             max_clients: 1024,
+            switching: Switching::ClientToClient,
+            mac_ageing: Duration::from_secs(300),
+            max_macs_per_client: 256,
             random: Arc::new(SystemRandom),
         }
     }

@@ -99,6 +99,8 @@ pub struct SessionInfo {
     pub session_id: Option<u32>,
     /// The profile's `address-list`: the firewall list a host puts the client's address in.
     pub address_list: Option<String>,
+    /// Ethernet mode: the profile's `bridge` and port settings, for the client's interface.
+    pub bridge: ovpn_ppp::BridgePort,
     /// `uptime`: time since login.
     pub uptime: Option<Duration>,
     /// Whether the tunnel is up.

@@ -17,6 +17,7 @@ mod peer;
 mod routes;
 mod shared;
 mod slots;
+mod switch;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -35,6 +36,8 @@ use routes::RouteTable;
 pub use shared::{NoSuchSession, Shared};
 pub use slots::PeerHandle;
 use slots::Slots;
+pub use switch::{FrameRoute, Switching};
+use switch::{MacTable, NotLearned};
 
 use crate::channel::{Channel, LocalInfo, Side, Timings, TlsFactory};
 use crate::config::{Transmit, Transport, keepalive};
@@ -85,6 +88,8 @@ pub struct Server {
     candidates: HashMap<SocketAddr, usize>,
     /// Inner destinations to sessions: addresses and secrets' `routes`.
     routes: RouteTable,
+    /// Ethernet mode: MAC addresses to sessions.
+    macs: MacTable,
     /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
     gate: crate::wrap::Wrap,
     events: VecDeque<ServerEvent>,
@@ -108,6 +113,7 @@ impl Server {
     ) -> Result<Self, ServerConfigError> {
         let clock = SessionClock::new(now, unix_now);
         let (gate, tls) = Self::prepare(&config, &clock)?;
+        let macs = MacTable::new(config.mac_ageing, config.max_macs_per_client);
         Ok(Self {
             config,
             tls,
@@ -120,6 +126,7 @@ impl Server {
             streams: HashMap::new(),
             candidates: HashMap::new(),
             routes: RouteTable::new(),
+            macs,
             gate,
             events: VecDeque::new(),
             out: VecDeque::new(),
@@ -169,6 +176,8 @@ impl Server {
             return Err(ServerConfigError::NeedsRestart("mode"));
         }
         let (gate, tls) = Self::prepare(&config, &self.clock)?;
+        self.macs.ageing = config.mac_ageing;
+        self.macs.max_per_session = config.max_macs_per_client;
         self.gate = gate;
         self.tls = tls;
         self.config = config;
@@ -441,10 +450,13 @@ impl Server {
             let handle = peer.handle;
             let packet = &mut packet[r];
             return match peer.admit_rx(now, mode, packet) {
-                Ok(()) => Ok(ServerReceived::Packet {
-                    peer: handle,
-                    packet,
-                }),
+                Ok(()) => {
+                    self.learn_source(now, idx, packet)?;
+                    Ok(ServerReceived::Packet {
+                        peer: handle,
+                        packet,
+                    })
+                }
                 Err(e) => {
                     if e == DropReason::LimitReached {
                         // The session ends at once: its deadline moved.
@@ -480,6 +492,13 @@ impl Server {
         let admitted = match &r {
             Some(r) => peer.admit_rx(now, self.config.mode, &mut packet[r.clone()]),
             None => Ok(()),
+        };
+        let admitted = match (&r, admitted) {
+            (Some(r), Ok(())) => self.learn_source(now, idx, &packet[r.clone()]),
+            (_, a) => a,
+        };
+        let Some(peer) = self.peers.get_mut(idx) else {
+            return Err(DropReason::UnknownPeer);
         };
         let old = core::mem::replace(&mut peer.remote, from);
         let id = peer.handle;
@@ -598,7 +617,7 @@ impl Server {
         let Some(p) = self.peers.get_mut(idx) else {
             return Err(EncapError::UnknownPeer);
         };
-        let mtu = usize::from(p.mtu);
+        let mtu = self.config.mode.max_packet(p.mtu);
         if len > mtu {
             return Err(EncapError::PacketTooLarge { len, mtu });
         }
@@ -608,7 +627,7 @@ impl Server {
         let packet = buf
             .get_mut(start..start + len)
             .ok_or(EncapError::BufferTooSmall { needed: len })?;
-        if let Err(e) = p.admit_tx(now, packet) {
+        if let Err(e) = p.admit_tx(now, self.config.mode, packet) {
             if e == EncapError::LimitReached {
                 self.touch(idx);
             }
@@ -647,6 +666,80 @@ impl Server {
             return None;
         }
         self.route(IpAddr::from(d))
+    }
+
+    /// Ethernet mode: the source address of a frame from session `idx` is learned (unless
+    /// [`Switching::Off`]); a frame from an address another session holds, or beyond
+    /// `max_macs_per_client`, is refused.
+    fn learn_source(&mut self, now: Instant, idx: usize, frame: &[u8]) -> Result<(), DropReason> {
+        if self.config.mode != crate::Mode::Ethernet || self.config.switching == Switching::Off {
+            return Ok(());
+        }
+        let Some(mac) = crate::ether::source(frame) else {
+            return Err(DropReason::BadFrame);
+        };
+        self.macs.learn(mac, idx, now).map_err(|why| {
+            let name = self.peers.get(idx).map_or("?", |p| p.name.as_str());
+            match why {
+                NotLearned::Taken => {
+                    tracing::debug!(target: "ovpn", "{name}: frame from {mac}, which another session has");
+                }
+                NotLearned::Full => {
+                    tracing::debug!(target: "ovpn", "{name}: frame from {mac}: max-macs-per-client reached");
+                }
+            }
+            DropReason::MacRefused
+        })
+    }
+
+    /// Ethernet mode: where a frame goes, by its destination MAC address, coming from a client
+    /// (`from`, as [`ServerReceived::Packet`] named it) or from the interface (`None`). With
+    /// [`Switching::ClientToClient`]:
+    ///
+    /// | destination | from a client | from the interface |
+    /// |---|---|---|
+    /// | broadcast, multicast | `Flood { interface: true }` | `Flood { interface: false }` |
+    /// | another client's address | `Peer(it)` | `Peer(it)` |
+    /// | the sender's own address | `Drop` | - |
+    /// | unknown (or aged out) | `Interface` | `Flood { interface: false }` |
+    ///
+    /// [`Switching::ViaInterface`] sends every client frame to the `Interface`;
+    /// [`Switching::Off`] does too, and floods every frame from the interface. Anything shorter
+    /// than an Ethernet header is `Drop`.
+    pub fn route_frame(&self, now: Instant, from: Option<PeerHandle>, frame: &[u8]) -> FrameRoute {
+        let Some(dst) = crate::ether::destination(frame) else {
+            return FrameRoute::Drop;
+        };
+        let switching = self.config.switching;
+        let known = || {
+            self.macs
+                .lookup(dst, now)
+                .and_then(|i| self.peers.get(i))
+                .filter(|p| p.state == PeerState::Connected)
+                .map(|p| p.handle)
+        };
+        match from {
+            Some(_) if switching != Switching::ClientToClient => FrameRoute::Interface,
+            Some(_) if dst.is_group() => FrameRoute::Flood { interface: true },
+            Some(sender) => match known() {
+                Some(p) if p == sender => FrameRoute::Drop,
+                Some(p) => FrameRoute::Peer(p),
+                None => FrameRoute::Interface,
+            },
+            None if switching == Switching::Off || dst.is_group() => {
+                FrameRoute::Flood { interface: false }
+            }
+            None => known().map_or(FrameRoute::Flood { interface: false }, FrameRoute::Peer),
+        }
+    }
+
+    /// The logged-in clients a flooded frame goes to: all but `except` (the sender).
+    pub fn flood_peers(&self, except: Option<PeerHandle>) -> impl Iterator<Item = PeerHandle> + '_ {
+        self.peers
+            .iter()
+            .filter(|p| p.state == PeerState::Connected && p.number.is_some())
+            .map(|p| p.handle)
+            .filter(move |h| Some(*h) != except)
     }
 
     /// Timers of the sessions whose deadline has come.
@@ -887,6 +980,7 @@ impl Server {
         if self.candidates.get(&p.remote) == Some(&idx) {
             self.candidates.remove(&p.remote);
         }
+        self.macs.forget(idx);
         if p.number.is_some() {
             let nets = p.address().map(ipnet::Ipv4Net::from).into_iter();
             for net in nets.chain(p.routes.iter().copied()) {

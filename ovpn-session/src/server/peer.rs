@@ -177,7 +177,12 @@ impl Peer {
         mode: Mode,
         packet: &mut [u8],
     ) -> Result<(), DropReason> {
-        if !self.source_allowed(mode, packet) {
+        if mode == Mode::Ethernet {
+            let valid = crate::ether::source(packet).is_some_and(|s| !s.is_group() && !s.is_zero());
+            if !valid {
+                return Err(DropReason::BadFrame);
+            }
+        } else if !self.source_allowed(packet) {
             return Err(DropReason::SourceNotAllowed);
         }
         if let Some(l) = &mut self.limits {
@@ -187,14 +192,19 @@ impl Peer {
                     Refusal::LimitReached => DropReason::LimitReached,
                 })?;
             if let Some(mtu) = l.clamp_mss {
-                crate::mss::clamp(packet, mtu);
+                clamp_mss(mode, packet, mtu);
             }
         }
         Ok(())
     }
 
     /// A packet for the client, before it is sealed: its rate and byte limits, and its MSS.
-    pub(super) fn admit_tx(&mut self, now: Instant, packet: &mut [u8]) -> Result<(), EncapError> {
+    pub(super) fn admit_tx(
+        &mut self,
+        now: Instant,
+        mode: Mode,
+        packet: &mut [u8],
+    ) -> Result<(), EncapError> {
         if let Some(l) = &mut self.limits {
             l.on_tx(now, packet.len(), self.channel.traffic.bytes_out)
                 .map_err(|r| match r {
@@ -202,7 +212,7 @@ impl Peer {
                     Refusal::LimitReached => EncapError::LimitReached,
                 })?;
             if let Some(mtu) = l.clamp_mss {
-                crate::mss::clamp(packet, mtu);
+                clamp_mss(mode, packet, mtu);
             }
         }
         Ok(())
@@ -438,27 +448,35 @@ impl Peer {
             self.refuse(now, DisconnectReason::NoEncryption(why.into()), cx);
             return;
         }
-        let (lease, address, local) = match self.acquire_addresses(&grant, cx.shared) {
-            Ok(l) => l,
-            Err(reason) => {
-                self.refuse(now, reason, cx);
-                return;
-            }
-        };
         let fixed_local = match grant.local_address {
             Some(ovpn_ppp::AddressSpec::Address(a)) => Some(a),
             _ => None,
         };
-        let local_address = match local.as_ref().map(|l| l.address) {
-            Some(IpAddr::V4(a)) => a,
-            _ if fixed_local.is_some() => fixed_local.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            // Without a local-address, the first address of the client's /netmask subnet.
-            _ => subnet_gateway(address, cx.config.netmask),
-        };
-        self.lease = Some(lease);
-        self.local_lease = local;
-        self.local_address = Some(local_address);
-        self.push = Some(self.push_options(cx.config, &grant, address, local_address));
+        // In ethernet mode a client may come without an address (a bridged one takes its own,
+        // by DHCP over the bridge, say): nothing is pushed for it.
+        let bridged_only = cx.config.mode == Mode::Ethernet && grant.remote_address.is_none();
+        if bridged_only {
+            self.local_address = fixed_local;
+            self.push = Some(self.push_options(cx.config, &grant, None));
+        } else {
+            let (lease, address, local) = match self.acquire_addresses(&grant, cx.shared) {
+                Ok(l) => l,
+                Err(reason) => {
+                    self.refuse(now, reason, cx);
+                    return;
+                }
+            };
+            let local_address = match local.as_ref().map(|l| l.address) {
+                Some(IpAddr::V4(a)) => a,
+                _ if fixed_local.is_some() => fixed_local.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                // Without a local-address, the first address of the client's /netmask subnet.
+                _ => subnet_gateway(address, cx.config.netmask),
+            };
+            self.lease = Some(lease);
+            self.local_lease = local;
+            self.local_address = Some(local_address);
+            self.push = Some(self.push_options(cx.config, &grant, Some((address, local_address))));
+        }
         self.routes = grant
             .routes
             .iter()
@@ -553,13 +571,10 @@ impl Peer {
         self.session_id = Some(session_id);
     }
 
-    /// Whether the client may send this inner packet: in ip mode, an IPv4 packet from its own
-    /// address or from inside its secret's `routes` (OpenVPN's `iroute` check); in ethernet mode,
-    /// any frame.
-    pub(super) fn source_allowed(&self, mode: Mode, packet: &[u8]) -> bool {
-        if mode == Mode::Ethernet {
-            return true;
-        }
+    /// Whether the client may send this IP packet (ip mode): an IPv4 packet from its own
+    /// address or from inside its secret's `routes` (OpenVPN's `iroute` check). In ethernet
+    /// mode the server's switch checks source MAC addresses instead.
+    pub(super) fn source_allowed(&self, packet: &[u8]) -> bool {
         let Some(src) = packet
             .get(12..16)
             .filter(|_| packet[0] >> 4 == 4)
@@ -607,6 +622,7 @@ impl Peer {
             common_name: self.common_name.clone(),
             session_id: self.session_id,
             address_list: grant.and_then(|g| g.address_list.clone()),
+            bridge: grant.map(|g| g.bridge.clone()).unwrap_or_default(),
             uptime: self.connected_at.map(|t| now.saturating_duration_since(t)),
             connected: self.state == PeerState::Connected,
             traffic: self.channel.traffic,
@@ -618,8 +634,7 @@ impl Peer {
         &self,
         config: &ServerConfig,
         grant: &Grant,
-        address: Ipv4Addr,
-        local: Ipv4Addr,
+        addresses: Option<(Ipv4Addr, Ipv4Addr)>,
     ) -> Vec<String> {
         let mut o = PushOptions {
             compression: self.client_frames.then(|| {
@@ -642,13 +657,18 @@ impl Peer {
                 IpAddr::V6(_) => None,
             })
             .collect();
-        match config.topology {
-            Topology::Subnet => {
+        match (addresses, config.topology) {
+            (None, _) => {}
+            // A TAP client always takes an address and netmask on its Ethernet interface, as
+            // 2.6's `server-bridge` (or `server` with `dev tap`) pushes them (helper.c).
+            (Some((address, local)), t)
+                if t == Topology::Subnet || config.mode == Mode::Ethernet =>
+            {
                 o.route_gateway = Some(local);
                 o.topology = Some(Topology::Subnet);
                 o.ifconfig = Some((address, prefix_netmask(config.netmask)));
             }
-            t @ (Topology::Net30 | Topology::P2p) => {
+            (Some((address, local)), t) => {
                 o.topology = Some(t);
                 o.routes.insert(0, Route::to(Ipv4Net::from(local)));
                 o.ifconfig = Some((address, local));
@@ -714,6 +734,17 @@ fn acquire(
         Some(ovpn_ppp::AddressSpec::Address(a)) => {
             pools.acquire_address(IpAddr::V4(*a), owner).map(Some)
         }
+    }
+}
+
+/// `change-tcp-mss` on an IP packet, or on the IP packet inside a frame.
+fn clamp_mss(mode: Mode, packet: &mut [u8], mtu: u16) {
+    let ip = match mode {
+        Mode::Ip => Some(packet),
+        Mode::Ethernet => crate::ether::ip_payload_mut(packet),
+    };
+    if let Some(ip) = ip {
+        crate::mss::clamp(ip, mtu);
     }
 }
 

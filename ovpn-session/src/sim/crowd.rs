@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::link::{Link, LinkConfig};
 use super::{Steps, TraceLine, next_time};
-use crate::{Client, ClientEvent, ClientState, PeerHandle, Server, ServerEvent, ServerReceived};
+use crate::{
+    Client, ClientEvent, ClientState, FrameRoute, HEADROOM, PeerHandle, Server, ServerEvent,
+    ServerReceived, TAILROOM,
+};
 
 /// One client of a [`Crowd`].
 #[derive(Debug)]
@@ -39,7 +42,8 @@ pub struct Crowd {
     pub members: Vec<Member>,
     /// Every server event so far.
     pub server_events: Vec<ServerEvent>,
-    /// Packets out of the server's tunnel, with the session they came from.
+    /// Packets out of the server's tunnel, with the session they came from (in ethernet mode:
+    /// the frames [`Server::route_frame`] sends to the interface).
     pub server_tun: VecDeque<(PeerHandle, Vec<u8>)>,
     /// What happened, in order (the transcript a seed determines).
     pub trace: Vec<TraceLine>,
@@ -201,7 +205,23 @@ impl Crowd {
         let Some(addr) = self.members.get(i).map(|m| m.addr) else {
             return;
         };
+        let ethernet = self.server.config().mode == crate::Mode::Ethernet;
         match self.server.handle_datagram(self.now, addr, &mut d[4..]) {
+            Ok(ServerReceived::Packet { peer, packet }) if ethernet => {
+                // As a driver with one shared TAP interface does: switch it.
+                let frame = packet.to_vec();
+                match self.server.route_frame(self.now, Some(peer), &frame) {
+                    FrameRoute::Interface => self.server_tun.push_back((peer, frame)),
+                    FrameRoute::Peer(to) => self.send_frame(to, &frame),
+                    FrameRoute::Flood { interface } => {
+                        self.flood(Some(peer), &frame);
+                        if interface {
+                            self.server_tun.push_back((peer, frame));
+                        }
+                    }
+                    FrameRoute::Drop => self.log("server", "frame dropped by the switch".into()),
+                }
+            }
             Ok(ServerReceived::Packet { peer, packet }) => {
                 let p = packet.to_vec();
                 self.server_tun.push_back((peer, p));
@@ -223,6 +243,57 @@ impl Crowd {
             Ok(crate::Received::Packet(p)) => m.tun.push_back(p.to_vec()),
             Ok(_) => {}
             Err(e) => self.log("client", format!("{i}: drop: {e}")),
+        }
+    }
+
+    /// Sends `frame` into the tunnel of client `i` (towards the server).
+    pub fn client_send(&mut self, i: usize, frame: &[u8]) -> Result<(), crate::EncapError> {
+        let mut buf = vec![0u8; HEADROOM + frame.len() + TAILROOM];
+        buf[HEADROOM..HEADROOM + frame.len()].copy_from_slice(frame);
+        let Some(m) = self.members.get_mut(i) else {
+            return Err(crate::EncapError::NotConnected);
+        };
+        let r = m
+            .client
+            .encapsulate(self.now, &mut buf, HEADROOM, frame.len())?;
+        self.log("c2s", format!("client {i}: data {} bytes", r.len()));
+        self.up.send(self.now, &tagged(i, &buf[r]));
+        Ok(())
+    }
+
+    /// A frame read from the server's (shared) interface, switched by
+    /// [`Server::route_frame`] as an ethernet-mode driver does.
+    pub fn interface_send(&mut self, frame: &[u8]) {
+        match self.server.route_frame(self.now, None, frame) {
+            FrameRoute::Peer(to) => self.send_frame(to, frame),
+            FrameRoute::Flood { .. } => self.flood(None, frame),
+            FrameRoute::Interface | FrameRoute::Drop => {
+                self.log("server", "interface frame dropped by the switch".into());
+            }
+        }
+    }
+
+    fn flood(&mut self, except: Option<PeerHandle>, frame: &[u8]) {
+        let to: Vec<PeerHandle> = self.server.flood_peers(except).collect();
+        for p in to {
+            self.send_frame(p, frame);
+        }
+    }
+
+    /// Seals `frame` for session `to` and puts it on the link to its client.
+    fn send_frame(&mut self, to: PeerHandle, frame: &[u8]) {
+        let mut buf = vec![0u8; HEADROOM + frame.len() + TAILROOM];
+        buf[HEADROOM..HEADROOM + frame.len()].copy_from_slice(frame);
+        match self
+            .server
+            .encapsulate(self.now, to, &mut buf, HEADROOM, frame.len())
+        {
+            Ok((dest, r)) => {
+                if let Some(i) = self.members.iter().position(|m| m.addr == dest) {
+                    self.down.send(self.now, &tagged(i, &buf[r]));
+                }
+            }
+            Err(e) => self.log("server", format!("not sent to {to:?}: {e}")),
         }
     }
 
