@@ -669,13 +669,18 @@ impl<F: TunFactory> ServerRuntime<F> {
         for (n, l) in routes {
             dev.add_route(n, l, None)?;
         }
+        self.watch(peer, dev).map(Some)
+    }
+
+    /// Starts reading a client's interface.
+    fn watch(&mut self, peer: PeerHandle, dev: F::Device) -> Result<(Token, F::Device), String> {
         let token = self.token();
         self.poll
             .registry()
             .register(&mut SourceFd(&dev.as_raw_fd()), token, Interest::READABLE)
-            .map_err(|e| format!("registering {name}: {e}"))?;
+            .map_err(|e| format!("registering {}: {e}", dev.name()))?;
         self.tun_tokens.insert(token, peer);
-        Ok(Some((token, dev)))
+        Ok((token, dev))
     }
 }
 
@@ -726,13 +731,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                 dev.add_route(n, l, session.address)?;
             }
         }
-        let token = self.token();
-        self.poll
-            .registry()
-            .register(&mut SourceFd(&dev.as_raw_fd()), token, Interest::READABLE)
-            .map_err(|e| format!("registering {name}: {e}"))?;
-        self.tun_tokens.insert(token, peer);
-        Ok((token, dev))
+        self.watch(peer, dev)
     }
 }
 
