@@ -178,6 +178,9 @@ pub struct TunSettings {
     pub address: Option<Ipv4Addr>,
     /// The prefix length (subnet topology), or 32 with `peer` for point-to-point.
     pub prefix_len: u8,
+    /// Our IPv6 address in the tunnel with its prefix length (a pushed `ifconfig-ipv6`), and
+    /// the server's end.
+    pub ipv6: Option<(std::net::Ipv6Addr, u8, std::net::Ipv6Addr)>,
     /// The server's end (point-to-point topologies) or the route gateway (subnet).
     pub peer: Option<Ipv4Addr>,
     /// The tunnel MTU.
@@ -891,11 +894,6 @@ impl Client {
         }
         // Nothing pushed is dropped in silence.
         let mut unused: Vec<String> = p.other.clone();
-        if let Some((a, bits, _)) = p.ifconfig_ipv6 {
-            unused.push(format!(
-                "ifconfig-ipv6 {a}/{bits} (IPv6 inside the tunnel is not implemented)"
-            ));
-        }
         unused.extend(
             p.dhcp_options
                 .iter()
@@ -907,6 +905,7 @@ impl Client {
         let tun = TunSettings {
             address,
             prefix_len,
+            ipv6: p.ifconfig_ipv6,
             peer,
             mtu,
             routes: if self.config.route_nopull {

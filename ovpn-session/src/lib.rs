@@ -138,6 +138,6 @@ pub use server::{
     ServerConfigError, ServerEvent, ServerReceived, ServerStream, SessionInfo, Shared,
     SharedAuthenticator,
 };
-pub use server::{FrameRoute, Switching};
+pub use server::{FrameRoute, Switching, TunIpv6};
 
 pub use wrap::ControlProtection;

@@ -4,7 +4,7 @@
 use core::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 pub use ovpn_ppp::Route;
 
 /// How the client's tunnel address is laid out (`topology`).
@@ -50,7 +50,7 @@ pub struct PushOptions {
     pub topology: Option<Topology>,
     /// `route-gateway`.
     pub route_gateway: Option<Ipv4Addr>,
-    /// `route` lines.
+    /// `route` lines, and `route-ipv6` lines (IPv6 destinations).
     pub routes: Vec<Route>,
     /// `redirect-gateway` flags (e.g. `def1`), when pushed.
     pub redirect_gateway: Option<Vec<String>>,
@@ -179,6 +179,19 @@ impl PushOptions {
                     metric,
                 });
             }
+            "route-ipv6" => {
+                let dst: Ipv6Net = word(1)?.parse().map_err(|_| err("bad IPv6 prefix"))?;
+                let gateway = match words.get(2) {
+                    None => None,
+                    Some(g) => Some(IpAddr::V6(g.parse().map_err(|_| err("bad IPv6 gateway"))?)),
+                };
+                let metric = if words.len() > 3 { Some(num(3)?) } else { None };
+                self.routes.push(Route {
+                    dst: IpNet::V6(dst),
+                    gateway,
+                    metric,
+                });
+            }
             "redirect-gateway" => {
                 self.redirect_gateway = Some(words[1..].iter().map(|w| (*w).to_owned()).collect())
             }
@@ -228,7 +241,6 @@ impl PushOptions {
         // list first.
         v.extend(self.compression.clone());
         for r in &self.routes {
-            // Only IPv4 routes are pushed (`route`); IPv6 inside the tunnel is not implemented.
             let IpNet::V4(dst) = r.dst else {
                 continue;
             };
@@ -243,6 +255,19 @@ impl PushOptions {
             }
             if let Some(m) = r.metric {
                 s += &format!(" {m}");
+            }
+            v.push(s);
+        }
+        for r in &self.routes {
+            let IpNet::V6(dst) = r.dst else {
+                continue;
+            };
+            let mut s = format!("route-ipv6 {dst}");
+            if let Some(g) = r.gateway {
+                s += &format!(" {g}");
+                if let Some(m) = r.metric {
+                    s += &format!(" {m}");
+                }
             }
             v.push(s);
         }

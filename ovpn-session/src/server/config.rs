@@ -58,6 +58,13 @@ pub struct ServerConfig {
     pub push_routes: Vec<Route>,
     /// `netmask`: the prefix length pushed with the client's address (topology subnet).
     pub netmask: u8,
+    /// `enable-tun-ipv6=yes`, with `tun-server-ipv6` and `ipv6-prefix-len`: IPv6 inside the
+    /// tunnel for clients whose login gives them an IPv6 address (None: IPv4 only).
+    pub ipv6: Option<TunIpv6>,
+    /// `push-routes-ipv6`: IPv6 routes pushed to every client (`route-ipv6`).
+    pub push_routes_ipv6: Vec<ipnet::Ipv6Net>,
+    /// `redirect-gateway` containing `ipv6`: push an IPv6 default route to clients.
+    pub redirect_gateway_ipv6: bool,
     /// How the client's address is pushed. RouterOS pushes `topology subnet`; `net30` is the
     /// point-to-point form (`ifconfig client server`).
     pub topology: Topology,
@@ -126,6 +133,9 @@ impl ServerConfig {
             redirect_gateway: false,
             push_routes: Vec::new(),
             netmask: 24,
+            ipv6: None,
+            push_routes_ipv6: Vec::new(),
+            redirect_gateway_ipv6: false,
             topology: Topology::Subnet,
             reneg: Some(Duration::from_secs(3600)),
             tls_version: TlsVersion::Any,
@@ -155,6 +165,15 @@ impl ServerConfig {
             ..Self::new(identity)
         }
     }
+}
+
+/// The server's IPv6 inside the tunnel (RouterOS 7: `enable-tun-ipv6=yes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TunIpv6 {
+    /// `tun-server-ipv6`: our address, the client's peer and gateway.
+    pub server: std::net::Ipv6Addr,
+    /// `ipv6-prefix-len` (64): the prefix length pushed with the client's address.
+    pub prefix_len: u8,
 }
 
 /// Who admits a new client (a valid session start from an address with no session, or a

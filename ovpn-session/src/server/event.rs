@@ -85,9 +85,11 @@ pub struct SessionInfo {
     pub remote: SocketAddr,
     /// `remote-address`: the client's tunnel address.
     pub address: Option<Ipv4Addr>,
+    /// The client's IPv6 tunnel address (IPv6 inside the tunnel).
+    pub address_ipv6: Option<std::net::Ipv6Addr>,
     /// `local-address`: our end of the tunnel.
     pub local_address: Option<Ipv4Addr>,
-    /// The secret's `routes`, routed to this session.
+    /// The secret's `routes` and `ipv6-routes`, routed to this session.
     pub routes: Vec<ovpn_ppp::Route>,
     /// `encoding`: cipher and digest.
     pub encoding: Option<Encoding>,

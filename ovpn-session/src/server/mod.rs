@@ -28,7 +28,9 @@ use std::time::{Duration, Instant, SystemTime};
 use ovpn_ppp::{AuthError, Grant};
 use ovpn_wire::{DataHeader, KeyId, Opcode, TcpFrameDecoder};
 
-pub use config::{Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator};
+pub use config::{
+    Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator, TunIpv6,
+};
 pub use event::{ServerEvent, ServerReceived, SessionInfo};
 pub use incoming::Incoming;
 use peer::{Cx, Peer, PeerState, Step};
@@ -652,20 +654,19 @@ impl Server {
     /// logged-in clients' addresses and their secrets' `routes` (a driver with one shared TUN
     /// calls this for every packet; with one interface per client, the kernel has routed it).
     pub fn route(&self, destination: IpAddr) -> Option<PeerHandle> {
-        let IpAddr::V4(v4) = destination else {
-            return None;
-        };
-        let idx = self.routes.lookup(v4)?;
+        let idx = self.routes.lookup(destination)?;
         self.peers.get(idx).map(|p| p.handle)
     }
 
-    /// [`Server::route`] for the destination of an inner IPv4 packet (None for anything else).
+    /// [`Server::route`] for the destination of an inner IPv4 or IPv6 packet (None for
+    /// anything else).
     pub fn route_packet(&self, packet: &[u8]) -> Option<PeerHandle> {
-        let d: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
-        if packet[0] >> 4 != 4 {
-            return None;
-        }
-        self.route(IpAddr::from(d))
+        let d = match packet.first()? >> 4 {
+            4 => IpAddr::from(<[u8; 4]>::try_from(packet.get(16..20)?).ok()?),
+            6 => IpAddr::from(<[u8; 16]>::try_from(packet.get(24..40)?).ok()?),
+            _ => return None,
+        };
+        self.route(d)
     }
 
     /// Ethernet mode: the source address of a frame from session `idx` is learned (unless
@@ -940,8 +941,7 @@ impl Server {
         let Some(p) = self.peers.get(idx) else {
             return;
         };
-        let nets = p.address().map(ipnet::Ipv4Net::from).into_iter();
-        for net in nets.chain(p.routes.iter().copied()) {
+        for net in p.nets() {
             if let Err(owner) = self.routes.insert(net, idx) {
                 let other = self.peers.get(owner).map_or("?", |o| o.name.as_str());
                 tracing::warn!(target: "ovpn", "{}: {net} is routed to {other} already", p.name);
@@ -970,6 +970,11 @@ impl Server {
                 tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
             }
         }
+        if let Some(lease) = &p.lease6
+            && let Err(e) = shared.pools6.release(lease.address)
+        {
+            tracing::warn!(target: "ovpn", "{}: releasing {}: {e}", p.name, lease.address);
+        }
         drop(shared);
         if let Some(d) = p.deadline {
             self.timers.remove(&(d, idx));
@@ -982,8 +987,7 @@ impl Server {
         }
         self.macs.forget(idx);
         if p.number.is_some() {
-            let nets = p.address().map(ipnet::Ipv4Net::from).into_iter();
-            for net in nets.chain(p.routes.iter().copied()) {
+            for net in p.nets() {
                 self.routes.remove(net, idx);
             }
         }

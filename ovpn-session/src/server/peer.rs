@@ -3,10 +3,10 @@
 //! them and the driver; a peer tells it what to do next with a [`Step`].
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ovpn_pool::{Lease, PoolSet};
 use ovpn_ppp::{AuthError, AuthRequest, Grant};
 use ovpn_wire::KeyId;
@@ -102,8 +102,13 @@ pub(super) struct Peer {
     common_name: Option<String>,
     /// `/ppp active`'s session-id, from login on.
     pub(super) session_id: Option<u32>,
-    /// The IPv4 networks of its secret's `routes` (besides its address, what it may send from).
-    pub(super) routes: Vec<Ipv4Net>,
+    /// The networks of its secret's `routes` and `ipv6-routes`, and an IPv6 prefix delegated to
+    /// it (besides its addresses, what it may send from).
+    pub(super) routes: Vec<IpNet>,
+    /// Its IPv6 lease from an `/ipv6 pool` (IPv6 inside the tunnel).
+    pub(super) lease6: Option<Lease>,
+    /// Its IPv6 tunnel address.
+    pub(super) address6: Option<Ipv6Addr>,
     /// What its login's settings enforce, from login on.
     pub(super) limits: Option<Limits>,
     /// In the endpoint's ready queue.
@@ -141,6 +146,8 @@ impl Peer {
             common_name: None,
             session_id: None,
             routes: Vec::new(),
+            lease6: None,
+            address6: None,
             limits: None,
             queued: false,
             deadline: None,
@@ -415,6 +422,9 @@ impl Peer {
         {
             let _ = shared.pools.release(lease.address);
         }
+        if let Some(lease) = self.lease6.take() {
+            let _ = shared.pools6.release(lease.address);
+        }
         drop(shared);
         cx.events.push_back(ServerEvent::Disconnected {
             peer: self.handle,
@@ -455,9 +465,9 @@ impl Peer {
         // In ethernet mode a client may come without an address (a bridged one takes its own,
         // by DHCP over the bridge, say): nothing is pushed for it.
         let bridged_only = cx.config.mode == Mode::Ethernet && grant.remote_address.is_none();
+        let mut v4 = None;
         if bridged_only {
             self.local_address = fixed_local;
-            self.push = Some(self.push_options(cx.config, &grant, None));
         } else {
             let (lease, address, local) = match self.acquire_addresses(&grant, cx.shared) {
                 Ok(l) => l,
@@ -475,15 +485,22 @@ impl Peer {
             self.lease = Some(lease);
             self.local_lease = local;
             self.local_address = Some(local_address);
-            self.push = Some(self.push_options(cx.config, &grant, Some((address, local_address))));
+            v4 = Some((address, local_address));
         }
+        let delegated = match self.acquire_ipv6(&grant, cx) {
+            Ok(d) => d,
+            Err(reason) => {
+                self.refuse(now, reason, cx);
+                return;
+            }
+        };
+        self.push = Some(self.push_options(cx.config, &grant, v4));
         self.routes = grant
             .routes
             .iter()
-            .filter_map(|r| match r.dst {
-                ipnet::IpNet::V4(n) => Some(n.trunc()),
-                ipnet::IpNet::V6(_) => None,
-            })
+            .chain(&grant.ipv6_routes)
+            .map(|r| r.dst.trunc())
+            .chain(delegated.map(IpNet::V6))
             .collect();
         self.grant = Some(grant);
         // A client with compression framing configured gets one pushed that it understands
@@ -506,6 +523,64 @@ impl Peer {
             self.wants_push = true;
         }
         self.send_push();
+    }
+
+    /// With IPv6 inside the tunnel (`enable-tun-ipv6`), the client's IPv6 address: from its
+    /// secret's `remote-ipv6-prefix`, else from its profile's `remote-ipv6-prefix-pool`. A lease
+    /// of a whole prefix (shorter than /128) gives the client its first address, and the prefix
+    /// is returned to be routed to it. A login that names neither stays IPv4 only.
+    fn acquire_ipv6(
+        &mut self,
+        grant: &Grant,
+        cx: &mut Cx<'_>,
+    ) -> Result<Option<Ipv6Net>, DisconnectReason> {
+        if cx.config.ipv6.is_none() {
+            return Ok(None);
+        }
+        let net = match (&grant.remote_ipv6_prefix, &grant.remote_ipv6_prefix_pool) {
+            (Some(fixed), _) => *fixed,
+            (None, Some(pool)) => {
+                let user = self.user.as_deref().unwrap_or_default();
+                let mut shared = cx.shared.lock();
+                // Our own `tun-server-ipv6` and the subnet-router anycast address of its
+                // prefix (RFC 4291 2.6.1) are never a client's: the server holds them in any
+                // pool that has them (it stays so; an address in no pool is left alone).
+                if let Some(v6) = cx.config.ipv6 {
+                    let anycast = Ipv6Net::new(v6.server, v6.prefix_len)
+                        .map(|n| n.network())
+                        .unwrap_or(v6.server);
+                    for a in [v6.server, anycast] {
+                        let _ = shared
+                            .pools6
+                            .acquire_address(IpAddr::V6(a), "tun-server-ipv6");
+                    }
+                }
+                let lease = shared
+                    .pools6
+                    .acquire(pool, user)
+                    .map_err(DisconnectReason::Address)?;
+                drop(shared);
+                let IpNet::V6(net) = lease.network() else {
+                    return Err(DisconnectReason::Protocol(format!(
+                        "/ipv6 pool {pool} gave an IPv4 lease"
+                    )));
+                };
+                self.lease6 = Some(lease);
+                net
+            }
+            (None, None) => {
+                tracing::info!(target: "ovpn", "{}: no remote-ipv6-prefix-pool or remote-ipv6-prefix: IPv4 only", self.name);
+                return Ok(None);
+            }
+        };
+        let net = net.trunc();
+        if net.prefix_len() == 128 {
+            self.address6 = Some(net.addr());
+            Ok(None)
+        } else {
+            self.address6 = Some(Ipv6Addr::from(u128::from(net.addr()) | 1));
+            Ok(Some(net))
+        }
     }
 
     /// The client's address from its remote-address (pool or fixed), and ours from a pooled
@@ -571,18 +646,37 @@ impl Peer {
         self.session_id = Some(session_id);
     }
 
-    /// Whether the client may send this IP packet (ip mode): an IPv4 packet from its own
-    /// address or from inside its secret's `routes` (OpenVPN's `iroute` check). In ethernet
-    /// mode the server's switch checks source MAC addresses instead.
+    /// Whether the client may send this IP packet (ip mode): from one of its own addresses, or
+    /// from inside its secret's `routes` or `ipv6-routes` or its delegated prefix (OpenVPN's
+    /// `iroute` check). In ethernet mode the server's switch checks source MAC addresses
+    /// instead.
     pub(super) fn source_allowed(&self, packet: &[u8]) -> bool {
-        let Some(src) = packet
-            .get(12..16)
-            .filter(|_| packet[0] >> 4 == 4)
-            .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3]))
-        else {
+        let src = match packet.first().map(|b| b >> 4) {
+            Some(4) => packet
+                .get(12..16)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(IpAddr::from),
+            Some(6) => packet
+                .get(8..24)
+                .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                .map(IpAddr::from),
+            _ => None,
+        };
+        let Some(src) = src else {
             return false;
         };
-        self.address() == Some(src) || self.routes.iter().any(|n| n.contains(&src))
+        let own = match src {
+            IpAddr::V4(a) => self.address() == Some(a),
+            IpAddr::V6(a) => self.address6 == Some(a),
+        };
+        own || self.routes.iter().any(|n| n.contains(&src))
+    }
+
+    /// Every network routed to this session: its addresses (/32, /128) and its routes.
+    pub(super) fn nets(&self) -> impl Iterator<Item = IpNet> + '_ {
+        let v4 = self.address().map(|a| IpNet::from(IpAddr::V4(a)));
+        let v6 = self.address6.map(|a| IpNet::from(IpAddr::V6(a)));
+        v4.into_iter().chain(v6).chain(self.routes.iter().copied())
     }
 
     /// Keepalive applies from login on; before it, hand-window bounds the handshake.
@@ -615,8 +709,11 @@ impl Peer {
             profile: grant.map(|g| g.profile.clone()),
             remote: self.remote,
             address: self.address(),
+            address_ipv6: self.address6,
             local_address: self.local_address,
-            routes: grant.map(|g| g.routes.clone()).unwrap_or_default(),
+            routes: grant
+                .map(|g| g.routes.iter().chain(&g.ipv6_routes).cloned().collect())
+                .unwrap_or_default(),
             encoding: self.params.map(encoding),
             mtu: self.mtu,
             common_name: self.common_name.clone(),
@@ -646,9 +743,26 @@ impl Peer {
                 .to_owned()
             }),
             routes: config.push_routes.clone(),
-            redirect_gateway: config.redirect_gateway.then(|| vec!["def1".to_owned()]),
             ..PushOptions::default()
         };
+        // redirect-gateway: `def1` for IPv4, `ipv6` for IPv6 (`!ipv4` when only IPv6 goes).
+        let v6 = config.ipv6.filter(|_| self.address6.is_some());
+        let redirect6 = config.redirect_gateway_ipv6 && v6.is_some();
+        o.redirect_gateway = match (config.redirect_gateway, redirect6) {
+            (true, true) => Some(vec!["def1".into(), "ipv6".into()]),
+            (true, false) => Some(vec!["def1".into()]),
+            (false, true) => Some(vec!["ipv6".into(), "!ipv4".into()]),
+            (false, false) => None,
+        };
+        if let (Some(v6), Some(a)) = (v6, self.address6) {
+            o.ifconfig_ipv6 = Some((a, v6.prefix_len, v6.server));
+            o.routes.extend(
+                config
+                    .push_routes_ipv6
+                    .iter()
+                    .map(|n| Route::to(IpNet::V6(*n))),
+            );
+        }
         o.dns = grant
             .dns_servers
             .iter()

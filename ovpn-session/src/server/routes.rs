@@ -1,39 +1,76 @@
 //! Which session an inner destination belongs to: longest-prefix match over every logged-in
-//! session's tunnel address (a /32) and its secret's `routes` (OpenVPN's `iroute`). A lookup costs
-//! at most one hash probe per prefix length in use, whatever the number of sessions.
+//! session's tunnel addresses (a /32, a /128) and its secret's `routes` and `ipv6-routes`
+//! (OpenVPN's `iroute` and `iroute-ipv6`). A lookup costs at most one hash probe per prefix
+//! length in use, whatever the number of sessions.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
-use ipnet::Ipv4Net;
+use ipnet::IpNet;
 
-/// IPv4 prefixes owned by sessions (by slot).
+/// Prefixes of one address family owned by sessions (by slot).
 #[derive(Debug)]
-pub(super) struct RouteTable {
-    /// Index: the prefix length. Key: the masked network.
-    by_len: [HashMap<u32, usize>; 33],
+struct Family {
+    /// Index: the prefix length. Key: the masked network, as bits.
+    by_len: Vec<HashMap<u128, usize>>,
 }
 
-/// The bits of a prefix length, for the lookup's hash keys.
-fn mask(len: u8) -> u32 {
-    u32::MAX
-        .checked_shl(32 - u32::from(len.min(32)))
-        .unwrap_or(0)
+/// IPv4 and IPv6 prefixes owned by sessions (by slot).
+#[derive(Debug)]
+pub(super) struct RouteTable {
+    v4: Family,
+    v6: Family,
+}
+
+/// The bits of a prefix length, for the lookup's hash keys, in an address of `bits` bits.
+fn mask(len: u8, bits: u8) -> u128 {
+    let all = if bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
+    all & !all.checked_shr(u32::from(len.min(bits))).unwrap_or(0)
+}
+
+/// An address as its bits, with their count.
+fn bits_of(a: IpAddr) -> (u128, u8) {
+    match a {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    }
+}
+
+impl Family {
+    fn new(bits: u8) -> Self {
+        Self {
+            by_len: (0..=bits).map(|_| HashMap::new()).collect(),
+        }
+    }
 }
 
 impl RouteTable {
     pub(super) fn new() -> Self {
         Self {
-            by_len: std::array::from_fn(|_| HashMap::new()),
+            v4: Family::new(32),
+            v6: Family::new(128),
+        }
+    }
+
+    fn family(&mut self, bits: u8) -> &mut Family {
+        if bits == 32 {
+            &mut self.v4
+        } else {
+            &mut self.v6
         }
     }
 
     /// Routes `net` to `owner`. When another session has it already, it keeps it and its
     /// slot is returned.
-    pub(super) fn insert(&mut self, net: Ipv4Net, owner: usize) -> Result<(), usize> {
+    pub(super) fn insert(&mut self, net: IpNet, owner: usize) -> Result<(), usize> {
+        let (addr, bits) = bits_of(net.network());
         let len = net.prefix_len();
-        let key = u32::from(net.network());
-        match self.by_len[usize::from(len)].entry(key) {
+        let key = addr & mask(len, bits);
+        match self.family(bits).by_len[usize::from(len)].entry(key) {
             std::collections::hash_map::Entry::Occupied(e) if *e.get() != owner => Err(*e.get()),
             e => {
                 e.insert_entry(owner);
@@ -43,24 +80,26 @@ impl RouteTable {
     }
 
     /// Removes `net` if `owner` has it.
-    pub(super) fn remove(&mut self, net: Ipv4Net, owner: usize) {
+    pub(super) fn remove(&mut self, net: IpNet, owner: usize) {
+        let (addr, bits) = bits_of(net.network());
         let len = net.prefix_len();
-        let key = u32::from(net.network());
-        let table = &mut self.by_len[usize::from(len)];
+        let key = addr & mask(len, bits);
+        let table = &mut self.family(bits).by_len[usize::from(len)];
         if table.get(&key) == Some(&owner) {
             table.remove(&key);
         }
     }
 
     /// The session owning the longest prefix that contains `destination`.
-    pub(super) fn lookup(&self, destination: Ipv4Addr) -> Option<usize> {
-        let d = u32::from(destination);
-        (0..=32u8).rev().find_map(|len| {
-            let t = &self.by_len[usize::from(len)];
+    pub(super) fn lookup(&self, destination: IpAddr) -> Option<usize> {
+        let (d, bits) = bits_of(destination);
+        let family = if bits == 32 { &self.v4 } else { &self.v6 };
+        (0..=bits).rev().find_map(|len| {
+            let t = &family.by_len[usize::from(len)];
             if t.is_empty() {
                 None
             } else {
-                t.get(&(d & mask(len))).copied()
+                t.get(&(d & mask(len, bits))).copied()
             }
         })
     }
@@ -71,11 +110,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn a(s: &str) -> Ipv4Addr {
+    fn a(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
-    fn n(s: &str) -> Ipv4Net {
+    fn n(s: &str) -> IpNet {
         s.parse().unwrap()
     }
 
@@ -114,17 +153,18 @@ mod tests {
             let mut t = RouteTable::new();
             let mut kept: Vec<(u32, u8, usize)> = Vec::new();
             for (i, &(n, len)) in routes.iter().enumerate() {
-                if t.insert(Ipv4Net::new(Ipv4Addr::from(n), len).unwrap(), i).is_ok() {
-                    kept.push((n & mask(len), len, i));
+                let net = IpNet::from(ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(n), len).unwrap());
+                if t.insert(net, i).is_ok() {
+                    kept.push((n & mask(len, 32) as u32, len, i));
                 }
             }
             for p in probes {
                 let want = kept
                     .iter()
-                    .filter(|(n, len, _)| p & mask(*len) == *n)
+                    .filter(|(n, len, _)| p & mask(*len, 32) as u32 == *n)
                     .max_by_key(|(_, len, _)| *len)
                     .map(|(_, _, i)| *i);
-                prop_assert_eq!(t.lookup(Ipv4Addr::from(p)), want);
+                prop_assert_eq!(t.lookup(IpAddr::from(std::net::Ipv4Addr::from(p))), want);
             }
         }
     }

@@ -55,6 +55,8 @@ struct Inner {
 pub(super) struct State {
     pub(super) ppp: PppConfig,
     pub(super) pools: PoolSet,
+    /// The `/ipv6 pool`s (IPv6 inside the tunnel).
+    pub(super) pools6: PoolSet,
     /// The `N` of each logged-in session's `ovpn-incomingN`, unique across the servers.
     pub(super) numbers: Numbers,
     /// Logged-in sessions per PPP user (for `only-one`, across the servers).
@@ -109,6 +111,7 @@ impl Shared {
                 state: Mutex::new(State {
                     ppp,
                     pools,
+                    pools6: PoolSet::new(ovpn_pool::Family::Ipv6),
                     numbers: Numbers::new(),
                     users: HashMap::new(),
                     next_session_id: FIRST_SESSION_ID,
@@ -134,6 +137,25 @@ impl Shared {
         let mut guard = self.lock();
         let state = &mut *guard;
         let r = f(&mut state.ppp, &mut state.pools);
+        self.bump();
+        r
+    }
+
+    /// With these `/ipv6 pool`s (for IPv6 inside the tunnel: a profile's
+    /// `remote-ipv6-prefix-pool`). Without them, the IPv6 pool set is empty.
+    pub fn with_ipv6_pools(self, pools6: PoolSet) -> Self {
+        self.lock().pools6 = pools6;
+        self
+    }
+
+    /// Reads the `/ipv6 pool`s (`/ipv6 pool used print`).
+    pub fn view_ipv6<R>(&self, f: impl FnOnce(&PoolSet) -> R) -> R {
+        f(&self.lock().pools6)
+    }
+
+    /// Changes the `/ipv6 pool`s, as [`Shared::change`] does the rest.
+    pub fn change_ipv6<R>(&self, f: impl FnOnce(&mut PoolSet) -> R) -> R {
+        let r = f(&mut self.lock().pools6);
         self.bump();
         r
     }
