@@ -66,7 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
-    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE=""
+    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE="" ROUTE6=""
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -158,6 +158,26 @@ run_case() {
                 record FAIL "ping server->client ($caddr) failed; $detail"
             else
                 record PASS "$detail, ping both ways ($caddr)"
+            fi
+            ;;
+        ping6)
+            # Dual stack: IPv4 and IPv6 in one tunnel, both ways; a pushed route-ipv6 (ROUTE6)
+            # is in the client's table.
+            local c6 srv6=fd00:8::1
+            c6=$(ip -n "$NS_C" -6 -o addr show scope global | awk '$2 ~ /^(tun[0-9]+|ovpn-out)/ {split($4,a,"/"); print a[1]; exit}')
+            if [ -z "$c6" ]; then
+                record FAIL "the client has no IPv6 tunnel address; $detail"
+            elif ! ip netns exec "$NS_C" ping -6 -c 3 -i 0.2 -W 2 "$srv6" >"$dir/ping6-c2s.txt" 2>&1; then
+                record FAIL "ping6 client->server ($srv6) failed: $(tail -1 "$dir/ping6-c2s.txt"); $detail"
+            elif ! ip netns exec "$NS_S" ping -6 -c 3 -i 0.2 -W 2 "$c6" >"$dir/ping6-s2c.txt" 2>&1; then
+                record FAIL "ping6 server->client ($c6) failed; $detail"
+            elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1 \
+                || ! ip netns exec "$NS_S" ping -c 2 -i 0.2 -W 2 "$caddr" >"$dir/ping-s2c.txt" 2>&1; then
+                record FAIL "IPv6 works, but IPv4 ping ($caddr) failed in the same tunnel; $detail"
+            elif [ -n "${ROUTE6:-}" ] && ! ip -n "$NS_C" -6 route show "$ROUTE6" | grep -q dev; then
+                record FAIL "pushed route-ipv6 $ROUTE6 is not in the client's table: $(ip -n "$NS_C" -6 route | tr '\n' ';')"
+            else
+                record PASS "$detail, ping and ping6 both ways ($caddr, $c6)${ROUTE6:+, route $ROUTE6}"
             fi
             ;;
         full-mtu)
@@ -459,6 +479,23 @@ run_case ours-cli-tcp-tap-full-mtu SERVER_IMPL=openvpn CLIENT_IMPL=ours MODE=eth
     SCENARIO=full-mtu
 run_case ours-both-udp-tap SERVER_IMPL=ours CLIENT_IMPL=ours MODE=ethernet SCENARIO=full-mtu
 run_case exported-profile-udp-tap EXPORTED=1 MODE=ethernet
+
+# IPv6 inside the tunnel (RouterOS 7's enable-tun-ipv6 with an /ipv6 pool), dual stack, with the
+# real peer in both roles.
+V6_SERVER='enable-tun-ipv6=yes tun-server-ipv6=fd00:8::1 ipv6-prefix-len=64 push-routes-ipv6=fd00:99::/64'
+V6_POOL='/ipv6 pool add name=v6pool prefix=fd00:8::/64 prefix-length=128'
+run_case ours-srv-udp-ipv6 SCENARIO=ping6 SERVER_PROPS="$V6_SERVER" OUR_SERVER_EXTRA="$V6_POOL" \
+    PROFILE_PROPS="remote-ipv6-prefix-pool=v6pool" ROUTE6=fd00:99::/64
+run_case ours-srv-tcp-ipv6 SCENARIO=ping6 PROTO=tcp SERVER_PROPS="$V6_SERVER" \
+    OUR_SERVER_EXTRA="$V6_POOL" PROFILE_PROPS="remote-ipv6-prefix-pool=v6pool"
+run_case ours-cli-udp-ipv6 SERVER_IMPL=openvpn CLIENT_IMPL=ours SCENARIO=ping6 \
+    SERVER_CONF_EXTRA='server-ipv6 fd00:8::/64\npush "route-ipv6 fd00:99::/64"' ROUTE6=fd00:99::/64
+run_case ours-srv-udp-ipv6-redirect SCENARIO=ping6 SERVER_PROPS="$V6_SERVER redirect-gateway=ipv6" \
+    OUR_SERVER_EXTRA="$V6_POOL" PROFILE_PROPS="remote-ipv6-prefix-pool=v6pool" ROUTE6=2000::/4
+run_case exported-profile-udp-ipv6 EXPORTED=1 SCENARIO=ping6 SERVER_PROPS="$V6_SERVER" \
+    OUR_SERVER_EXTRA="$V6_POOL" PROFILE_PROPS="remote-ipv6-prefix-pool=v6pool"
+run_case ours-both-udp-ipv6 SERVER_IMPL=ours CLIENT_IMPL=ours SCENARIO=ping6 \
+    SERVER_PROPS="$V6_SERVER" OUR_SERVER_EXTRA="$V6_POOL" PROFILE_PROPS="remote-ipv6-prefix-pool=v6pool"
 
 # tls-auth and tls-crypt (an extension of our programs), each way, UDP and TCP; a wrong key is
 # logged on our side and not answered.

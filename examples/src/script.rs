@@ -139,6 +139,8 @@ pub struct Setup {
     pub store: Store,
     /// `/ip pool`.
     pub pools: PoolSet,
+    /// `/ipv6 pool`.
+    pub pools6: PoolSet,
     /// `/ppp profile` and `/ppp secret`.
     pub ppp: PppConfig,
     /// The enabled entries of `/interface ovpn-server server` (ovpn-server): one before
@@ -227,6 +229,7 @@ struct Interpreter<'a> {
     env: &'a Env,
     store: Store,
     pools: PoolSet,
+    pools6: PoolSet,
     ppp: PppConfig,
     /// `/interface ovpn-server server` entries, in the order they were made.
     servers: Vec<ServerSettings>,
@@ -256,6 +259,7 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Fai
         env,
         store: Store::new(),
         pools: PoolSet::new(Family::Ipv4),
+        pools6: PoolSet::new(Family::Ipv6),
         ppp: PppConfig::new(),
         servers: Vec::new(),
         imported: Vec::new(),
@@ -311,11 +315,6 @@ impl Interpreter<'_> {
                 ("use-compression", "yes") => "RouterOS's OpenVPN never compresses",
                 ("use-encryption", "yes" | "no") => {
                     "OpenVPN always encrypts with the negotiated cipher; only use-encryption=required changes anything (it refuses the null cipher)"
-                }
-                ("remote-ipv6-prefix-pool" | "remote-ipv6-prefix" | "ipv6-routes", v)
-                    if !v.is_empty() && v != "none" =>
-                {
-                    "IPv6 inside the tunnel is not implemented yet"
                 }
                 ("bridge-port-trusted", "yes") => {
                     "Linux bridges have no DHCP snooping; the host's firewall decides"
@@ -374,6 +373,11 @@ impl Interpreter<'_> {
                 let pool = Pool::from_properties(Family::Ipv4, c.prop_pairs())
                     .map_err(|e| e.to_string())?;
                 self.pools.add(pool).map_err(|e| e.to_string())
+            }
+            ("ipv6 pool", "add") if server => {
+                let pool = Pool::from_properties(Family::Ipv6, c.prop_pairs())
+                    .map_err(|e| e.to_string())?;
+                self.pools6.add(pool).map_err(|e| e.to_string())
             }
             ("ppp profile", "add") if server => {
                 let p = Profile::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
@@ -538,7 +542,11 @@ impl Interpreter<'_> {
             }
             (m, v) => {
                 let owner = match m {
-                    "ip pool" | "ppp profile" | "ppp secret" | "interface ovpn-server server"
+                    "ip pool"
+                    | "ipv6 pool"
+                    | "ppp profile"
+                    | "ppp secret"
+                    | "interface ovpn-server server"
                         if !server =>
                     {
                         " (an ovpn-server command)"
@@ -785,6 +793,20 @@ impl Interpreter<'_> {
                         message: format!("profile {}: {prop}={pool} names no /ip pool", p.name),
                     });
                 }
+            }
+        }
+        for p in self.ppp.profiles() {
+            if let Some(pool) = &p.remote_ipv6_prefix_pool
+                && self.pools6.stats(pool).is_none()
+            {
+                let line = self.profile_lines.get(&p.name).copied();
+                problems.push(Problem {
+                    line,
+                    message: format!(
+                        "profile {}: remote-ipv6-prefix-pool={pool} names no /ipv6 pool",
+                        p.name
+                    ),
+                });
             }
         }
         self.errors.extend(problems);
@@ -1241,6 +1263,7 @@ impl Interpreter<'_> {
         Ok(Setup {
             store: self.store,
             pools: self.pools,
+            pools6: self.pools6,
             ppp: self.ppp,
             servers,
             client,

@@ -202,6 +202,16 @@ pub struct ServerSettings {
     pub tls_version: TlsVersion,
     /// `push-routes` (none).
     pub push_routes: Vec<Route>,
+    /// `enable-tun-ipv6` (`no`): IPv6 inside the tunnel.
+    pub enable_tun_ipv6: bool,
+    /// `tun-server-ipv6` (`::`, unset): our IPv6 address in the tunnel.
+    pub tun_server_ipv6: Option<std::net::Ipv6Addr>,
+    /// `ipv6-prefix-len` (64): pushed with the client's IPv6 address.
+    pub ipv6_prefix_len: u8,
+    /// `push-routes-ipv6` (none).
+    pub push_routes_ipv6: Vec<ipnet::Ipv6Net>,
+    /// `redirect-gateway` containing `ipv6`.
+    pub redirect_gateway_ipv6: bool,
     /// The line where each property was last set (for errors found later).
     pub lines: BTreeMap<String, usize>,
 }
@@ -230,6 +240,11 @@ impl Default for ServerSettings {
             reneg: Some(Duration::from_secs(3600)),
             tls_version: TlsVersion::Any,
             push_routes: Vec::new(),
+            enable_tun_ipv6: false,
+            tun_server_ipv6: None,
+            ipv6_prefix_len: 64,
+            push_routes_ipv6: Vec::new(),
+            redirect_gateway_ipv6: false,
             lines: BTreeMap::new(),
         }
     }
@@ -266,9 +281,7 @@ impl ServerSettings {
                     _ => Err("expected disabled, def1 or ipv6".into()),
                 })?;
                 self.redirect_gateway = items.contains(&Some("def1"));
-                if items.contains(&Some("ipv6")) {
-                    note = Some("redirect-gateway=ipv6 is not implemented (IPv4 only)".into());
-                }
+                self.redirect_gateway_ipv6 = items.contains(&Some("ipv6"));
             }
             "netmask" => {
                 self.netmask = v
@@ -295,10 +308,28 @@ impl ServerSettings {
                     .map(push_route)
                     .collect::<Result<_, _>>()?;
             }
-            "enable-tun-ipv6" => {
-                if yes_no(v)? {
-                    return Err("IPv6 inside the tunnel is not implemented yet".into());
-                }
+            "enable-tun-ipv6" => self.enable_tun_ipv6 = yes_no(v)?,
+            "tun-server-ipv6" => {
+                let a: std::net::Ipv6Addr = v.parse().map_err(|_| "expected an IPv6 address")?;
+                self.tun_server_ipv6 = (!a.is_unspecified()).then_some(a);
+            }
+            "ipv6-prefix-len" => {
+                self.ipv6_prefix_len = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=128).contains(n))
+                    .ok_or("expected 1..128")?;
+            }
+            "push-routes-ipv6" => {
+                self.push_routes_ipv6 = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|_| format!("{s}: expected an IPv6 prefix"))
+                    })
+                    .collect::<Result<_, _>>()?;
             }
             "user-auth-method" => match v {
                 "pap" | "mschap2" => {}
@@ -368,6 +399,22 @@ impl ServerSettings {
         c.redirect_gateway = self.redirect_gateway;
         c.push_routes = self.push_routes.clone();
         c.netmask = self.netmask;
+        if self.enable_tun_ipv6 {
+            let Some(server) = self.tun_server_ipv6 else {
+                return Err(
+                    "enable-tun-ipv6=yes needs tun-server-ipv6 (our IPv6 address in the tunnel)"
+                        .into(),
+                );
+            };
+            c.ipv6 = Some(ovpn_session::TunIpv6 {
+                server,
+                prefix_len: self.ipv6_prefix_len,
+            });
+            c.push_routes_ipv6 = self.push_routes_ipv6.clone();
+            c.redirect_gateway_ipv6 = self.redirect_gateway_ipv6;
+        } else if self.redirect_gateway_ipv6 || !self.push_routes_ipv6.is_empty() {
+            tracing::warn!(target: "ovpn", "{}: redirect-gateway=ipv6 and push-routes-ipv6 have no effect without enable-tun-ipv6=yes", self.name);
+        }
         c.topology = self.topology;
         c.reneg = self.reneg;
         c.tls_version = self.tls_version;
@@ -704,6 +751,35 @@ mod tests {
         .unwrap();
         assert_eq!(s.push_routes.len(), 2);
         assert_eq!(push_route("10.0.0.1").unwrap().dst.prefix_len(), 32);
+    }
+
+    /// RouterOS 7's IPv6 server properties, each checked.
+    #[test]
+    fn ipv6_inside_the_tunnel_properties() {
+        let mut s = ServerSettings::default();
+        s.set("enable-tun-ipv6", "yes", 1).unwrap();
+        s.set("tun-server-ipv6", "fd00:8::1", 1).unwrap();
+        s.set("ipv6-prefix-len", "64", 1).unwrap();
+        s.set("push-routes-ipv6", "fd00:99::/64,fd00:98::/48", 1)
+            .unwrap();
+        s.set("redirect-gateway", "def1,ipv6", 1).unwrap();
+        assert!(s.enable_tun_ipv6 && s.redirect_gateway && s.redirect_gateway_ipv6);
+        assert_eq!(s.tun_server_ipv6, Some("fd00:8::1".parse().unwrap()));
+        assert_eq!(s.push_routes_ipv6.len(), 2);
+        for (k, v) in [
+            ("tun-server-ipv6", "10.0.0.1"),
+            ("ipv6-prefix-len", "129"),
+            ("ipv6-prefix-len", "0"),
+            ("push-routes-ipv6", "10.0.0.0/8"),
+            ("enable-tun-ipv6", "maybe"),
+        ] {
+            assert!(s.set(k, v, 1).is_err(), "{k}={v}");
+        }
+        s.set("tun-server-ipv6", "::", 1).unwrap();
+        assert_eq!(
+            s.tun_server_ipv6, None,
+            ":: is unset, as RouterOS prints it"
+        );
     }
 
     #[test]

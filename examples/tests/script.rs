@@ -905,3 +905,53 @@ fn import_ovpn_configuration_makes_the_interface() {
         "{errs:#?}"
     );
 }
+
+/// IPv6 inside the tunnel: `/ipv6 pool`, the profile's pool and the server's properties reach
+/// the configuration; what cannot work is refused with its line.
+#[test]
+fn ipv6_inside_the_tunnel_is_configured_or_refused() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SMALL}\
+/ipv6 pool add name=v6pool prefix=fd00:8::/64 prefix-length=128
+/ppp profile set ovpn-profile remote-ipv6-prefix-pool=v6pool
+/interface ovpn-server server set enable-tun-ipv6=yes tun-server-ipv6=fd00:8::1 push-routes-ipv6=fd00:99::/64 redirect-gateway=ipv6
+"
+    );
+    let s = server(&script, state.path()).unwrap();
+    assert_eq!(s.pools6.stats("v6pool").map(|st| st.total), Some(1 << 64));
+    let c = &s.servers[0].config;
+    assert_eq!(
+        c.ipv6.map(|v| (v.server.to_string(), v.prefix_len)),
+        Some(("fd00:8::1".into(), 64))
+    );
+    assert_eq!(c.push_routes_ipv6.len(), 1);
+    assert!(c.redirect_gateway_ipv6 && !c.redirect_gateway);
+    assert!(
+        !s.warnings
+            .iter()
+            .any(|w| w.message.contains("remote-ipv6-prefix-pool")),
+        "{:#?}",
+        s.warnings
+    );
+
+    let no_pool = script.replace(
+        "/ipv6 pool add name=v6pool prefix=fd00:8::/64 prefix-length=128\n",
+        "",
+    );
+    let errs = errors(server(&no_pool, state.path()));
+    assert!(
+        errs.iter().any(|e| e
+            .message
+            .contains("remote-ipv6-prefix-pool=v6pool names no /ipv6 pool")),
+        "{errs:#?}"
+    );
+    let no_address = script.replace(" tun-server-ipv6=fd00:8::1", "");
+    let errs = errors(server(&no_address, state.path()));
+    assert!(
+        errs.iter().any(|e| e
+            .message
+            .contains("enable-tun-ipv6=yes needs tun-server-ipv6")),
+        "{errs:#?}"
+    );
+}

@@ -179,6 +179,8 @@ impl PushOptions {
                     metric,
                 });
             }
+            // 2.6 pushes it to say the tunnel carries IPv6; ifconfig-ipv6 is what acts on it.
+            "tun-ipv6" => {}
             "route-ipv6" => {
                 let dst: Ipv6Net = word(1)?.parse().map_err(|_| err("bad IPv6 prefix"))?;
                 let gateway = match words.get(2) {

@@ -162,3 +162,48 @@ fn the_ipv6_lease_is_given_back_and_a_login_without_a_pool_stays_ipv4() {
     );
     assert_eq!(plain.server.sessions(plain.now)[0].address_ipv6, None);
 }
+
+/// A secret's fixed `remote-ipv6-prefix` (a /64 delegated to the client: it gets the first
+/// address, and the whole prefix is routed to it) and its `ipv6-routes`, which it may send
+/// from and which route to it.
+#[test]
+fn a_fixed_prefix_and_ipv6_routes_belong_to_their_client() {
+    let seed = seed_from_env(74);
+    let epoch = start();
+    let shared = v6_shared(false);
+    shared.change(|ppp, _| {
+        ppp.set_secret(
+            "client1",
+            [
+                ("remote-ipv6-prefix", "fd00:77::/64"),
+                ("ipv6-routes", "fd00:88::/48"),
+            ],
+        )
+        .unwrap()
+    });
+    let server = Server::new(v6_server(seed), shared, epoch, unix_epoch()).unwrap();
+    let client = ovpn_session::Client::new(client_config(seed), epoch, unix_epoch()).unwrap();
+    let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
+    assert!(
+        sim.run_until(Duration::from_secs(60), connected),
+        "{}",
+        sim.dump()
+    );
+    let (a6, _, _) = sim.client.tun().unwrap().ipv6.unwrap();
+    assert_eq!(a6, "fd00:77::1".parse::<Ipv6Addr>().unwrap());
+    let peer = sim.server.sessions(sim.now)[0].peer;
+    for inside in ["fd00:77::99", "fd00:88:0:5::1"] {
+        assert_eq!(
+            sim.server.route(inside.parse().unwrap()),
+            Some(peer),
+            "{inside}"
+        );
+    }
+    let server6: Ipv6Addr = SERVER6.parse().unwrap();
+    sim.client_send(&ip6_packet("fd00:88:0:5::1".parse().unwrap(), server6, 1))
+        .unwrap();
+    sim.client_send(&ip6_packet("fd00:89::1".parse().unwrap(), server6, 2))
+        .unwrap();
+    sim.advance(Duration::from_millis(200));
+    assert_eq!(sim.server_tun.len(), 1, "from its ipv6-routes only");
+}

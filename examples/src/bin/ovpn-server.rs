@@ -134,6 +134,7 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
         servers,
         ppp,
         pools,
+        pools6,
         ..
     } = setup;
     if servers.is_empty() {
@@ -143,7 +144,7 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
         tracing::error!(target: "ovpn", "ovpn-server: --shared-tun serves one server, and the script enables {}", servers.len());
         return ExitCode::from(EXIT_CONFIG);
     }
-    let shared = Shared::new(ppp, pools);
+    let shared = Shared::new(ppp, pools).with_ipv6_pools(pools6);
     let mut runtimes = Vec::new();
     for s in servers {
         tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));

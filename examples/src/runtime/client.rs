@@ -486,9 +486,20 @@ impl<F: TunFactory> ClientRuntime<F> {
             .registry()
             .register(&mut SourceFd(&dev.as_raw_fd()), TUN, Interest::READABLE)
             .map_err(|e| format!("registering {name}: {e}"))?;
+        if let Some((a6, len, _)) = tun.ipv6 {
+            dev.add_address6(a6, len)?;
+        }
         for r in &tun.routes {
+            if let IpNet::V6(dst) = r.dst {
+                if tun.ipv6.is_some() {
+                    dev.add_route6(dst)?;
+                } else {
+                    tracing::warn!(target: "ovpn", "{name}: route-ipv6 {dst} ignored: no ifconfig-ipv6 was pushed");
+                }
+                continue;
+            }
             let (IpNet::V4(dst), None | Some(IpAddr::V4(_))) = (r.dst, r.gateway) else {
-                tracing::warn!(target: "ovpn", "{name}: route {} ignored: IPv6 inside the tunnel is not implemented", r.dst);
+                tracing::warn!(target: "ovpn", "{name}: route {} ignored: an IPv6 gateway for an IPv4 route", r.dst);
                 continue;
             };
             let gateway = match r.gateway {
@@ -501,10 +512,19 @@ impl<F: TunFactory> ClientRuntime<F> {
             dev.add_route(n.network(), n.prefix_len(), next_hop)?;
         }
         let mut pinned = None;
-        if tun.default_route {
+        let flags = tun.pushed.redirect_gateway.as_deref().unwrap_or_default();
+        let has = |f: &str| flags.iter().any(|x| x == f);
+        // `redirect-gateway ipv6 !ipv4` redirects IPv6 alone.
+        let ipv4_default = tun.default_route && !has("!ipv4");
+        if ipv4_default {
             pinned = self.factory.pin_route(self.client.remote().ip())?;
             dev.add_route(Ipv4Addr::UNSPECIFIED, 1, next_hop)?;
             dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, next_hop)?;
+        }
+        if tun.default_route && has("ipv6") && tun.ipv6.is_some() {
+            for half in ["::/1", "8000::/1"] {
+                dev.add_route6(half.parse().map_err(|e| format!("{half}: {e}"))?)?;
+            }
         }
         if !tun.dns.is_empty() {
             let dns: Vec<String> = tun.dns.iter().map(ToString::to_string).collect();

@@ -11,7 +11,7 @@ pub mod client;
 pub mod server;
 
 use std::io::{self, Read as _, Write as _};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -232,6 +232,10 @@ pub trait Tun: AsRawFd {
     fn del_route(&self, network: Ipv4Addr, prefix: u8) -> Result<(), String>;
     /// Makes the (TAP) interface a port of a bridge.
     fn join_bridge(&self, port: &ovpn_tun::BridgePort) -> Result<(), String>;
+    /// Adds an IPv6 address with its prefix length (IPv6 inside the tunnel).
+    fn add_address6(&self, address: Ipv6Addr, prefix: u8) -> Result<(), String>;
+    /// Routes an IPv6 network through the interface.
+    fn add_route6(&self, network: ipnet::Ipv6Net) -> Result<(), String>;
 }
 
 /// Makes tunnel interfaces.
@@ -345,6 +349,26 @@ impl Tun for ovpn_tun::Device {
     fn join_bridge(&self, port: &ovpn_tun::BridgePort) -> Result<(), String> {
         ovpn_tun::Device::join_bridge(self, port).map_err(|e| e.to_string())
     }
+
+    fn add_address6(&self, address: Ipv6Addr, prefix: u8) -> Result<(), String> {
+        let a = format!("{address}/{prefix}");
+        ovpn_tun::ip(&[
+            "-6",
+            "addr",
+            "replace",
+            &a,
+            "dev",
+            self.kernel_name(),
+            "nodad",
+        ])
+        .map_err(|e| e.to_string())
+    }
+
+    fn add_route6(&self, network: ipnet::Ipv6Net) -> Result<(), String> {
+        let n = network.to_string();
+        ovpn_tun::ip(&["-6", "route", "replace", &n, "dev", self.kernel_name()])
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Stand-ins for TUN devices, without root: each "interface" is two Unix datagram socket pairs.
@@ -434,6 +458,14 @@ impl Tun for PipeTun {
     }
 
     fn del_route(&self, _: Ipv4Addr, _: u8) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn add_address6(&self, _: Ipv6Addr, _: u8) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn add_route6(&self, _: ipnet::Ipv6Net) -> Result<(), String> {
         Ok(())
     }
 

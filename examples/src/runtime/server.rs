@@ -165,6 +165,13 @@ impl<F: TunFactory> ServerRuntime<F> {
             // Each client's interface is a port of the host's bridge: the kernel switches.
             config.switching = Switching::Off;
         }
+        if options.shared_tun.is_some() && config.ipv6.is_some() {
+            return Err(RunError::Setup(
+                "--shared-tun carries IPv4 only for now; enable-tun-ipv6=yes needs an \
+                 ovpn-incomingN per client (run without --shared-tun)"
+                    .into(),
+            ));
+        }
         let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
@@ -669,7 +676,24 @@ impl<F: TunFactory> ServerRuntime<F> {
         for (n, l) in routes {
             dev.add_route(n, l, None)?;
         }
+        self.add_ipv6(&dev, session)?;
         self.watch(peer, dev).map(Some)
+    }
+
+    /// IPv6 inside the tunnel: our `tun-server-ipv6` on the client's interface, its address
+    /// and its `ipv6-routes` routed there.
+    fn add_ipv6(&self, dev: &F::Device, session: &SessionInfo) -> Result<(), String> {
+        let (Some(v6), Some(client)) = (self.server.config().ipv6, session.address_ipv6) else {
+            return Ok(());
+        };
+        dev.add_address6(v6.server, 128)?;
+        dev.add_route6(ipnet::Ipv6Net::from(client))?;
+        for r in &session.routes {
+            if let ipnet::IpNet::V6(n) = r.dst {
+                dev.add_route6(n)?;
+            }
+        }
+        Ok(())
     }
 
     /// Starts reading a client's interface.
