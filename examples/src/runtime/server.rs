@@ -754,6 +754,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             for (n, l) in v4_routes(session) {
                 dev.add_route(n, l, session.address)?;
             }
+            self.add_ipv6(&dev, session)?;
         }
         self.watch(peer, dev)
     }

@@ -414,7 +414,14 @@ impl Peer {
         self.state = PeerState::Refused {
             until: now + REFUSED_LINGER,
         };
-        tracing::info!(target: "ppp", "{}: login failed: {reason}", self.user.as_deref().unwrap_or("?"));
+        match self.user.as_deref() {
+            Some(u) if !u.is_empty() => {
+                tracing::info!(target: "ppp", "{u}: login failed: {reason}");
+            }
+            _ => {
+                tracing::info!(target: "ppp", "{}: login failed: {reason} (the client sent no user name)", self.name);
+            }
+        }
         let mut shared = cx.shared.lock();
         for lease in [self.lease.take(), self.local_lease.take()]
             .into_iter()
