@@ -782,6 +782,21 @@ mod tests {
         );
     }
 
+    /// `connect-to` takes an IPv6 address as well as a name (IPv4 preferred when a name has
+    /// both).
+    #[test]
+    fn connect_to_an_ipv6_address() {
+        let mut c = ClientSettings::new(1);
+        c.set("connect-to", "fd00:5ea::1").unwrap();
+        c.set("port", "1194").unwrap();
+        assert_eq!(
+            c.server_address().unwrap(),
+            "[fd00:5ea::1]:1194".parse().unwrap()
+        );
+        c.set("connect-to", "127.0.0.1").unwrap();
+        assert!(c.server_address().unwrap().is_ipv4());
+    }
+
     #[test]
     fn client_properties() {
         let mut c = ClientSettings::new(1);

@@ -44,8 +44,13 @@ fn v6_shared(with_pool: bool) -> Shared {
 }
 
 fn v6_sim(seed: u64, with_pool: bool) -> Sim {
+    v6_sim_over(seed, v6_shared(with_pool))
+}
+
+/// The client connected to an IPv6 server over `shared`.
+fn v6_sim_over(seed: u64, shared: Shared) -> Sim {
     let epoch = start();
-    let server = Server::new(v6_server(seed), v6_shared(with_pool), epoch, unix_epoch()).unwrap();
+    let server = Server::new(v6_server(seed), shared, epoch, unix_epoch()).unwrap();
     let client = ovpn_session::Client::new(client_config(seed), epoch, unix_epoch()).unwrap();
     let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
     assert!(
@@ -169,7 +174,6 @@ fn the_ipv6_lease_is_given_back_and_a_login_without_a_pool_stays_ipv4() {
 #[test]
 fn a_fixed_prefix_and_ipv6_routes_belong_to_their_client() {
     let seed = seed_from_env(74);
-    let epoch = start();
     let shared = v6_shared(false);
     shared.change(|ppp, _| {
         ppp.set_secret(
@@ -181,14 +185,7 @@ fn a_fixed_prefix_and_ipv6_routes_belong_to_their_client() {
         )
         .unwrap()
     });
-    let server = Server::new(v6_server(seed), shared, epoch, unix_epoch()).unwrap();
-    let client = ovpn_session::Client::new(client_config(seed), epoch, unix_epoch()).unwrap();
-    let mut sim = Sim::new(seed, epoch, client, server, LinkConfig::default());
-    assert!(
-        sim.run_until(Duration::from_secs(60), connected),
-        "{}",
-        sim.dump()
-    );
+    let mut sim = v6_sim_over(seed, shared);
     let (a6, _, _) = sim.client.tun().unwrap().ipv6.unwrap();
     assert_eq!(a6, "fd00:77::1".parse::<Ipv6Addr>().unwrap());
     let peer = sim.server.sessions(sim.now)[0].peer;
