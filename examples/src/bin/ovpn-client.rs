@@ -23,17 +23,17 @@ failure, as RouterOS does.
 
 It also runs an OpenVPN client profile as `openvpn --config` would:
   ovpn-client --state-dir DIR run provider.ovpn --auth-user-pass creds.txt [--askpass pass.txt]
-Inline or file ca/cert/key/pkcs12, tls-auth (key-direction) and tls-crypt, auth-user-pass,
+dev tun|tap, inline or file ca/cert/key/pkcs12, tls-auth (key-direction) and tls-crypt, auth-user-pass,
 remote-cert-tls, verify-x509-name NAME name, cipher/data-ciphers/auth, tun-mtu, keepalive, route,
 redirect-gateway, route-nopull, comp-lzo no / compress / compress stub-v2 take effect; directives
 without effect here are named as warnings; what it cannot honour safely (tls-crypt-v2, real
-compression, other verify-x509-name types, dev tap for now) is an error with its line.
+compression, other verify-x509-name types) is an error with its line.
 
 The script (CONFIG.rsc) may use:
   /certificate import file-name= passphrase= [name=]   CA, client certificate, key (matched by key)
   /interface ovpn-client add name= connect-to= port= protocol=udp|tcp user= password=
       certificate= ca-certificate= cipher= auth= add-default-route= route-nopull=
-      keepalive-timeout= max-mtu= tls-version= disabled= verify-server-certificate=
+      keepalive-timeout= max-mtu= tls-version= disabled= verify-server-certificate= mode=ip|ethernet
       ncp=yes|no   (not RouterOS: ncp=no behaves exactly like a RouterOS client: no cipher
                     negotiation, the cipher of the options string, the legacy key derivation)
       control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1

@@ -18,18 +18,23 @@ const LONG_ABOUT: &str = "\
 An OpenVPN server configured the way MikroTik RouterOS configures its own: the configuration is a
 script of RouterOS commands, and the commands of RouterOS's OpenVPN page work as written. OpenVPN 2.6
 clients (and our ovpn-client) connect with a certificate and a PPP user name and password; each
-client gets an address from an IP pool and its own point-to-point interface ovpn-incomingN.
+client gets an address from an IP pool and its own point-to-point interface ovpn-incomingN (a TAP
+interface in mode=ethernet, a port of the profile's bridge= if it names one).
 
 The script (CONFIG.rsc) may use:
   /certificate add|sign|import|export-certificate|set     the built-in CA (keys are generated here)
   /ip pool add name= ranges=                              client addresses
+  /ipv6 pool add name= prefix= prefix-length=             client IPv6 addresses
   /ppp profile add|set  name= local-address= remote-address= dns-server= ...
+      remote-ipv6-prefix-pool= bridge= bridge-horizon= bridge-learning= bridge-path-cost=
+      bridge-port-priority= ...
   /ppp secret add|set   name= password= profile= service=ovpn ...
-  /interface ovpn-server server set enabled=yes port= protocol=udp|tcp mode=ip certificate=
+  /interface ovpn-server server set enabled=yes port= protocol=udp|tcp mode=ip|ethernet certificate=
       (or, as RouterOS 7.17, `add name= port= protocol= ...` for each of several servers, which
       share the pools and the PPP secrets; `set NAME ...` changes one)
       require-client-certificate= auth=SET cipher=SET max-mtu= keepalive-timeout= default-profile=
       redirect-gateway=def1 netmask= reneg-sec= tls-version= push-routes=\"NET/LEN,...\"
+      enable-tun-ipv6=yes tun-server-ipv6= ipv6-prefix-len= push-routes-ipv6= redirect-gateway=ipv6
       topology=subnet|net30 (an extension: net30 pushes OpenVPN's point-to-point form)
       extensions: require-user-password=no (a certificate alone logs in as its common name),
       control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1
