@@ -222,7 +222,7 @@ fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
         {
             return Ok(Line::Context(m));
         }
-        return Err(format!("unknown menu or command: /{path}"));
+        return Err(unknown_menu(&m));
     };
     let mut menu = base;
     menu.extend(leading[..n].iter().cloned());
@@ -247,6 +247,28 @@ fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
         }
     }
     Ok(Line::Command(cmd))
+}
+
+/// The error for a line that names no known menu. It shows the first words only, shortened,
+/// and nothing at all of a line that looks like key or certificate material (a PEM boundary,
+/// base64), so that a key file given as a script is never echoed into a log.
+fn unknown_menu(words: &[String]) -> String {
+    let secret_like = |w: &str| {
+        w.starts_with("-----")
+            || (w.len() >= 16
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+    };
+    if words.iter().any(|w| secret_like(w)) {
+        return "unknown menu or command (not shown: the line looks like key or certificate \
+                material; is this a PEM or .ovpn file rather than a script?)"
+            .into();
+    }
+    let mut shown: String = words.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
+    if shown.chars().count() > 40 {
+        shown = shown.chars().take(40).collect::<String>() + "...";
+    }
+    format!("unknown menu or command: /{shown}")
 }
 
 #[cfg(test)]

@@ -99,6 +99,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
     match cli.command {
+        Command::Check { config } if is_profile(&config) => {
+            // An OpenVPN profile is checked as one (never as a RouterOS script, which would
+            // echo its lines, keys included, as unknown commands), without asking for
+            // credentials.
+            match profile(&config, None, None, true) {
+                Some((c, _)) => {
+                    println!(
+                        "{}: OK: profile for {} ({:?})",
+                        config.display(),
+                        c.server,
+                        c.transport
+                    );
+                    ExitCode::SUCCESS
+                }
+                None => ExitCode::from(EXIT_CONFIG),
+            }
+        }
         Command::Check { config } => {
             match cli::prepare(Program::Client, &config, &cli.state_dir, false) {
                 Ok(setup) => {
@@ -116,7 +133,12 @@ fn main() -> ExitCode {
             askpass,
         } => {
             let (client_config, routes) = if is_profile(&config) {
-                match profile(&config, auth_user_pass.as_deref(), askpass.as_deref()) {
+                match profile(
+                    &config,
+                    auth_user_pass.as_deref(),
+                    askpass.as_deref(),
+                    false,
+                ) {
                     Some(p) => p,
                     None => return ExitCode::from(EXIT_CONFIG),
                 }
@@ -161,10 +183,12 @@ fn is_profile(path: &Path) -> bool {
 }
 
 /// Reads an OpenVPN client profile; prints every problem and returns None when it cannot run.
+/// With `check`, nothing is asked on the terminal: credentials it would ask for are stand-ins.
 fn profile(
     path: &Path,
     auth_user_pass: Option<&Path>,
     askpass: Option<&Path>,
+    check: bool,
 ) -> Option<(ovpn_session::ClientConfig, Vec<ipnet::Ipv4Net>)> {
     let read = |p: &Path| {
         std::fs::read_to_string(p)
@@ -186,6 +210,9 @@ fn profile(
     }
     // `auth-user-pass` with no file and none given: asked on the terminal, as openvpn does.
     let asks = text.lines().any(|l| l.trim() == "auth-user-pass");
+    if asks && check && creds.user_pass.is_none() {
+        creds.user_pass = Some(("(check)".to_owned(), String::new()));
+    }
     if asks && creds.user_pass.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprint!("Enter Auth Username: ");
         let mut user = String::new();
