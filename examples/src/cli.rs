@@ -92,7 +92,7 @@ pub fn prepare(
         tracing::info!(target: "certificate", "{k}: kept from {}", state_dir.display());
     }
     if write {
-        if let Err(e) = std::fs::create_dir_all(state_dir) {
+        if let Err(e) = crate::script::private_dir(state_dir) {
             eprintln!("{}: error: cannot create it: {e}", state_dir.display());
             return Err(ExitCode::from(EXIT_RUNTIME));
         }

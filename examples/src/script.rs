@@ -160,25 +160,46 @@ pub struct Setup {
 
 impl Setup {
     /// Writes [`Setup::files`] into `dir` (created if missing); returns the paths written.
+    /// `dir` and the folders made in it are 0700, private files (keys) 0600, also when they
+    /// existed before with wider permissions.
     pub fn write_files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        private_dir(dir)?;
         let mut written = Vec::new();
         for f in &self.files {
             let path = dir.join(&f.name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
+            if let Some(parent) = path.parent()
+                && parent != dir
+            {
+                private_dir(parent)?;
             }
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create(true).truncate(true);
             if f.private {
                 opts.mode(0o600);
             }
-            opts.open(&path)?.write_all(&f.contents)?;
+            let mut file = opts.open(&path)?;
+            if f.private {
+                // `mode` applies only to a file it creates.
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            file.write_all(&f.contents)?;
             written.push(path);
         }
         Ok(written)
     }
+}
+
+/// Creates `dir` (and its parents) if missing and makes it 0700: the state directory holds
+/// private keys.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// The directory, inside the state directory, where generated certificates are kept.

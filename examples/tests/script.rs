@@ -200,7 +200,18 @@ fn the_routeros_page_configures_server_and_client() {
             "certificates/server.pem",
         ]
     );
+    // A key file left with wide permissions by an earlier run, and a state directory anyone
+    // can read: both are tightened.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let key = state.path().join("cert_export_client1.key");
+    std::fs::write(&key, b"old").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(state.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     s.write_files(state.path()).unwrap();
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(state.path()), 0o700);
+    assert_eq!(mode(&state.path().join("certificates")), 0o700);
 
     // The client, from a directory of its own, imports what the server exported (found in the
     // state directory).
