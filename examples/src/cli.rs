@@ -45,19 +45,52 @@ pub fn error_report(script: &Path, failure: &Failure) -> String {
     out
 }
 
+/// The largest script read (16 MiB): RouterOS exports are far smaller, and a bigger file is
+/// refused before it is read.
+pub const MAX_SCRIPT: u64 = 16 * 1024 * 1024;
+
+/// Reads a script: a regular file of at most [`MAX_SCRIPT`] bytes, in UTF-8. A directory, a
+/// device or a FIFO is said to be one.
+pub fn read_script(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err("cannot read it: it is a directory".into());
+    }
+    if !ft.is_file() {
+        return Err("cannot read it: it is not a regular file (a device, FIFO or socket)".into());
+    }
+    if meta.len() > MAX_SCRIPT {
+        return Err(format!(
+            "cannot read it: {} bytes, more than the {} MiB a script may be",
+            meta.len(),
+            MAX_SCRIPT / (1024 * 1024)
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCRIPT).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    Ok(text)
+}
+
 /// Reads and interprets the script for `program`. On problems, prints them all and returns the
 /// exit status. With `write`, creates the state directory and writes the exports and kept
 /// certificates into it.
+///
+/// A script is at most [`MAX_SCRIPT`] bytes, and a command at most
+/// [`MAX_LINE`](crate::rsc::MAX_LINE).
 pub fn prepare(
     program: Program,
     script: &Path,
     state_dir: &Path,
     write: bool,
 ) -> Result<Setup, ExitCode> {
-    let text = match std::fs::read_to_string(script) {
+    let text = match read_script(script) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}: error: cannot read it: {e}", script.display());
+            eprintln!("{}: error: {e}", script.display());
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };

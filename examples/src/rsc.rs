@@ -99,6 +99,11 @@ pub struct ScriptError {
     pub what: String,
 }
 
+/// The longest command a script or console line may be, continuations included (64 KiB): a
+/// longer one is refused with its line, and not tokenized (so that one huge line cannot cost
+/// many times its size in memory).
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// Parses a whole script. Every problem is reported (not only the first), each with its line.
 pub fn parse(script: &str) -> Result<Vec<Command>, Vec<ScriptError>> {
     let (commands, errors) = parse_all(script);
@@ -117,12 +122,31 @@ pub fn parse_all(script: &str) -> (Vec<Command>, Vec<ScriptError>) {
     let mut context: Vec<String> = Vec::new();
     let mut pending = String::new();
     let mut start_line = 0;
+    // Inside a command already refused as too long: skipped to its last continued line.
+    let mut skipping = false;
     for (i, raw) in script.lines().enumerate() {
         let line_no = i + 1;
-        if pending.is_empty() {
+        if pending.is_empty() && !skipping {
             start_line = line_no;
         }
         let trimmed = raw.trim_end();
+        let continued = trimmed.ends_with('\\') && !trimmed.ends_with("\\\\");
+        if skipping {
+            skipping = continued;
+            continue;
+        }
+        if pending.len() + trimmed.len() > MAX_LINE {
+            errors.push(ScriptError {
+                line: start_line,
+                what: format!(
+                    "the command is longer than {} KiB: not read",
+                    MAX_LINE / 1024
+                ),
+            });
+            pending.clear();
+            skipping = continued;
+            continue;
+        }
         if let Some(cont) = trimmed.strip_suffix('\\')
             && !cont.ends_with('\\')
         {
@@ -273,6 +297,24 @@ fn unknown_menu(words: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A command over 64 KiB is refused with its line and skipped whole (continuations too);
+    /// the commands around it still parse.
+    #[test]
+    fn an_overlong_command_is_refused_and_skipped() {
+        let long = "x".repeat(super::MAX_LINE + 1);
+        let script = format!(
+            "/ip pool add name=a ranges=10.0.0.1\n/ppp secret add name=b password={long}\n\
+             /ppp secret add name=c \\\npassword={long} \\\nservice=ovpn\n\
+             /ip pool add name=d ranges=10.0.0.2\n"
+        );
+        let (commands, errors) = super::parse_all(&script);
+        let names: Vec<_> = commands.iter().filter_map(|c| c.prop("name")).collect();
+        assert_eq!(names, ["a", "d"]);
+        let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3], "{errors:?}");
+        assert!(errors[0].what.contains("longer than 64 KiB"));
+    }
+
     use super::*;
 
     /// The server commands of the RouterOS OpenVPN page, as written there.

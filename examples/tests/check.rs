@@ -51,3 +51,30 @@ fn key_lines_in_a_script_are_reported_without_their_content() {
     assert!(!out.contains("BEGIN PRIVATE KEY"), "{out}");
     assert!(out.contains("unknown menu or command: /client"), "{out}");
 }
+
+/// What is not a script is said to be what it is, and a huge file is refused before it is read.
+#[test]
+fn a_directory_a_device_or_a_huge_file_is_refused_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.rsc");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    for (path, words) in [
+        (dir.path().to_path_buf(), "it is a directory"),
+        (std::path::PathBuf::from("/dev/null"), "not a regular file"),
+        (huge, "more than the 16 MiB"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ovpn-server"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", path.display());
+        assert!(err.contains(words), "{}: {err}", path.display());
+    }
+}

@@ -191,8 +191,8 @@ fn profile(
     check: bool,
 ) -> Option<(ovpn_session::ClientConfig, Vec<ipnet::Ipv4Net>)> {
     let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map_err(|e| eprintln!("{}: error: cannot read it: {e}", p.display()))
+        cli::read_script(p)
+            .map_err(|e| eprintln!("{}: error: {e}", p.display()))
             .ok()
     };
     let text = read(path)?;
