@@ -86,6 +86,7 @@ pub fn prepare(
     script: &Path,
     state_dir: &Path,
     write: bool,
+    allow_outside_paths: bool,
 ) -> Result<Setup, ExitCode> {
     let text = match read_script(script) {
         Ok(t) => t,
@@ -106,6 +107,7 @@ pub fn prepare(
         script_dir,
         state_dir: state_dir.to_owned(),
         now: UnixTime::since_unix_epoch(now),
+        allow_outside_paths,
     };
     let setup = match interpret(program, &text, &env) {
         Ok(s) => s,

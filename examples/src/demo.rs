@@ -168,6 +168,7 @@ fn env(script_dir: &Path, state_dir: &Path) -> Env {
         script_dir: script_dir.to_owned(),
         state_dir: state_dir.to_owned(),
         now: UnixTime::since_unix_epoch(t),
+        allow_outside_paths: false,
     }
 }
 

@@ -56,6 +56,10 @@ pub struct Env {
     pub state_dir: PathBuf,
     /// The time certificates are signed at.
     pub now: UnixTime,
+    /// Whether `file-name=` and `tls-key-file=` may name files outside the script's folder
+    /// and the state directory (absolute paths, `..`): only when the operator says so for a
+    /// script run at start (`--allow-outside-paths`), as RouterOS keeps them in its files.
+    pub allow_outside_paths: bool,
 }
 
 /// Why a script cannot run: every error, each with its line, and the warnings found on the way
@@ -735,6 +739,14 @@ impl Interpreter<'_> {
             return Ok(f.contents.clone());
         }
         let p = Path::new(file);
+        let outside =
+            p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir);
+        if outside && !self.env.allow_outside_paths {
+            return Err(format!(
+                "{file}: outside the script's folder and the state directory (an absolute path \
+                 or ..); name a file there, or run with --allow-outside-paths"
+            ));
+        }
         let candidates: Vec<PathBuf> = if p.is_absolute() {
             vec![p.to_owned()]
         } else {

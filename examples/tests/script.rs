@@ -19,6 +19,7 @@ fn env(script_dir: &Path, state_dir: &Path) -> Env {
         state_dir: state_dir.to_owned(),
         // 2026-11-27
         now: UnixTime::since_unix_epoch(Duration::from_secs(1_795_737_600)),
+        allow_outside_paths: false,
     }
 }
 
@@ -485,11 +486,35 @@ fn client_scripts() {
         dir.path().join("k.pem"),
     )
     .unwrap();
-    let client = |script: &str| interpret(Program::Client, script, &env(dir.path(), state.path()));
+    // An absolute file-name= needs the operator's --allow-outside-paths.
+    let allowed = Env {
+        allow_outside_paths: true,
+        ..env(dir.path(), state.path())
+    };
+    let client = |script: &str| interpret(Program::Client, script, &allowed);
     let imports = format!(
         "/certificate import file-name={}\n/certificate import file-name=cert_export_client1.crt\n/certificate import file-name=k.pem passphrase=secret12\n",
         state.path().join("cert_export_ca.crt").display()
     );
+    for outside in [
+        state
+            .path()
+            .join("cert_export_ca.crt")
+            .display()
+            .to_string(),
+        "../elsewhere/ca.crt".to_owned(),
+    ] {
+        let errs = errors(interpret(
+            Program::Client,
+            &format!("/certificate import file-name={outside}\n"),
+            &env(dir.path(), state.path()),
+        ));
+        assert!(
+            errs.iter()
+                .any(|e| e.line == Some(1) && e.message.contains("outside the script's folder")),
+            "{outside}: {errs:#?}"
+        );
+    }
 
     let ok = client(&format!(
         "{imports}/interface ovpn-client add connect-to=127.0.0.1 port=1195 protocol=udp user=client1 password=pw \

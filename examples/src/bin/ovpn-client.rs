@@ -68,6 +68,10 @@ struct Cli {
     /// More log lines: -v adds debug lines, -vv everything (TLS included)
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
+    /// Let the script's file-name= and tls-key-file= name files outside its folder and the
+    /// state directory (absolute paths, ..)
+    #[arg(long, global = true)]
+    allow_outside_paths: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -117,7 +121,13 @@ fn main() -> ExitCode {
             }
         }
         Command::Check { config } => {
-            match cli::prepare(Program::Client, &config, &cli.state_dir, false) {
+            match cli::prepare(
+                Program::Client,
+                &config,
+                &cli.state_dir,
+                false,
+                cli.allow_outside_paths,
+            ) {
                 Ok(setup) => {
                     if let Some(c) = &setup.client {
                         println!("{}: OK: {}", config.display(), cli::describe_client(c));
@@ -143,7 +153,13 @@ fn main() -> ExitCode {
                     None => return ExitCode::from(EXIT_CONFIG),
                 }
             } else {
-                let setup = match cli::prepare(Program::Client, &config, &cli.state_dir, true) {
+                let setup = match cli::prepare(
+                    Program::Client,
+                    &config,
+                    &cli.state_dir,
+                    true,
+                    cli.allow_outside_paths,
+                ) {
                     Ok(s) => s,
                     Err(code) => return code,
                 };

@@ -71,6 +71,10 @@ struct Cli {
     /// More log lines: -v adds debug lines, -vv everything (TLS included)
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
+    /// Let the script's file-name= and tls-key-file= name files outside its folder and the
+    /// state directory (absolute paths, ..)
+    #[arg(long, global = true)]
+    allow_outside_paths: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,7 +108,13 @@ fn main() -> ExitCode {
     logging::init(cli.verbose);
     match cli.command {
         Command::Check { config } => {
-            match cli::prepare(Program::Server, &config, &cli.state_dir, false) {
+            match cli::prepare(
+                Program::Server,
+                &config,
+                &cli.state_dir,
+                false,
+                cli.allow_outside_paths,
+            ) {
                 Ok(setup) => {
                     for s in &setup.servers {
                         println!(
@@ -123,7 +133,13 @@ fn main() -> ExitCode {
             listen,
             shared_tun,
         } => {
-            let setup = match cli::prepare(Program::Server, &config, &cli.state_dir, true) {
+            let setup = match cli::prepare(
+                Program::Server,
+                &config,
+                &cli.state_dir,
+                true,
+                cli.allow_outside_paths,
+            ) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
