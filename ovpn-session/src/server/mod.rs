@@ -13,6 +13,7 @@ mod config;
 mod event;
 mod incoming;
 mod limits;
+mod log_gate;
 mod peer;
 mod routes;
 mod shared;
@@ -92,6 +93,8 @@ pub struct Server {
     routes: RouteTable,
     /// Ethernet mode: MAC addresses to sessions.
     macs: MacTable,
+    /// One log line per source per interval about failed session starts.
+    log_gate: log_gate::LogGate,
     /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
     gate: crate::wrap::Wrap,
     events: VecDeque<ServerEvent>,
@@ -129,6 +132,7 @@ impl Server {
             candidates: HashMap::new(),
             routes: RouteTable::new(),
             macs,
+            log_gate: log_gate::LogGate::new(),
             gate,
             events: VecDeque::new(),
             out: VecDeque::new(),
@@ -596,6 +600,7 @@ impl Server {
             config: &self.config,
             shared: &self.shared,
             events: &mut self.events,
+            log_gate: &mut self.log_gate,
         };
         p.finish_auth(now, verdict, &mut cx);
         self.process(now, idx);
@@ -894,6 +899,7 @@ impl Server {
                 config: &self.config,
                 shared: &self.shared,
                 events: &mut self.events,
+                log_gate: &mut self.log_gate,
             };
             match p.process(now, &mut cx) {
                 Step::Idle => return,

@@ -66,6 +66,8 @@ pub(super) struct Cx<'a> {
     /// The tables shared with other servers, locked only when a login needs them.
     pub(super) shared: &'a Shared,
     pub(super) events: &'a mut VecDeque<ServerEvent>,
+    /// Failed session starts are logged at most once per source per interval.
+    pub(super) log_gate: &'a mut super::log_gate::LogGate,
 }
 
 #[derive(Debug)]
@@ -292,7 +294,15 @@ impl Peer {
                     };
                 }
                 ChannelEvent::Failed(reason) => {
-                    tracing::info!(target: "ovpn", "{}: {reason}", self.name);
+                    // Before login, a flood of failing starts logs once per source and interval.
+                    let held = if self.state == PeerState::Connected {
+                        Some(0)
+                    } else {
+                        cx.log_gate.admit(self.remote.ip(), now)
+                    };
+                    if let Some(held) = held {
+                        tracing::info!(target: "ovpn", "{}: {reason}{}", self.name, super::log_gate::held_note(held));
+                    }
                     return Step::Remove { reason, log: false };
                 }
             }
@@ -414,12 +424,15 @@ impl Peer {
         self.state = PeerState::Refused {
             until: now + REFUSED_LINGER,
         };
-        match self.user.as_deref() {
-            Some(u) if !u.is_empty() => {
-                tracing::info!(target: "ppp", "{u}: login failed: {reason}");
-            }
-            _ => {
-                tracing::info!(target: "ppp", "{}: login failed: {reason} (the client sent no user name)", self.name);
+        if let Some(held) = cx.log_gate.admit(self.remote.ip(), now) {
+            let more = super::log_gate::held_note(held);
+            match self.user.as_deref() {
+                Some(u) if !u.is_empty() => {
+                    tracing::info!(target: "ppp", "{u}: login failed: {reason}{more}");
+                }
+                _ => {
+                    tracing::info!(target: "ppp", "{}: login failed: {reason} (the client sent no user name){more}", self.name);
+                }
             }
         }
         let mut shared = cx.shared.lock();
