@@ -158,6 +158,9 @@ pub fn server_input(data: &[u8]) {
             "client lost the probe\n{}",
             sim.dump()
         );
+        // The fixture lives across inputs: its trace and drops must not grow without bound.
+        sim.trace.clear();
+        sim.drops.clear();
     });
 }
 
@@ -214,6 +217,8 @@ pub fn ethernet_frames(data: &[u8]) {
             m.tun.clear();
         }
         assert!(crowd.all_connected(), "{}", crowd.transcript());
+        // The fixture lives across inputs: its trace must not grow without bound.
+        crowd.trace.clear();
     });
 }
 
