@@ -439,8 +439,8 @@ pub struct ClientSettings {
     pub mode: Mode,
     /// `user` (required).
     pub user: String,
-    /// `password`.
-    pub password: String,
+    /// `password` (zeroed on drop).
+    pub password: zeroize::Zeroizing<String>,
     /// `certificate` (`none`).
     pub certificate: Option<String>,
     /// `ca-certificate` (`none`: the store's trusted CAs).
@@ -513,7 +513,7 @@ impl ClientSettings {
             transport: Transport::Tcp,
             mode: Mode::Ip,
             user: String::new(),
-            password: String::new(),
+            password: zeroize::Zeroizing::new(String::new()),
             certificate: None,
             ca_certificate: None,
             cipher: Cipher::Aes128Cbc,
@@ -550,7 +550,7 @@ impl ClientSettings {
             "protocol" => self.transport = transport(v)?,
             "mode" => self.mode = mode(v)?,
             "user" => self.user = v.to_owned(),
-            "password" => self.password = v.to_owned(),
+            "password" => self.password = zeroize::Zeroizing::new(v.to_owned()),
             "certificate" => {
                 self.certificate = (v != "none" && !v.is_empty()).then(|| v.to_owned())
             }
@@ -653,7 +653,7 @@ impl ClientSettings {
             self.name.clone(),
             server,
             self.user.clone(),
-            self.password.clone(),
+            (*self.password).clone(),
             check,
         );
         c.transport = self.transport;
