@@ -7,6 +7,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 use ipnet::Ipv4Net;
 use ovpn_crypto::{Cipher, Digest, KeyDirection, StaticKey};
@@ -31,13 +32,14 @@ pub struct ClientProfileSetup {
     pub credentials: Vec<(&'static str, Vec<u8>)>,
 }
 
-/// Credentials from outside the profile (`ovpn-client run --user --password-file`).
+/// Credentials from outside the profile (`ovpn-client run --user --password-file`). The
+/// password and the passphrase are zeroed on drop.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     /// The user name and password, when given.
-    pub user_pass: Option<(String, String)>,
+    pub user_pass: Option<(String, Zeroizing<String>)>,
     /// The passphrase of an encrypted key in the profile.
-    pub key_passphrase: String,
+    pub key_passphrase: Zeroizing<String>,
 }
 
 #[derive(Default)]
@@ -519,11 +521,11 @@ fn finish(
             };
             match text {
                 Ok(t) => {
-                    let t = String::from_utf8_lossy(&t).into_owned();
+                    let t = Zeroizing::new(String::from_utf8_lossy(&t).into_owned());
                     let mut l = t.lines();
                     (
                         l.next().unwrap_or_default().to_owned(),
-                        l.next().unwrap_or_default().to_owned(),
+                        Zeroizing::new(l.next().unwrap_or_default().to_owned()),
                     )
                 }
                 Err(e) => {
@@ -608,7 +610,7 @@ fn finish(
         });
     };
     let server: SocketAddr = server;
-    let mut c = ClientConfig::new("ovpn-out1", server, user, password, check);
+    let mut c = ClientConfig::new("ovpn-out1", server, user, password.as_str(), check);
     c.transport = r.transport;
     c.mode = r.mode;
     c.identity = identity;

@@ -1111,10 +1111,17 @@ impl Interpreter<'_> {
             user_pass: c.prop("ovpn-user").map(|u| {
                 (
                     u.to_owned(),
-                    c.prop("ovpn-password").unwrap_or_default().to_owned(),
+                    c.prop("ovpn-password")
+                        .unwrap_or_default()
+                        .to_owned()
+                        .into(),
                 )
             }),
-            key_passphrase: c.prop("key-passphrase").unwrap_or_default().to_owned(),
+            key_passphrase: c
+                .prop("key-passphrase")
+                .unwrap_or_default()
+                .to_owned()
+                .into(),
         };
         let where_ = |p: &Problem| match p.line {
             Some(l) => format!("{file}:{l}: {}", p.message),

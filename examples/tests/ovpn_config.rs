@@ -29,7 +29,7 @@ fn profile(extra: &str) -> String {
 
 fn creds() -> Credentials {
     Credentials {
-        user_pass: Some(("client1".into(), "pw".into())),
+        user_pass: Some(("client1".into(), "pw".to_owned().into())),
         ..Credentials::default()
     }
 }

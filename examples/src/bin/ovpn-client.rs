@@ -214,20 +214,21 @@ fn profile(
     let text = read(path)?;
     let mut creds = Credentials::default();
     if let Some(f) = auth_user_pass {
-        let t = read(f)?;
+        let t = zeroize::Zeroizing::new(read(f)?);
         let mut l = t.lines();
         creds.user_pass = Some((
             l.next().unwrap_or_default().to_owned(),
-            l.next().unwrap_or_default().to_owned(),
+            l.next().unwrap_or_default().to_owned().into(),
         ));
     }
     if let Some(f) = askpass {
-        creds.key_passphrase = read(f)?.lines().next().unwrap_or_default().to_owned();
+        let t = zeroize::Zeroizing::new(read(f)?);
+        creds.key_passphrase = t.lines().next().unwrap_or_default().to_owned().into();
     }
     // `auth-user-pass` with no file and none given: asked on the terminal, as openvpn does.
     let asks = text.lines().any(|l| l.trim() == "auth-user-pass");
     if asks && check && creds.user_pass.is_none() {
-        creds.user_pass = Some(("(check)".to_owned(), String::new()));
+        creds.user_pass = Some(("(check)".to_owned(), String::new().into()));
     }
     if asks && creds.user_pass.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprint!("Enter Auth Username: ");
@@ -238,7 +239,7 @@ fn profile(
         let password = rpassword::prompt_password("Enter Auth Password: ")
             .map_err(|e| eprintln!("reading the password: {e}"))
             .ok()?;
-        creds.user_pass = Some((user.trim_end().to_owned(), password));
+        creds.user_pass = Some((user.trim_end().to_owned(), password.into()));
     }
     let dir = path
         .parent()
