@@ -811,6 +811,27 @@ impl Interpreter<'_> {
     }
 
     fn check_profiles(&mut self) {
+        // A bridge= only acts on ethernet-mode interfaces.
+        let ethernet = self
+            .servers
+            .iter()
+            .any(|s| s.mode == ovpn_session::Mode::Ethernet);
+        if !ethernet && self.program == Program::Server {
+            let bridged: Vec<(Option<usize>, String)> = self
+                .ppp
+                .profiles()
+                .filter_map(|p| {
+                    let b = p.bridge.bridge.as_ref()?;
+                    Some((self.profile_lines.get(&p.name).copied(), format!(
+                        "profile {}: bridge={b} has no effect here: no server runs mode=ethernet (an ip-mode interface is not a bridge port)",
+                        p.name
+                    )))
+                })
+                .collect();
+            for (line, message) in bridged {
+                self.warnings.push(Problem { line, message });
+            }
+        }
         let mut problems = Vec::new();
         for p in self.ppp.profiles() {
             for (prop, spec) in [

@@ -375,6 +375,34 @@ fn a_server_that_cannot_run_says_why() {
                 .contains("remote-address=no-pool names no /ip pool")
     }));
 
+    // A bridge= with no ethernet-mode server is accepted with a warning naming it.
+    let s = server(
+        &SMALL.replace(
+            "remote-address=ovpn-pool",
+            "remote-address=ovpn-pool bridge=br-lan",
+        ),
+        state.path(),
+    )
+    .unwrap();
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.line == Some(9) && w.message.contains("bridge=br-lan has no effect here")),
+        "{:#?}",
+        s.warnings
+    );
+    let tap = server(
+        &SMALL
+            .replace(
+                "remote-address=ovpn-pool",
+                "remote-address=ovpn-pool bridge=br-lan",
+            )
+            .replace("protocol=udp", "protocol=udp mode=ethernet"),
+        state.path(),
+    )
+    .unwrap();
+    assert!(!tap.warnings.iter().any(|w| w.message.contains("bridge=")));
+
     // No certificate (in TAP mode, which is accepted).
     let errs = errors(server(
         &SMALL.replace("certificate=server ", "mode=ethernet "),
