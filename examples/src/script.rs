@@ -832,6 +832,30 @@ impl Interpreter<'_> {
                 self.warnings.push(Problem { line, message });
             }
         }
+        // IPv6 addresses only act with enable-tun-ipv6=yes.
+        let ipv6 = self.servers.iter().any(|s| s.enable_tun_ipv6);
+        if !ipv6 && self.program == Program::Server {
+            let unused: Vec<(Option<usize>, String)> = self
+                .ppp
+                .profiles()
+                .filter_map(|p| {
+                    let pool = p.remote_ipv6_prefix_pool.as_ref()?;
+                    Some((self.profile_lines.get(&p.name).copied(), format!(
+                        "profile {}: remote-ipv6-prefix-pool={pool} has no effect here: no server has enable-tun-ipv6=yes",
+                        p.name
+                    )))
+                })
+                .chain(self.ppp.secrets().filter(|s| s.remote_ipv6_prefix.is_some() || !s.ipv6_routes.is_empty()).map(|s| {
+                    (None, format!(
+                        "secret {}: remote-ipv6-prefix and ipv6-routes have no effect here: no server has enable-tun-ipv6=yes",
+                        s.name
+                    ))
+                }))
+                .collect();
+            for (line, message) in unused {
+                self.warnings.push(Problem { line, message });
+            }
+        }
         let mut problems = Vec::new();
         for p in self.ppp.profiles() {
             for (prop, spec) in [

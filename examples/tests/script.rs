@@ -999,6 +999,16 @@ fn ipv6_inside_the_tunnel_is_configured_or_refused() {
         s.warnings
     );
 
+    let off = script.replace("enable-tun-ipv6=yes", "enable-tun-ipv6=no");
+    let s = server(&off, state.path()).unwrap();
+    assert!(
+        s.warnings.iter().any(|w| w
+            .message
+            .contains("remote-ipv6-prefix-pool=v6pool has no effect here")),
+        "{:#?}",
+        s.warnings
+    );
+
     let no_pool = script.replace(
         "/ipv6 pool add name=v6pool prefix=fd00:8::/64 prefix-length=128\n",
         "",
