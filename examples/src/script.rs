@@ -832,7 +832,22 @@ impl Interpreter<'_> {
                 self.warnings.push(Problem { line, message });
             }
         }
-        // IPv6 addresses only act with enable-tun-ipv6=yes.
+        // IPv6 settings only act with enable-tun-ipv6=yes.
+        let idle6: Vec<Problem> = self
+            .servers
+            .iter()
+            .filter(|s| {
+                !s.enable_tun_ipv6 && (s.redirect_gateway_ipv6 || !s.push_routes_ipv6.is_empty())
+            })
+            .map(|s| Problem {
+                line: s.line("push-routes-ipv6").or(s.line("redirect-gateway")),
+                message: format!(
+                    "{}: redirect-gateway=ipv6 and push-routes-ipv6 have no effect here without enable-tun-ipv6=yes",
+                    s.name
+                ),
+            })
+            .collect();
+        self.warnings.extend(idle6);
         let ipv6 = self.servers.iter().any(|s| s.enable_tun_ipv6);
         if !ipv6 && self.program == Program::Server {
             let unused: Vec<(Option<usize>, String)> = self

@@ -412,8 +412,6 @@ impl ServerSettings {
             });
             c.push_routes_ipv6 = self.push_routes_ipv6.clone();
             c.redirect_gateway_ipv6 = self.redirect_gateway_ipv6;
-        } else if self.redirect_gateway_ipv6 || !self.push_routes_ipv6.is_empty() {
-            tracing::warn!(target: "ovpn", "{}: redirect-gateway=ipv6 and push-routes-ipv6 have no effect without enable-tun-ipv6=yes", self.name);
         }
         c.topology = self.topology;
         c.reneg = self.reneg;

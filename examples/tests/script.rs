@@ -1002,6 +1002,12 @@ fn ipv6_inside_the_tunnel_is_configured_or_refused() {
     let off = script.replace("enable-tun-ipv6=yes", "enable-tun-ipv6=no");
     let s = server(&off, state.path()).unwrap();
     assert!(
+        s.warnings.iter().any(|w| w.line.is_some()
+            && w.message.contains("push-routes-ipv6 have no effect here")),
+        "{:#?}",
+        s.warnings
+    );
+    assert!(
         s.warnings.iter().any(|w| w
             .message
             .contains("remote-ipv6-prefix-pool=v6pool has no effect here")),

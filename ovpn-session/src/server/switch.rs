@@ -95,18 +95,19 @@ impl MacTable {
         slot: usize,
         now: Instant,
     ) -> Result<(), NotLearned> {
-        if let Some(e) = self.entries.get(&mac).copied() {
+        let ageing = self.ageing;
+        if let Some(e) = self.entries.get_mut(&mac) {
+            // The common case, once per frame: one lookup, no allocation.
             if e.slot == slot {
-                if let Some(e) = self.entries.get_mut(&mac) {
-                    e.seen = now;
-                }
+                e.seen = now;
                 return Ok(());
             }
-            if self.fresh(&e, now) {
+            if now.saturating_duration_since(e.seen) < ageing {
                 return Err(NotLearned::Taken);
             }
             // It aged out behind another session: it moves.
-            self.unlink(mac, e.slot);
+            let old = e.slot;
+            self.unlink(mac, old);
         }
         let mine = self.by_slot.entry(slot).or_default();
         if mine.len() >= self.max_per_session {
