@@ -512,18 +512,22 @@ impl<F: TunFactory> ClientRuntime<F> {
             dev.add_route(n.network(), n.prefix_len(), next_hop)?;
         }
         let mut pinned = None;
+        // add-default-route decides the IPv4 default, as on RouterOS, whatever was pushed; an
+        // IPv6 default also needs the server to push `redirect-gateway ipv6` and an address.
         let flags = tun.pushed.redirect_gateway.as_deref().unwrap_or_default();
         let has = |f: &str| flags.iter().any(|x| x == f);
-        // `redirect-gateway ipv6 !ipv4` redirects IPv6 alone.
-        let ipv4_default = tun.default_route && !has("!ipv4");
-        if ipv4_default {
+        if tun.default_route {
             pinned = self.factory.pin_route(self.client.remote().ip())?;
             dev.add_route(Ipv4Addr::UNSPECIFIED, 1, next_hop)?;
             dev.add_route(Ipv4Addr::new(128, 0, 0, 0), 1, next_hop)?;
         }
-        if tun.default_route && has("ipv6") && tun.ipv6.is_some() {
-            for half in ["::/1", "8000::/1"] {
-                dev.add_route6(half.parse().map_err(|e| format!("{half}: {e}"))?)?;
+        if tun.default_route && has("ipv6") {
+            if tun.ipv6.is_some() {
+                for half in ["::/1", "8000::/1"] {
+                    dev.add_route6(half.parse().map_err(|e| format!("{half}: {e}"))?)?;
+                }
+            } else {
+                tracing::warn!(target: "ovpn", "{name}: pushed redirect-gateway ipv6 ignored: no ifconfig-ipv6 was pushed");
             }
         }
         if !tun.dns.is_empty() {
