@@ -26,7 +26,7 @@
 //! ```
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::Command;
 
@@ -274,6 +274,29 @@ impl Device {
             args.extend(["via", g.as_str()]);
         }
         ip(&args)
+    }
+}
+
+impl Device {
+    /// Adds (or replaces) an IPv6 address with its prefix length, without duplicate address
+    /// detection (the tunnel has no other station to collide with).
+    pub fn add_address6(&self, address: Ipv6Addr, prefix: u8) -> Result<(), TunError> {
+        let a = format!("{address}/{prefix}");
+        ip(&[
+            "-6",
+            "addr",
+            "replace",
+            &a,
+            "dev",
+            &self.kernel_name,
+            "nodad",
+        ])
+    }
+
+    /// Adds (or replaces) a route to the IPv6 `network/prefix` through this device.
+    pub fn add_route6(&self, network: Ipv6Addr, prefix: u8) -> Result<(), TunError> {
+        let n = format!("{network}/{prefix}");
+        ip(&["-6", "route", "replace", &n, "dev", &self.kernel_name])
     }
 }
 
@@ -527,6 +550,39 @@ mod tests {
             .unwrap();
         let routes = show(&["route"]);
         assert!(routes.contains("192.168.78.0/24 dev ovpn-inc-"), "{routes}");
+        // IPv6 inside the tunnel: an address and a route.
+        long.add_address6("fd00:97::1".parse().unwrap(), 128)
+            .unwrap();
+        long.add_route6("fd00:97::2".parse().unwrap(), 128).unwrap();
+        let addrs = show(&["-6", "addr", "show", "dev", long.kernel_name()]);
+        assert!(addrs.contains("fd00:97::1/128"), "{addrs}");
+        let routes6 = show(&["-6", "route", "show", "dev", long.kernel_name()]);
+        assert!(routes6.contains("fd00:97::2"), "{routes6}");
         drop(long);
+
+        // A TAP device as a bridge port, with port settings.
+        ip(&["link", "add", "ovpn-test-br", "type", "bridge"]).unwrap();
+        let port = Device::create(&DeviceConfig {
+            name: "ovpn-tap2".into(),
+            layer: Layer::Tap,
+            mtu: 1500,
+            ipv4: None,
+        })
+        .unwrap();
+        let joined = port.join_bridge(&BridgePort {
+            bridge: "ovpn-test-br".into(),
+            learning: Some(false),
+            cost: Some(20),
+            priority: Some(16),
+            isolated: true,
+        });
+        let detail = show(&["-d", "link", "show", "ovpn-tap2"]);
+        drop(port);
+        let _ = ip(&["link", "del", "ovpn-test-br"]);
+        joined.unwrap();
+        assert!(detail.contains("master ovpn-test-br"), "{detail}");
+        for want in ["priority 16 cost 20", "learning off", "isolated on"] {
+            assert!(detail.contains(want), "{want}: {detail}");
+        }
     }
 }

@@ -351,22 +351,11 @@ impl Tun for ovpn_tun::Device {
     }
 
     fn add_address6(&self, address: Ipv6Addr, prefix: u8) -> Result<(), String> {
-        let a = format!("{address}/{prefix}");
-        ovpn_tun::ip(&[
-            "-6",
-            "addr",
-            "replace",
-            &a,
-            "dev",
-            self.kernel_name(),
-            "nodad",
-        ])
-        .map_err(|e| e.to_string())
+        ovpn_tun::Device::add_address6(self, address, prefix).map_err(|e| e.to_string())
     }
 
     fn add_route6(&self, network: ipnet::Ipv6Net) -> Result<(), String> {
-        let n = network.to_string();
-        ovpn_tun::ip(&["-6", "route", "replace", &n, "dev", self.kernel_name()])
+        ovpn_tun::Device::add_route6(self, network.network(), network.prefix_len())
             .map_err(|e| e.to_string())
     }
 }
