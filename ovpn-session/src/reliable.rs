@@ -55,8 +55,15 @@ pub struct Reliable<T> {
     next_recv_id: u32,
     received: BTreeMap<u32, T>,
     acks: VecDeque<u32>,
+    /// The ids acknowledged most recently, newest first: sent again with later messages while
+    /// there is room, so that a lost acknowledgement does not stall the peer (2.6's
+    /// `lru_acks`; a stateless server needs the ack of its reset in the packet it keeps).
+    recent: VecDeque<u32>,
     retransmissions: u64,
 }
+
+/// How many recently acknowledged ids are remembered to be sent again.
+const RECENT_ACKS: usize = 8;
 
 impl<T: Clone> Reliable<T> {
     /// A fresh state whose first retransmission comes after `initial_timeout` (`--tls-timeout`,
@@ -69,8 +76,18 @@ impl<T: Clone> Reliable<T> {
             next_recv_id: 0,
             received: BTreeMap::new(),
             acks: VecDeque::new(),
+            recent: VecDeque::new(),
             retransmissions: 0,
         }
+    }
+
+    /// The three-way handshake happened before this state existed (a stateless server's cookie
+    /// exchange, `ssl.c` `session_skip_to_pre_start`): our message 0 was sent and acknowledged,
+    /// and the peer's message 0 received. Neither is acknowledged again; the next ids are 1.
+    pub fn skip_handshake(&mut self) {
+        self.sending.retain(|o| o.id != 0);
+        self.next_send_id = self.next_send_id.max(1);
+        self.next_recv_id = self.next_recv_id.max(1);
     }
 
     /// Queues a new message and returns its id.
@@ -154,6 +171,11 @@ impl<T: Clone> Reliable<T> {
         if self.acks.is_empty() && self.acks.capacity() > 0 {
             self.acks = VecDeque::new();
         }
+        // Once nothing is in flight either way, the handshake's acknowledgements have done
+        // their job.
+        if self.sending.is_empty() && self.received.is_empty() && !self.recent.is_empty() {
+            self.recent = VecDeque::new();
+        }
         // An emptied BTreeMap keeps its last node.
         if self.received.is_empty() {
             self.received = BTreeMap::new();
@@ -167,6 +189,23 @@ impl<T: Clone> Reliable<T> {
                 break;
             };
             out.push(id);
+            self.recent.retain(|&r| r != id);
+            self.recent.push_front(id);
+            self.recent.truncate(RECENT_ACKS);
+        }
+    }
+
+    /// [`Self::take_acks`], then fills the room left with ids acknowledged recently (newest
+    /// first), as 2.6 does on every packet that carries acknowledgements.
+    pub fn take_acks_and_recent(&mut self, max: usize, out: &mut Vec<u32>) {
+        self.take_acks(max, out);
+        for &id in &self.recent {
+            if out.len() >= max {
+                break;
+            }
+            if !out.contains(&id) {
+                out.push(id);
+            }
         }
     }
 
@@ -293,6 +332,39 @@ mod tests {
         r.take_acks(8, &mut acks);
         assert_eq!(acks, [1, 0], "duplicates are acknowledged once per batch");
         assert!(!r.has_acks());
+    }
+
+    #[test]
+    fn recent_acks_fill_the_room_left() {
+        let mut r: Reliable<&str> = Reliable::new(T0);
+        r.receive(0, "reset");
+        let mut acks = Vec::new();
+        r.take_acks_and_recent(4, &mut acks);
+        assert_eq!(acks, [0]);
+        // The ack of 0 was lost: it goes again with the next packets, after what is pending.
+        r.receive(1, "a");
+        r.receive(2, "b");
+        let mut acks = Vec::new();
+        r.take_acks_and_recent(4, &mut acks);
+        assert_eq!(acks, [1, 2, 0]);
+        let mut acks = Vec::new();
+        r.take_acks_and_recent(2, &mut acks);
+        assert_eq!(acks, [2, 1], "newest first, within the room");
+        // A standalone ack is only for what is pending.
+        assert!(!r.has_acks());
+    }
+
+    #[test]
+    fn a_skipped_handshake_starts_both_directions_at_one() {
+        let mut r: Reliable<&str> = Reliable::new(T0);
+        r.send("reset");
+        r.skip_handshake();
+        assert!(r.is_acked(0));
+        assert_eq!(r.send("hello"), 1);
+        assert_eq!(r.poll_transmit(epoch()), Some((1, "hello")));
+        assert_eq!(r.receive(1, "client hello"), Received::New);
+        assert_eq!(r.poll_received(), Some("client hello"));
+        assert_eq!(r.receive(0, "reset again"), Received::Duplicate);
     }
 
     proptest! {
