@@ -274,6 +274,33 @@ impl Channel {
         self.remote_sid
     }
 
+    /// Server side, over UDP: the session starts where a stateless server's cookie exchange
+    /// left it (`ssl.c` `session_skip_to_pre_start`). Our session id is the `cookie`, the
+    /// client's is `client_sid`; both resets were sent and acknowledged, so the next message
+    /// ids are 1 both ways; our answer used control-channel packet id 1, so the next is 2.
+    pub(crate) fn resume_from_cookie(
+        &mut self,
+        now: Instant,
+        cookie: SessionId,
+        client_sid: SessionId,
+    ) -> Result<(), DisconnectReason> {
+        if self.side != Side::Server || !self.keys.is_empty() {
+            return Err(DisconnectReason::Protocol(
+                "a session resumes from a cookie only before it starts".into(),
+            ));
+        }
+        self.local_sid = cookie;
+        self.remote_sid = Some(client_sid);
+        self.new_key_state(now, KeyId::ZERO, Opcode::HardResetServerV2)?;
+        if let Some(ks) = self.keys.first_mut() {
+            ks.reliable.skip_handshake();
+        }
+        let unix = self.unix_time(now) as u32;
+        self.wrap.set_send_counter(1, unix);
+        self.last_rx = now;
+        Ok(())
+    }
+
     fn unix_time(&self, now: Instant) -> u64 {
         self.clock.unix_at(now)
     }
@@ -624,7 +651,9 @@ impl Channel {
             while let Some((id, msg)) = self.keys[i].reliable.poll_transmit(now) {
                 let mut acks = Vec::new();
                 if self.remote_sid.is_some() {
-                    self.keys[i].reliable.take_acks(MAX_ACKS, &mut acks);
+                    self.keys[i]
+                        .reliable
+                        .take_acks_and_recent(MAX_ACKS, &mut acks);
                 }
                 let mut pkt =
                     ControlPacket::new(msg.opcode, key_id, self.local_sid, id, &msg.payload);

@@ -54,6 +54,20 @@ pub enum DropReason {
     /// The server is at its client limit or refuses new sessions right now.
     #[error("refused: too many sessions")]
     TooManySessions,
+    /// A new TCP connection past the server's limits (per source address, or in all): close
+    /// it.
+    #[error("refused: too many TCP connections")]
+    TooManyConnections,
+    /// A session start over the server's `connect-freq-initial`, `connect-freq` or per-source
+    /// limit: not answered, nothing kept (the client retries).
+    #[error("session start not answered: new-session rate limit reached")]
+    StartLimited,
+    /// Shaped like the third packet of a session start, but it does not acknowledge a cookie
+    /// this server issued to that address and session id within the last 60 to 90 s, or it is
+    /// past the three-way handshake: a forged, stale or foreign packet (or one of an earlier
+    /// server process). Nothing is kept.
+    #[error("session start with an invalid or expired cookie")]
+    BadCookie,
     /// A TCP connection's framing is broken (a zero or over-long length prefix): nothing more
     /// can be read from it. Close the connection and call `connection_closed`.
     #[error("broken TCP stream: {0}")]

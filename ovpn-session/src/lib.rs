@@ -138,6 +138,8 @@ pub use server::{
     ServerConfigError, ServerEvent, ServerReceived, ServerStream, SessionInfo, Shared,
     SharedAuthenticator,
 };
-pub use server::{FrameRoute, Switching, TunIpv6};
+pub use server::{
+    CloseReason, FrameRoute, RateLimit, SESSION_END_GRACE, Switching, TcpLimits, TunIpv6,
+};
 
 pub use wrap::ControlProtection;

@@ -88,12 +88,40 @@ impl Wrap {
     /// Whether a packet authenticates, without touching any replay state (for a server deciding
     /// whether a session start deserves any state at all).
     pub(crate) fn authenticates(&self, wrapped: &[u8]) -> bool {
+        self.open_stateless(wrapped).is_some()
+    }
+
+    /// The plain packet, if `wrapped` authenticates, without touching any replay state (a
+    /// stateless server reading a session start; `tls_pre_decrypt_lite`).
+    pub(crate) fn open_stateless<'a>(
+        &self,
+        wrapped: &'a [u8],
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
         let mut out = vec![0u8; wrapped.len()];
+        let n = match self {
+            Self::None => return Some(std::borrow::Cow::Borrowed(wrapped)),
+            Self::Auth(a) => a.unwrap_stateless(wrapped, &mut out).ok()?.0,
+            Self::Crypt(c) => c.unwrap_stateless(wrapped, &mut out).ok()?.0,
+        };
+        out.truncate(n);
+        Some(std::borrow::Cow::Owned(out))
+    }
+
+    /// Sets the send counter so the next packet id is `last_id + 1` with time `time` (see
+    /// [`ovpn_crypto::PacketIdSend::set`]); nothing without protection.
+    pub(crate) fn set_send_counter(&mut self, last_id: u32, time: u32) {
         match self {
-            Self::None => true,
-            Self::Auth(a) => a.unwrap_stateless(wrapped, &mut out).is_ok(),
-            Self::Crypt(c) => c.unwrap_stateless(wrapped, &mut out).is_ok(),
+            Self::None => {}
+            Self::Auth(a) => a.send_packet_id().set(last_id, time),
+            Self::Crypt(c) => c.send_packet_id().set(last_id, time),
         }
+    }
+
+    /// Protects a stateless server's answer to a session start: packet id 1 with the time now,
+    /// as 2.6 does (`mudp.c` `send_hmac_reset_packet` restarts the counter before each one).
+    pub(crate) fn wrap_standalone(&mut self, plain: &[u8], unix_time: u32) -> Option<Vec<u8>> {
+        self.set_send_counter(0, 0);
+        self.wrap(plain, unix_time)
     }
 
     /// Checks and removes the protection; `None` when the packet does not authenticate.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use ovpn_crypto::{Cipher, Digest};
 use ovpn_ppp::Authenticator;
 
+use super::conns::TcpLimits;
+use super::rate::RateLimit;
 use super::switch::Switching;
 use crate::config::{Mode, Transport};
 use crate::push::{Route, Topology};
@@ -85,8 +87,25 @@ pub struct ServerConfig {
     /// Whether the driver decides about each new client before the server keeps any state for
     /// it ([`crate::Server::accept`]).
     pub admission: Admission,
-    /// The most sessions at once (new clients beyond are not answered).
+    /// `max-clients`: the most sessions at once, in their handshake or logged in (new clients
+    /// beyond are not answered).
     pub max_clients: usize,
+    /// `connect-freq-initial`: how many session starts are answered per window, over all
+    /// sources (UDP; 2.6's default, 100 per 10 s). The answer is stateless and never
+    /// retransmitted; this bounds what spoofed starts can make the server send to their
+    /// victims. A start that becomes a session is given back. None: every start is answered.
+    pub connect_freq_initial: Option<RateLimit>,
+    /// `connect-freq`: how many sessions may be made per window, over all sources (None: no
+    /// limit, as OpenVPN's default).
+    pub connect_freq: Option<RateLimit>,
+    /// How many sessions one source address may make per window (None: no limit).
+    pub connect_freq_per_source: Option<RateLimit>,
+    /// The most sessions one source address may have in their handshake at once (None: no
+    /// limit): one address cannot fill `max_clients` with handshakes it never finishes.
+    pub max_handshakes_per_source: Option<usize>,
+    /// TCP: the bounds on connections (time to the first valid packet, to complete a packet,
+    /// connections per source and in all).
+    pub tcp_limits: TcpLimits,
     /// Ethernet mode: whether the server switches frames by MAC address between its clients and
     /// one shared interface, or each client has its own interface and the host bridges.
     pub switching: Switching,
@@ -113,7 +132,9 @@ impl core::fmt::Debug for AuthMode {
 impl ServerConfig {
     /// The library's defaults, chosen for OpenVPN 2.6 clients: UDP, cipher negotiation over
     /// AES-256-GCM, AES-128-GCM and AES-256-CBC, HMAC SHA1/SHA256/SHA512 for CBC, keepalive 60 s,
-    /// max-mtu 1500, renegotiation every hour, at most 1024 sessions.
+    /// max-mtu 1500, renegotiation every hour, at most 1024 sessions; session starts answered
+    /// statelessly over UDP, at most 100 per 10 s (`connect-freq-initial`), and at most 32
+    /// handshakes at once from one address.
     ///
     /// These are not the RouterOS page's defaults (TCP, aes128-cbc, sha1): for those, start from
     /// [`ServerConfig::routeros`].
@@ -145,6 +166,11 @@ impl ServerConfig {
             require_user_password: true,
             admission: Admission::AcceptAll,
             max_clients: 1024,
+            connect_freq_initial: Some(RateLimit::new(100, Duration::from_secs(10))),
+            connect_freq: None,
+            connect_freq_per_source: None,
+            max_handshakes_per_source: Some(32),
+            tcp_limits: TcpLimits::default(),
             switching: Switching::ClientToClient,
             mac_ageing: Duration::from_secs(300),
             max_macs_per_client: 256,

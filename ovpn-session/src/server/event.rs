@@ -38,6 +38,16 @@ pub enum ServerEvent {
         /// Why.
         reason: DisconnectReason,
     },
+    /// TCP: close the connection of `remote` (it broke a bound of
+    /// [`TcpLimits`](crate::TcpLimits): no valid packet in time, or a packet stalled half-sent).
+    /// Any session on it has ended (a [`ServerEvent::Disconnected`] came first); the server has
+    /// forgotten the connection, so do not call `connection_closed` for it.
+    CloseConnection {
+        /// The connection's remote address.
+        remote: SocketAddr,
+        /// Why.
+        reason: super::CloseReason,
+    },
     /// A client's address changed (NAT rebinding) and it proved itself with a valid data packet.
     Roamed {
         /// The session.

@@ -10,11 +10,14 @@
 //! - `config` and `event`: what the driver configures and what it is told.
 
 mod config;
+mod conns;
+mod cookie;
 mod event;
 mod incoming;
 mod limits;
 mod log_gate;
 mod peer;
+mod rate;
 mod routes;
 mod shared;
 mod slots;
@@ -27,14 +30,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ovpn_ppp::{AuthError, Grant};
-use ovpn_wire::{DataHeader, KeyId, Opcode, TcpFrameDecoder};
+use ovpn_wire::{AckList, ControlPacket, DataHeader, KeyId, Opcode, SessionId, TcpFrameDecoder};
 
 pub use config::{
     Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator, TunIpv6,
 };
+use conns::Conns;
+pub use conns::{CloseReason, SESSION_END_GRACE, TcpLimits};
+use cookie::{Cookies, NotThird};
 pub use event::{ServerEvent, ServerReceived, SessionInfo};
 pub use incoming::Incoming;
 use peer::{Cx, Peer, PeerState, Step};
+pub use rate::RateLimit;
+use rate::{PerSource, Verdict, Window};
 use routes::RouteTable;
 pub use shared::{NoSuchSession, Shared};
 pub use slots::PeerHandle;
@@ -84,8 +92,8 @@ pub struct Server {
     /// The latest `now` given.
     last_now: Instant,
     by_addr: HashMap<SocketAddr, usize>,
-    /// Each TCP connection's framing state (a packet split across reads).
-    streams: HashMap<SocketAddr, TcpFrameDecoder>,
+    /// TCP: each connection's framing state (a packet split across reads) and bounds.
+    conns: Conns,
     /// A new session from the address of a live one (a restarted client, or a forged reset): it
     /// replaces the live one only once it has authenticated.
     candidates: HashMap<SocketAddr, usize>,
@@ -95,8 +103,15 @@ pub struct Server {
     macs: MacTable,
     /// One log line per source per interval about failed session starts.
     log_gate: log_gate::LogGate,
-    /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made.
+    /// Checks that a session start is authentic (tls-auth/tls-crypt) before any state is made,
+    /// and protects the stateless answers.
     gate: crate::wrap::Wrap,
+    /// The stateless session start's cookies (UDP).
+    cookies: Cookies,
+    /// How often session starts may be answered and sessions made.
+    limits: StartLimits,
+    /// Sessions in their handshake, per source address (`max_handshakes_per_source`).
+    handshakes: HashMap<IpAddr, u32>,
     events: VecDeque<ServerEvent>,
     out: VecDeque<(SocketAddr, Vec<u8>)>,
     /// Sessions that may have packets to send, visited in turn by `poll_transmit` (so an idle
@@ -119,6 +134,9 @@ impl Server {
         let clock = SessionClock::new(now, unix_now);
         let (gate, tls) = Self::prepare(&config, &clock)?;
         let macs = MacTable::new(config.mac_ageing, config.max_macs_per_client);
+        let cookies = Cookies::new(config.random.as_ref(), Timings::default().hand_window);
+        let limits = StartLimits::new(&config);
+        let conns = Conns::new(config.tcp_limits);
         Ok(Self {
             config,
             tls,
@@ -128,12 +146,15 @@ impl Server {
             shared,
             last_now: now,
             by_addr: HashMap::new(),
-            streams: HashMap::new(),
+            conns,
             candidates: HashMap::new(),
             routes: RouteTable::new(),
             macs,
             log_gate: log_gate::LogGate::new(),
             gate,
+            cookies,
+            limits,
+            handshakes: HashMap::new(),
             events: VecDeque::new(),
             out: VecDeque::new(),
             ready: VecDeque::new(),
@@ -182,8 +203,20 @@ impl Server {
             return Err(ServerConfigError::NeedsRestart("mode"));
         }
         let (gate, tls) = Self::prepare(&config, &self.clock)?;
+        self.conns.limits = config.tcp_limits;
         self.macs.ageing = config.mac_ageing;
         self.macs.max_per_session = config.max_macs_per_client;
+        if (
+            config.connect_freq_initial,
+            config.connect_freq,
+            config.connect_freq_per_source,
+        ) != (
+            self.config.connect_freq_initial,
+            self.config.connect_freq,
+            self.config.connect_freq_per_source,
+        ) {
+            self.limits = StartLimits::new(&config);
+        }
         self.gate = gate;
         self.tls = tls;
         self.config = config;
@@ -227,12 +260,16 @@ impl Server {
         self.apply_shared_changes(now);
     }
 
-    /// Whether a datagram from `from` would be handled: a known client, or a session start.
+    /// Whether a datagram from `from` would be handled: a known client, a session start (over
+    /// UDP also the packet that completes a stateless one), or a data packet of a client that
+    /// moved.
     pub fn accepts(&self, from: SocketAddr, datagram: &[u8]) -> bool {
+        let udp = !self.is_tcp();
         self.by_addr.contains_key(&from)
             || ovpn_wire::peek(datagram).is_ok_and(|(op, _)| {
                 matches!(op, Opcode::HardResetClientV2 | Opcode::HardResetClientV3)
                     || op == Opcode::DataV2
+                    || (udp && matches!(op, Opcode::AckV1 | Opcode::ControlV1))
             })
     }
 
@@ -260,20 +297,47 @@ impl Server {
         bytes: &'a mut [u8],
     ) -> ServerStream<'a> {
         let max = max_frame_len(self.config.max_mtu);
-        let decoder = self
-            .streams
-            .remove(&from)
-            .unwrap_or_else(|| TcpFrameDecoder::with_max_frame_len(max));
+        let decoder = if self.is_tcp() {
+            self.conns.take_decoder(now, from, max)
+        } else {
+            // Refused by the stream (WrongTransport): nothing is kept for it.
+            TcpFrameDecoder::with_max_frame_len(max)
+        };
         ServerStream::new(self, now, from, Frames::new(bytes, decoder))
+    }
+
+    /// TCP: a connection from `remote` was accepted. Past [`TcpLimits`] (connections from that
+    /// address, or in all) it is refused ([`DropReason::TooManyConnections`], logged once per
+    /// 10 s): close it at once. Its first valid packet must come within
+    /// [`TcpLimits::first_packet`], or [`ServerEvent::CloseConnection`] asks to close it.
+    pub fn connection_opened(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+    ) -> Result<(), DropReason> {
+        self.enter(now);
+        self.conns.open(now, remote)
+    }
+
+    /// TCP: how many connections the server follows.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
     }
 
     pub(crate) fn is_tcp(&self) -> bool {
         self.config.transport == Transport::Tcp
     }
 
-    /// The framing state of `from`'s connection, until its next read.
-    pub(crate) fn keep_stream(&mut self, from: SocketAddr, decoder: TcpFrameDecoder) {
-        self.streams.insert(from, decoder);
+    /// The framing state of `from`'s connection, until its next read; `valid` when the read
+    /// held a packet that was taken.
+    pub(crate) fn keep_stream(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        decoder: TcpFrameDecoder,
+        valid: bool,
+    ) {
+        self.conns.put_decoder(now, from, decoder, valid);
     }
 
     /// Takes one received datagram from `from` (over TCP, one packet without its length prefix;
@@ -298,88 +362,220 @@ impl Server {
         admitted: bool,
     ) -> Result<ServerReceived<'b>, DropReason> {
         let (opcode, key_id) = ovpn_wire::peek(packet)?;
-        let is_reset = matches!(
-            opcode,
-            Opcode::HardResetClientV2 | Opcode::HardResetClientV3
-        ) && key_id == KeyId::ZERO;
-        // No state for a session start that does not authenticate (tls-auth/tls-crypt).
-        if is_reset && !self.gate.authenticates(packet) {
+        if let Some(idx) = self.session_of(from, opcode, packet) {
+            let r = self.handle_for(now, idx, packet, opcode);
+            self.process(now, idx);
+            if !opcode.is_data() {
+                self.touch(idx);
+            }
+            return r;
+        }
+        if opcode == Opcode::DataV2 && !self.is_tcp() {
+            return self.handle_roaming(now, from, packet);
+        }
+        if !opcode.is_control() || key_id != KeyId::ZERO {
+            return Err(DropReason::UnknownPeer);
+        }
+        let is_reset = opcode == Opcode::HardResetClientV2;
+        // tls-crypt-v2 (P_CONTROL_HARD_RESET_CLIENT_V3) is not configured: such a client's
+        // first packet cannot be read, as on a 2.6 server without `tls-crypt-v2`.
+        if opcode == Opcode::HardResetClientV3 {
             return Err(DropReason::BadControlAuth);
         }
-        let ask = self.config.admission == Admission::Ask && !admitted;
-        let mut created = false;
-        let sid = packet.get(1..9).filter(|_| opcode.is_control());
-        let remote_sid = |p: &Peer| p.channel.remote_session_id().map(|r| r.0);
+        let start = if self.is_tcp() {
+            // Over TCP the connection itself proves the address: a stateful start (as 2.6).
+            if !is_reset {
+                return Err(DropReason::UnknownPeer);
+            }
+            if !self.gate.authenticates(packet) {
+                return Err(DropReason::BadControlAuth);
+            }
+            Start::Reset
+        } else {
+            // No state for a session start that does not authenticate (tls-auth/tls-crypt).
+            let Some(plain) = self.gate.open_stateless(packet) else {
+                return Err(if is_reset {
+                    DropReason::BadControlAuth
+                } else {
+                    DropReason::UnknownPeer
+                });
+            };
+            let unix = self.clock.unix_at(now);
+            if is_reset {
+                let plain = plain.into_owned();
+                return self.answer_start(now, from, &plain);
+            }
+            match self.cookies.check_third(unix, from, &plain) {
+                Ok((client_sid, cookie)) => Start::Cookie { client_sid, cookie },
+                Err(NotThird::NotAStart) => return Err(DropReason::UnknownPeer),
+                Err(NotThird::BadCookie) => return Err(DropReason::BadCookie),
+            }
+        };
+        self.start(now, from, packet, opcode, admitted, start)
+    }
+
+    /// The session a packet from `from` belongs to: by address, then by the sender's session id
+    /// (a client that restarted, from the same address, starts a new session next to its live
+    /// one). `None` for a packet that starts a new session, or comes from an unknown address.
+    fn session_of(&self, from: SocketAddr, opcode: Opcode, packet: &[u8]) -> Option<usize> {
         let primary = self.by_addr.get(&from).copied();
-        let candidate = self.candidates.get(&from).copied();
-        let sid_of = |i: usize| self.peers.get(i).and_then(remote_sid);
-        let idx = match (primary, candidate) {
-            // Control packets of the session being built next to a live one go to it.
-            (_, Some(c)) if sid.is_some_and(|s| sid_of(c).is_some_and(|r| r == s)) => c,
-            // A new reset (new session id) from the address of a known session: a client that
-            // restarted. A live session stays until the new one authenticates (so a forged reset
-            // cannot end it); a session still in its handshake is simply replaced.
-            (Some(i), _) if is_reset && sid.is_some_and(|s| sid_of(i).is_some_and(|r| r != s)) => {
-                if ask {
-                    return self.incoming(from, packet, true);
-                }
+        if opcode.is_data() {
+            return primary;
+        }
+        let sid = packet.get(1..9)?;
+        let sid_of = |i: usize| {
+            self.peers
+                .get(i)
+                .and_then(|p| p.channel.remote_session_id())
+                .map(|r| r.0)
+        };
+        if let Some(c) = self.candidates.get(&from).copied()
+            && sid_of(c).is_some_and(|r| r == sid)
+        {
+            return Some(c);
+        }
+        let i = primary?;
+        if sid_of(i).is_none_or(|r| r == sid) {
+            return Some(i);
+        }
+        // Another session id from a known address: a new session's start (a reset, or over UDP
+        // the packet that completes a stateless start), else the session drops it.
+        let starts = opcode == Opcode::HardResetClientV2
+            || (!self.is_tcp() && matches!(opcode, Opcode::AckV1 | Opcode::ControlV1));
+        (!starts).then_some(i)
+    }
+
+    /// Answers a valid session start (UDP) without keeping anything: a reset whose session id
+    /// is a cookie ([`cookie`]), sent once and never retransmitted (`mudp.c`).
+    fn answer_start<'b>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        plain: &[u8],
+    ) -> Result<ServerReceived<'b>, DropReason> {
+        if self.peers.live() >= self.config.max_clients {
+            self.limits.full(now);
+            return Err(DropReason::TooManySessions);
+        }
+        if let Some(w) = &mut self.limits.initial {
+            let (verdict, ended) = w.allow(now);
+            limit_log("connect-freq-initial", w, verdict, ended);
+            if verdict != Verdict::Pass {
+                return Err(DropReason::StartLimited);
+            }
+        }
+        let client = ControlPacket::parse(plain)?;
+        let unix = self.clock.unix_at(now);
+        let cookie = self.cookies.issue(unix, from, client.session_id);
+        let acks = AckList::from_slice(&[0])?;
+        let reply = ControlPacket::new(Opcode::HardResetServerV2, KeyId::ZERO, cookie, 0, &[])
+            .with_acks(acks, client.session_id);
+        let mut plain_reply = vec![0u8; reply.encoded_len()];
+        let n = reply.write(&mut plain_reply)?;
+        plain_reply.truncate(n);
+        if let Some(wrapped) = self.gate.wrap_standalone(&plain_reply, unix as u32) {
+            self.out.push_back((from, wrapped));
+        }
+        Ok(ServerReceived::Consumed)
+    }
+
+    /// Whether a new session may start from `from` now (`max-clients`, `connect-freq`, the
+    /// per-source limits). Counts it when it may.
+    fn may_start(&mut self, now: Instant, from: SocketAddr) -> Result<(), DropReason> {
+        if self.peers.live() >= self.config.max_clients {
+            self.limits.full(now);
+            return Err(DropReason::TooManySessions);
+        }
+        if let Some(max) = self.config.max_handshakes_per_source
+            && self
+                .handshakes
+                .get(&from.ip())
+                .is_some_and(|&n| n as usize >= max)
+        {
+            if self.log_gate.admit(from.ip(), now).is_some() {
+                tracing::warn!(target: "ovpn", "<{from}>: new session refused: {max} handshakes from this address already (max-handshakes-per-source)");
+            }
+            return Err(DropReason::StartLimited);
+        }
+        if let Some(p) = &mut self.limits.per_source
+            && p.allow(from.ip(), now) != Verdict::Pass
+        {
+            if self.log_gate.admit(from.ip(), now).is_some() {
+                tracing::warn!(target: "ovpn", "<{from}>: new session refused: connect-freq-per-source reached");
+            }
+            return Err(DropReason::StartLimited);
+        }
+        if let Some(w) = &mut self.limits.made {
+            let (verdict, ended) = w.allow(now);
+            limit_log("connect-freq", w, verdict, ended);
+            if verdict != Verdict::Pass {
+                return Err(DropReason::StartLimited);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the session of a session start that passed its checks (or asks the driver first).
+    fn start<'b>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        packet: &'b mut [u8],
+        opcode: Opcode,
+        admitted: bool,
+        start: Start,
+    ) -> Result<ServerReceived<'b>, DropReason> {
+        let primary = self.by_addr.get(&from).copied();
+        if !admitted {
+            self.may_start(now, from)?;
+            if self.config.admission == Admission::Ask {
+                return Ok(ServerReceived::Incoming(Incoming::new(
+                    from,
+                    packet,
+                    primary.is_some(),
+                )));
+            }
+        }
+        let idx = match primary {
+            // A new session from the address of a known one: a client that restarted. A live
+            // session stays until the new one authenticates (so a forged start cannot end it);
+            // a session still in its handshake is simply replaced.
+            Some(i) => {
                 let live = self
                     .peers
                     .get(i)
                     .is_some_and(|p| p.state == PeerState::Connected);
-                if let Some(c) = candidate {
+                if let Some(c) = self.candidates.get(&from).copied() {
                     let why = DisconnectReason::ClosedByPeer(Some("superseded".into()));
                     self.remove_peer(now, c, why, false);
                 }
                 if live {
-                    let c = self.new_peer(now, from, true)?;
+                    let c = self.new_peer(now, from, true, start)?;
                     self.candidates.insert(from, c);
                     c
                 } else {
                     let why = DisconnectReason::ClosedByPeer(Some("client restarted".into()));
                     self.remove_peer(now, i, why, false);
-                    self.new_peer(now, from, false)?
+                    self.new_peer(now, from, false, start)?
                 }
             }
-            (Some(i), _) => i,
-            (None, _) if opcode == Opcode::DataV2 && self.config.transport == Transport::Udp => {
-                return self.handle_roaming(now, from, packet);
-            }
-            (None, _) if is_reset => {
-                if ask {
-                    return self.incoming(from, packet, false);
-                }
-                created = true;
-                self.new_peer(now, from, false)?
-            }
-            (None, _) => return Err(DropReason::UnknownPeer),
+            None => self.new_peer(now, from, false, start)?,
         };
         let r = self.handle_for(now, idx, packet, opcode);
-        if created && r.is_err() {
+        if r.is_err() {
             // A malformed session start leaves nothing behind.
             self.discard(idx);
             return r;
         }
+        if matches!(start, Start::Cookie { .. })
+            && let Some(w) = &mut self.limits.initial
+        {
+            // A start that became a session does not count against connect-freq-initial.
+            w.give_back();
+        }
         self.process(now, idx);
-        if !opcode.is_data() {
-            self.touch(idx);
-        }
+        self.touch(idx);
         r
-    }
-
-    /// A new client for the driver to admit ([`Admission::Ask`]); nothing is kept for it.
-    fn incoming<'b>(
-        &self,
-        from: SocketAddr,
-        packet: &[u8],
-        restart: bool,
-    ) -> Result<ServerReceived<'b>, DropReason> {
-        if self.peers.live() >= self.config.max_clients {
-            return Err(DropReason::TooManySessions);
-        }
-        Ok(ServerReceived::Incoming(Incoming::new(
-            from, packet, restart,
-        )))
     }
 
     /// Admits a new client ([`Admission::Ask`]): its session starts as if its first packet had
@@ -406,7 +602,7 @@ impl Server {
     pub fn refuse(&mut self, incoming: Incoming) {
         let from = incoming.remote();
         tracing::info!(target: "ovpn", "<{from}>: new session refused");
-        self.streams.remove(&from);
+        self.conns.forget_decoder(from);
     }
 
     /// Ignores a new client ([`Admission::Ask`]): as if its packet had never arrived (a UDP
@@ -537,6 +733,7 @@ impl Server {
         now: Instant,
         from: SocketAddr,
         candidate: bool,
+        start: Start,
     ) -> Result<usize, DropReason> {
         if self.peers.live() >= self.config.max_clients {
             return Err(DropReason::TooManySessions);
@@ -568,6 +765,11 @@ impl Server {
             self.config.random.clone(),
         );
         let mut channel = channel.map_err(|_| DropReason::NotReady)?;
+        if let Start::Cookie { client_sid, cookie } = start {
+            channel
+                .resume_from_cookie(now, cookie, client_sid)
+                .map_err(|_| DropReason::NotReady)?;
+        }
         channel.ping_interval = ping;
         // Until keepalive applies, the handshake itself is bounded by hand-window.
         channel.ping_timeout = restart.map(|r| r.max(Duration::from_secs(60)));
@@ -576,6 +778,10 @@ impl Server {
         self.peers.fill(idx, peer);
         if !candidate {
             self.by_addr.insert(from, idx);
+        }
+        *self.handshakes.entry(from.ip()).or_default() += 1;
+        if self.is_tcp() {
+            self.conns.session_started(from);
         }
         Ok(idx)
     }
@@ -748,9 +954,21 @@ impl Server {
             .filter(move |h| Some(*h) != except)
     }
 
-    /// Timers of the sessions whose deadline has come.
+    /// Timers of the sessions whose deadline has come, and of TCP connections.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.enter(now);
+        for (remote, reason) in self.conns.expired(now) {
+            tracing::info!(target: "ovpn", "<{remote}>: TCP connection closed: {reason}");
+            if let Some(&idx) = self.by_addr.get(&remote)
+                && let Some(p) = self.peers.get(idx)
+            {
+                let id = p.handle;
+                let why = DisconnectReason::Protocol(format!("TCP connection closed: {reason}"));
+                let _ = self.disconnect(now, id, why);
+            }
+            self.events
+                .push_back(ServerEvent::CloseConnection { remote, reason });
+        }
         let due: Vec<usize> = self
             .timers
             .iter()
@@ -837,7 +1055,11 @@ impl Server {
         if self.shared.revision() != self.seen_revision {
             return Some(self.last_now);
         }
-        self.timers.first().map(|(t, _)| *t)
+        let session = self.timers.first().map(|(t, _)| *t);
+        match (session, self.conns.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Ends a session (`/interface ovpn-server remove`, or a TCP connection that closed). A
@@ -875,7 +1097,7 @@ impl Server {
     /// A TCP connection from `from` ended: its session ends, and what was left of its stream is
     /// forgotten.
     pub fn connection_closed(&mut self, now: Instant, from: SocketAddr) {
-        self.streams.remove(&from);
+        self.conns.close(from);
         if let Some(&idx) = self.by_addr.get(&from)
             && let Some(p) = self.peers.get(idx)
         {
@@ -921,6 +1143,7 @@ impl Server {
         };
         p.start_keepalive(&self.config);
         let remote = p.remote;
+        self.handshake_done(remote);
         // A replacement session authenticated: the one it replaces ends now (and its number is
         // free for the new one).
         if self.candidates.get(&remote) == Some(&idx) {
@@ -959,7 +1182,23 @@ impl Server {
     /// Forgets a session that never got going (a malformed start), without an event.
     fn discard(&mut self, idx: usize) {
         if let Some(p) = self.peers.remove(idx) {
-            self.by_addr.remove(&p.remote);
+            if self.by_addr.get(&p.remote) == Some(&idx) {
+                self.by_addr.remove(&p.remote);
+            }
+            if self.candidates.get(&p.remote) == Some(&idx) {
+                self.candidates.remove(&p.remote);
+            }
+            self.handshake_done(p.remote);
+        }
+    }
+
+    /// A session from `remote` left its handshake (logged in, or ended before).
+    fn handshake_done(&mut self, remote: SocketAddr) {
+        if let Some(n) = self.handshakes.get_mut(&remote.ip()) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.handshakes.remove(&remote.ip());
+            }
         }
     }
 
@@ -985,11 +1224,20 @@ impl Server {
         if let Some(d) = p.deadline {
             self.timers.remove(&(d, idx));
         }
+        if p.connected_at.is_none() {
+            self.handshake_done(p.remote);
+        }
         if self.by_addr.get(&p.remote) == Some(&idx) {
             self.by_addr.remove(&p.remote);
         }
         if self.candidates.get(&p.remote) == Some(&idx) {
             self.candidates.remove(&p.remote);
+        }
+        if self.is_tcp()
+            && !self.by_addr.contains_key(&p.remote)
+            && !self.candidates.contains_key(&p.remote)
+        {
+            self.conns.session_ended(now, p.remote);
         }
         self.macs.forget(idx);
         if p.number.is_some() {
@@ -1012,6 +1260,64 @@ impl Server {
     }
 }
 
+/// How a new session starts.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    /// From the client's reset, kept as state at once (TCP).
+    Reset,
+    /// From the third packet of a stateless start (UDP): the client echoed our `cookie`.
+    Cookie {
+        client_sid: SessionId,
+        cookie: SessionId,
+    },
+}
+
+/// The limits on answering session starts and making sessions, with their windows.
+#[derive(Debug)]
+struct StartLimits {
+    /// `connect-freq-initial`.
+    initial: Option<Window>,
+    /// `connect-freq`.
+    made: Option<Window>,
+    /// `connect-freq-per-source`.
+    per_source: Option<PerSource>,
+    /// When `max-clients` last refused a start (for one log line per 10 s).
+    full_logged: Option<Instant>,
+}
+
+impl StartLimits {
+    fn new(config: &ServerConfig) -> Self {
+        Self {
+            initial: config.connect_freq_initial.map(Window::new),
+            made: config.connect_freq.map(Window::new),
+            per_source: config.connect_freq_per_source.map(PerSource::new),
+            full_logged: None,
+        }
+    }
+
+    /// A start refused because `max-clients` sessions exist: logged once per interval.
+    fn full(&mut self, now: Instant) {
+        if self
+            .full_logged
+            .is_none_or(|t| now.saturating_duration_since(t) >= log_gate::INTERVAL)
+        {
+            self.full_logged = Some(now);
+            tracing::warn!(target: "ovpn", "new session refused: max-clients reached");
+        }
+    }
+}
+
+/// The log lines of a global start limit: one when it first refuses in a window, one counting
+/// the refusals when that window has ended.
+fn limit_log(name: &str, w: &Window, verdict: Verdict, ended: Option<u64>) {
+    if let Some(n) = ended {
+        tracing::info!(target: "ovpn", "{name}: {n} session starts were not answered in the last window");
+    }
+    if verdict == Verdict::FirstRefusal {
+        tracing::warn!(target: "ovpn", "{name} reached ({}): session starts are not answered until the window ends", w.limit());
+    }
+}
+
 /// The packets of one read from a server's TCP connection, from [`Server::handle_stream`].
 ///
 /// Call [`ServerStream::next`] until `None`. Dropping it early still hands every remaining
@@ -1024,6 +1330,8 @@ pub struct ServerStream<'a> {
     now: Instant,
     from: SocketAddr,
     frames: Frames<'a>,
+    /// A packet of this read was taken (the connection proved itself).
+    valid: bool,
 }
 
 impl<'a> ServerStream<'a> {
@@ -1038,6 +1346,7 @@ impl<'a> ServerStream<'a> {
             now,
             from,
             frames,
+            valid: false,
         }
     }
 
@@ -1052,8 +1361,12 @@ impl<'a> ServerStream<'a> {
     )]
     pub fn next(&mut self) -> Option<Result<ServerReceived<'_>, DropReason>> {
         let (server, now, from) = (&mut *self.server, self.now, self.from);
-        self.frames
-            .next_with(server.is_tcp(), |f| server.handle_datagram(now, from, f))
+        let valid = &mut self.valid;
+        self.frames.next_with(server.is_tcp(), |f| {
+            let r = server.handle_datagram(now, from, f);
+            *valid |= r.is_ok();
+            r
+        })
     }
 }
 
@@ -1062,7 +1375,8 @@ impl Drop for ServerStream<'_> {
         while self.next().is_some() {}
         if self.server.is_tcp() {
             let decoder = self.frames.take_decoder();
-            self.server.keep_stream(self.from, decoder);
+            self.server
+                .keep_stream(self.now, self.from, decoder, self.valid);
         }
     }
 }

@@ -70,6 +70,9 @@ pub struct Sim {
     pub drops: Vec<(&'static str, crate::DropReason)>,
     /// New clients the server asks about ([`crate::Admission::Ask`]), for the test to answer.
     pub incoming: Vec<crate::Incoming>,
+    /// What the server sent to addresses other than the client's (answers to packets a test
+    /// injected from elsewhere): packets and bytes. They go nowhere.
+    pub sent_elsewhere: (u64, u64),
     /// Over TCP: the stream is cut into pieces at random points (the library reassembles them).
     tcp: bool,
     chunks: SimRng,
@@ -157,6 +160,7 @@ impl Sim {
             trace: Vec::new(),
             drops: Vec::new(),
             incoming: Vec::new(),
+            sent_elsewhere: (0, 0),
             tcp,
             chunks: SimRng::new(seed ^ 0x1234),
             buf: Vec::with_capacity(2048),
@@ -251,6 +255,11 @@ impl Sim {
             self.send_c2s(&buf[..t.len]);
         }
         while let Some(t) = self.server.poll_transmit(now, &mut buf) {
+            if t.destination != self.client_addr {
+                self.sent_elsewhere.0 += 1;
+                self.sent_elsewhere.1 += t.len as u64;
+                continue;
+            }
             self.log("s2c", format!("{} bytes to {}", t.len, t.destination));
             self.send_s2c(&buf[..t.len]);
         }
