@@ -9,7 +9,8 @@
 //! - [`script`]: what the commands do: `/certificate`, `/ip pool`, `/ppp`, `/interface
 //!   ovpn-server server`, `/interface ovpn-client`, with every problem reported by line.
 //! - [`settings`]: the server's and client's RouterOS properties and defaults, turned into
-//!   `ovpn-session` configurations.
+//!   `ovpn-session` configurations; [`limits`]: the server's bounds on new clients
+//!   (`max-clients`, `connect-freq*`, TCP connections).
 //! - [`runtime`]: the single-threaded event loops (mio) over sockets and TUN devices.
 //! - [`logging`]: RouterOS-style log lines (`12:00:01 ovpn,info ovpn-incoming1: connected`).
 //! - [`table`]: `/interface ovpn-server print` and `/ppp active print`.
@@ -26,6 +27,7 @@ pub mod demo;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod limits;
 pub mod logging;
 pub mod ovpn_config;
 pub mod profile;

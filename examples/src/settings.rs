@@ -212,6 +212,8 @@ pub struct ServerSettings {
     pub push_routes_ipv6: Vec<ipnet::Ipv6Net>,
     /// `redirect-gateway` containing `ipv6`.
     pub redirect_gateway_ipv6: bool,
+    /// `max-clients`, `connect-freq*`, the per-source and TCP bounds (extensions).
+    pub limits: crate::limits::Limits,
     /// The line where each property was last set (for errors found later).
     pub lines: BTreeMap<String, usize>,
 }
@@ -245,6 +247,7 @@ impl Default for ServerSettings {
             ipv6_prefix_len: 64,
             push_routes_ipv6: Vec::new(),
             redirect_gateway_ipv6: false,
+            limits: crate::limits::Limits::default(),
             lines: BTreeMap::new(),
         }
     }
@@ -346,6 +349,7 @@ impl ServerSettings {
             }
             "vrf" if v == "main" => {}
             _ if self.protection.set(key, v, true)? => {}
+            _ if self.limits.set(key, v)? => {}
             _ => return Err(format!("unknown property {key:?}")),
         }
         self.lines.insert(key.to_owned(), line);
@@ -416,6 +420,7 @@ impl ServerSettings {
         c.topology = self.topology;
         c.reneg = self.reneg;
         c.tls_version = self.tls_version;
+        self.limits.apply(&mut c);
         Ok(c)
     }
 }

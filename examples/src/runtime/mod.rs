@@ -119,6 +119,21 @@ pub enum RunError {
     Setup(String),
 }
 
+/// Raises the soft open-file limit to the hard one (allowed without privileges) and returns the
+/// limit in effect (None when it cannot be read). Each client costs the server a descriptor for
+/// its interface and, over TCP, one for its connection.
+pub fn raise_fd_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut l = getrlimit(Resource::Nofile);
+    if l.current < l.maximum {
+        l.current = l.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, l) {
+            tracing::debug!(target: "ovpn", "raising the open-file limit: {e}");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
 pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
     let what = what.into();
     move |source| RunError::Io { what, source }

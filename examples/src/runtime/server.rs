@@ -22,7 +22,7 @@ use interfaces::v4_routes;
 
 use super::{
     Control, ControlRx, MAX_PACKET, RunError, TcpIo, Tun, TunFactory, control_pair, io_err, now,
-    unix_now,
+    raise_fd_limit, unix_now,
 };
 use crate::logging;
 use crate::table::row_line;
@@ -82,6 +82,8 @@ pub struct ServerRuntime<F: TunFactory> {
     tx: Vec<u8>,
     /// When a refused session start was last logged (at most one line a second).
     last_auth_warning: Option<Instant>,
+    /// When a failed `accept` was last logged (at most one line per 10 s).
+    last_accept_warning: Option<Instant>,
 }
 
 impl<F: TunFactory> core::fmt::Debug for ServerRuntime<F> {
@@ -175,6 +177,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                     .into(),
             ));
         }
+        fit_fd_limit(&mut config, options.shared_tun.is_none());
         let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
@@ -257,6 +260,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
             last_auth_warning: None,
+            last_accept_warning: None,
         })
     }
 
@@ -431,10 +435,20 @@ impl<F: TunFactory> ServerRuntime<F> {
                     Ok((stream, remote)) => (stream, canonical(remote)),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        tracing::debug!(target: "ovpn", "accepting: {e}");
+                        // Out of descriptors (EMFILE/ENFILE): said, at most once per 10 s.
+                        if self.last_accept_warning.is_none_or(|t| {
+                            now.saturating_duration_since(t) >= std::time::Duration::from_secs(10)
+                        }) {
+                            self.last_accept_warning = Some(now);
+                            tracing::warn!(target: "ovpn", "ovpn-server: accepting a TCP connection: {e}");
+                        }
                         break;
                     }
                 };
+                // Past the connection limits: closed at once (the server logged why).
+                if self.server.connection_opened(now, remote).is_err() {
+                    continue;
+                }
                 let _ = stream.set_nodelay(true);
                 self.next_token += 1;
                 let token = Token(self.next_token);
@@ -444,6 +458,7 @@ impl<F: TunFactory> ServerRuntime<F> {
                     Interest::READABLE | Interest::WRITABLE,
                 ) {
                     tracing::warn!(target: "ovpn", "{remote}: {e}");
+                    self.server.connection_closed(now, remote);
                     continue;
                 }
                 tracing::debug!(target: "ovpn", "TCP connection from {remote}");
@@ -512,12 +527,20 @@ impl<F: TunFactory> ServerRuntime<F> {
     }
 
     fn close_conn(&mut self, now: Instant, token: Token) {
-        if let Some(mut c) = self.conns.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut c.io.stream);
-            self.conn_tokens.remove(&c.remote);
-            tracing::debug!(target: "ovpn", "TCP connection from {} closed", c.remote);
-            self.server.connection_closed(now, c.remote);
+        if let Some(remote) = self.drop_conn(token) {
+            self.server.connection_closed(now, remote);
         }
+    }
+
+    /// Closes a connection's socket (what is queued for it is sent first, as far as it goes);
+    /// returns its remote address.
+    fn drop_conn(&mut self, token: Token) -> Option<SocketAddr> {
+        let mut c = self.conns.remove(&token)?;
+        c.io.flush();
+        let _ = self.poll.registry().deregister(&mut c.io.stream);
+        self.conn_tokens.remove(&c.remote);
+        tracing::debug!(target: "ovpn", "TCP connection from {} closed", c.remote);
+        Some(c.remote)
     }
 
     fn on_tun(&mut self, now: Instant, token: Token) {
@@ -640,7 +663,45 @@ impl<F: TunFactory> ServerRuntime<F> {
                     tracing::info!(target: "ovpn", "{}: session down: {} ({reason})", p.name, row_line(&session));
                 }
             }
+            // The server has forgotten the connection already.
+            ServerEvent::CloseConnection { remote, .. } => {
+                if let Some(&token) = self.conn_tokens.get(&remote) {
+                    self.drop_conn(token);
+                }
+            }
             _ => {}
+        }
+    }
+}
+
+/// Descriptors kept for everything but clients: the listening socket, the poll, the control
+/// pipe, logs, a shared interface, the state files.
+const FD_RESERVE: u64 = 64;
+
+/// Raises the open-file limit as far as allowed, and keeps `max-clients` and `max-connections`
+/// within it: each client costs a descriptor for its interface (unless `shared_tun` is off) and,
+/// over TCP, one for its connection; a connection that never becomes a client costs one.
+fn fit_fd_limit(config: &mut ServerConfig, tun_per_client: bool) {
+    let Some(limit) = raise_fd_limit() else {
+        return;
+    };
+    let budget = usize::try_from(limit.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX);
+    let tcp = config.transport == Transport::Tcp;
+    let per_client = usize::from(tun_per_client) + usize::from(tcp);
+    if let Some(most) = budget.checked_div(per_client).map(|m| m.max(1)) {
+        if config.max_clients > most {
+            tracing::warn!(target: "ovpn", "ovpn-server: max-clients lowered from {} to {most}: the open-file limit is {limit}", config.max_clients);
+            config.max_clients = most;
+        }
+    }
+    if tcp {
+        // Connections of logged-in clients have their interface beside them.
+        let most = budget
+            .saturating_sub(usize::from(tun_per_client) * config.max_clients)
+            .max(1);
+        if config.tcp_limits.max_total > most {
+            tracing::warn!(target: "ovpn", "ovpn-server: max-connections lowered from {} to {most}: the open-file limit is {limit}", config.tcp_limits.max_total);
+            config.tcp_limits.max_total = most;
         }
     }
 }
