@@ -3,7 +3,9 @@
 //! bounds; RouterOS has none of them):
 //!
 //! - `max-clients=1024`: sessions at once, in their handshake or logged in;
-//! - `connect-freq-initial=100/10s`: session starts answered (UDP), over all sources;
+//! - `connect-freq-initial=100/10s`: session starts answered (UDP), over all sources, and
+//!   `connect-reply-share=50`: beyond it, answers while their bytes stay within that percentage
+//!   of what the starts brought (0: as OpenVPN 2.6);
 //! - `connect-freq=unlimited`, `connect-freq-per-source=unlimited`: sessions made, over all
 //!   sources and per source address;
 //! - `max-handshakes-per-source=32`: sessions in their handshake from one address;
@@ -24,6 +26,8 @@ pub struct Limits {
     pub max_clients: usize,
     /// `connect-freq-initial`.
     pub connect_freq_initial: Option<RateLimit>,
+    /// `connect-reply-share` (percent).
+    pub connect_reply_share: u8,
     /// `connect-freq`.
     pub connect_freq: Option<RateLimit>,
     /// `connect-freq-per-source`.
@@ -43,6 +47,7 @@ impl Default for Limits {
         Self {
             max_clients: 1024,
             connect_freq_initial: Some(RateLimit::new(100, Duration::from_secs(10))),
+            connect_reply_share: 50,
             connect_freq: None,
             connect_freq_per_source: None,
             max_handshakes_per_source: Some(32),
@@ -95,6 +100,14 @@ impl Limits {
         match key {
             "max-clients" => self.max_clients = count(v)?,
             "connect-freq-initial" => self.connect_freq_initial = rate(v)?,
+            "connect-reply-share" => {
+                self.connect_reply_share = v
+                    .trim_end_matches('%')
+                    .parse()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or("expected a percentage 0..100")?;
+            }
             "connect-freq" => self.connect_freq = rate(v)?,
             "connect-freq-per-source" => self.connect_freq_per_source = rate(v)?,
             "max-handshakes-per-source" => {
@@ -116,6 +129,7 @@ impl Limits {
     pub fn apply(&self, c: &mut ServerConfig) {
         c.max_clients = self.max_clients;
         c.connect_freq_initial = self.connect_freq_initial;
+        c.connect_reply_share = self.connect_reply_share;
         c.connect_freq = self.connect_freq;
         c.connect_freq_per_source = self.connect_freq_per_source;
         c.max_handshakes_per_source = self.max_handshakes_per_source;
@@ -143,6 +157,7 @@ mod tests {
         Limits::default().apply(&mut ours);
         assert_eq!(ours.max_clients, lib.max_clients);
         assert_eq!(ours.connect_freq_initial, lib.connect_freq_initial);
+        assert_eq!(ours.connect_reply_share, lib.connect_reply_share);
         assert_eq!(ours.connect_freq, lib.connect_freq);
         assert_eq!(ours.connect_freq_per_source, lib.connect_freq_per_source);
         assert_eq!(
@@ -163,6 +178,7 @@ mod tests {
         for (k, v) in [
             ("max-clients", "5"),
             ("connect-freq-initial", "20/1m"),
+            ("connect-reply-share", "0"),
             ("connect-freq", "10/1s"),
             ("connect-freq-per-source", "3/10s"),
             ("max-handshakes-per-source", "unlimited"),
@@ -209,6 +225,7 @@ mod tests {
             ("connect-freq", "x/10s"),
             ("connect-freq", "10/0s"),
             ("connect-freq-initial", "10/forever"),
+            ("connect-reply-share", "101"),
             ("tcp-first-packet-timeout", "0s"),
             ("max-connections", "16777216"),
         ] {

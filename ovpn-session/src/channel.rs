@@ -137,6 +137,9 @@ pub struct Traffic {
     pub packets_in: u64,
     /// Packets sent.
     pub packets_out: u64,
+    /// Data packets received and dropped: replayed, failing authentication, malformed, or
+    /// under a key that is gone.
+    pub dropped_in: u64,
 }
 
 /// A control message as the reliability layer keeps it (retransmission clones a refcount).
@@ -927,8 +930,21 @@ impl Channel {
     }
 
     /// Opens a data packet in place. `Ok(Some(range))` is an IP packet (or frame) for the tunnel;
-    /// `Ok(None)` was a keepalive or OCC message, consumed.
+    /// `Ok(None)` was a keepalive or OCC message, consumed. A packet dropped is counted
+    /// ([`Traffic::dropped_in`]).
     pub(crate) fn open(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<Range<usize>>, DropReason> {
+        let r = self.open_uncounted(now, buf);
+        if r.is_err() {
+            self.traffic.dropped_in += 1;
+        }
+        r
+    }
+
+    fn open_uncounted(
         &mut self,
         now: Instant,
         buf: &mut [u8],

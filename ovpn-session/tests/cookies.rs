@@ -182,6 +182,8 @@ fn spoofed_resets_get_at_most_connect_freq_initial_answers_and_fewer_bytes_than_
     let seed = seed_from_env(32);
     let mut sc = server_config(seed);
     sc.connect_freq_initial = Some(RateLimit::new(100, Duration::from_secs(10)));
+    // Exactly 2.6's limit, with no share beyond it.
+    sc.connect_reply_share = 0;
     let mut sim = sim(seed, sc, client_config(seed), LinkConfig::default());
     let t0 = sim.now;
     let mut bytes_in = 0u64;

@@ -42,7 +42,7 @@ pub use event::{ServerEvent, ServerReceived, SessionInfo};
 pub use incoming::Incoming;
 use peer::{Cx, Peer, PeerState, Step};
 pub use rate::RateLimit;
-use rate::{PerSource, Verdict, Window};
+use rate::{PerSource, ReplyBudget, Verdict, Window};
 use routes::RouteTable;
 pub use shared::{NoSuchSession, Shared};
 pub use slots::PeerHandle;
@@ -208,10 +208,12 @@ impl Server {
         self.macs.max_per_session = config.max_macs_per_client;
         if (
             config.connect_freq_initial,
+            config.connect_reply_share,
             config.connect_freq,
             config.connect_freq_per_source,
         ) != (
             self.config.connect_freq_initial,
+            self.config.connect_reply_share,
             self.config.connect_freq,
             self.config.connect_freq_per_source,
         ) {
@@ -403,7 +405,7 @@ impl Server {
             let unix = self.clock.unix_at(now);
             if is_reset {
                 let plain = plain.into_owned();
-                return self.answer_start(now, from, &plain);
+                return self.answer_start(now, from, &plain, packet.len());
             }
             match self.cookies.check_third(unix, from, &plain) {
                 Ok((client_sid, cookie)) => Start::Cookie { client_sid, cookie },
@@ -447,22 +449,17 @@ impl Server {
 
     /// Answers a valid session start (UDP) without keeping anything: a reset whose session id
     /// is a cookie ([`cookie`]), sent once and never retransmitted (`mudp.c`).
+    /// `wire_len` is the start's length as received (protection included).
     fn answer_start<'b>(
         &mut self,
         now: Instant,
         from: SocketAddr,
         plain: &[u8],
+        wire_len: usize,
     ) -> Result<ServerReceived<'b>, DropReason> {
         if self.peers.live() >= self.config.max_clients {
             self.limits.full(now);
             return Err(DropReason::TooManySessions);
-        }
-        if let Some(w) = &mut self.limits.initial {
-            let (verdict, ended) = w.allow(now);
-            limit_log("connect-freq-initial", w, verdict, ended);
-            if verdict != Verdict::Pass {
-                return Err(DropReason::StartLimited);
-            }
         }
         let client = ControlPacket::parse(plain)?;
         let unix = self.clock.unix_at(now);
@@ -473,6 +470,14 @@ impl Server {
         let mut plain_reply = vec![0u8; reply.encoded_len()];
         let n = reply.write(&mut plain_reply)?;
         plain_reply.truncate(n);
+        // Counted on the wire: IP and UDP headers too.
+        let headers = if from.is_ipv4() { 20 + 8 } else { 40 + 8 };
+        let reply_len = n + self.gate.overhead() + headers;
+        if let Some(b) = &mut self.limits.initial
+            && !b.allow(now, wire_len + headers, reply_len)
+        {
+            return Err(DropReason::StartLimited);
+        }
         if let Some(wrapped) = self.gate.wrap_standalone(&plain_reply, unix as u32) {
             self.out.push_back((from, wrapped));
         }
@@ -1275,8 +1280,8 @@ enum Start {
 /// The limits on answering session starts and making sessions, with their windows.
 #[derive(Debug)]
 struct StartLimits {
-    /// `connect-freq-initial`.
-    initial: Option<Window>,
+    /// `connect-freq-initial` and `connect-reply-share`.
+    initial: Option<ReplyBudget>,
     /// `connect-freq`.
     made: Option<Window>,
     /// `connect-freq-per-source`.
@@ -1288,7 +1293,9 @@ struct StartLimits {
 impl StartLimits {
     fn new(config: &ServerConfig) -> Self {
         Self {
-            initial: config.connect_freq_initial.map(Window::new),
+            initial: config
+                .connect_freq_initial
+                .map(|f| ReplyBudget::new(f, config.connect_reply_share)),
             made: config.connect_freq.map(Window::new),
             per_source: config.connect_freq_per_source.map(PerSource::new),
             full_logged: None,

@@ -63,6 +63,7 @@ impl Window {
         }
     }
 
+    /// Starts a new window if the last one has ended; returns what it refused.
     fn roll(&mut self, now: Instant) -> Option<u64> {
         let expired = self
             .start
@@ -101,6 +102,66 @@ impl Window {
     /// counts against `connect-freq`, not `connect-freq-initial`).
     pub(crate) fn give_back(&mut self) {
         self.count = self.count.saturating_sub(1);
+    }
+}
+
+/// The answers to session starts (UDP): at most `connect-freq-initial` in a window, as 2.6; and
+/// beyond that, while the answers' bytes stay within `share_percent` of the bytes the starts
+/// brought in the same window (counted on the wire: with their IP and UDP headers). A flood of
+/// spoofed starts then draws less than it sends (no amplification), and a real client's start
+/// still has a fair chance of an answer each time it tries (about 40% at the default 50%, for
+/// IPv4 starts without tls-auth), so it gets in during the flood.
+#[derive(Debug, Clone)]
+pub(crate) struct ReplyBudget {
+    floor: Window,
+    share_percent: u64,
+    received: u64,
+    answered: u64,
+    unanswered: u64,
+}
+
+impl ReplyBudget {
+    pub(crate) fn new(floor: RateLimit, share_percent: u8) -> Self {
+        Self {
+            floor: Window::new(floor),
+            share_percent: u64::from(share_percent.min(100)),
+            received: 0,
+            answered: 0,
+            unanswered: 0,
+        }
+    }
+
+    /// A session start of `len` bytes on the wire, which an answer of `reply` bytes would
+    /// answer, at `now`: whether to send it. Says in the log when the window first leaves starts unanswered, and
+    /// how many when it has ended.
+    pub(crate) fn allow(&mut self, now: Instant, len: usize, reply: usize) -> bool {
+        if self.floor.roll(now).is_some() {
+            if self.unanswered > 0 {
+                tracing::info!(target: "ovpn", "connect-freq-initial: {} session starts were not answered in the last {}s", self.unanswered, self.floor.limit.per.as_secs());
+            }
+            self.received = 0;
+            self.answered = 0;
+            self.unanswered = 0;
+        }
+        self.received = self.received.saturating_add(len as u64);
+        let reply = reply as u64;
+        let pass = self.floor.allow(now).0 == Verdict::Pass
+            || self.answered.saturating_add(reply).saturating_mul(100)
+                < self.received.saturating_mul(self.share_percent);
+        if pass {
+            self.answered = self.answered.saturating_add(reply);
+            return true;
+        }
+        self.unanswered += 1;
+        if self.unanswered == 1 {
+            tracing::warn!(target: "ovpn", "connect-freq-initial reached ({}): session starts are answered only while the answers stay within {}% of their bytes", self.floor.limit, self.share_percent);
+        }
+        false
+    }
+
+    /// A start that became a session does not count against the floor (2.6).
+    pub(crate) fn give_back(&mut self) {
+        self.floor.give_back();
     }
 }
 
@@ -183,6 +244,29 @@ mod tests {
             w.allow(t0 + Duration::from_secs(11)).0,
             Verdict::FirstRefusal
         );
+    }
+
+    #[test]
+    fn beyond_the_floor_answers_stay_within_their_share_of_the_bytes() {
+        let t0 = Instant::now();
+        let mut b = ReplyBudget::new(RateLimit::new(2, Duration::from_secs(10)), 50);
+        assert!(b.allow(t0, 14, 26));
+        assert!(b.allow(t0, 14, 26));
+        // 1000 more starts of 14 bytes, each answer 26: about a quarter answered.
+        let answered = (0..1000).filter(|_| b.allow(t0, 14, 26)).count();
+        assert!((250..=270).contains(&answered), "{answered}");
+        assert!(b.answered * 2 <= b.received + 2 * 26);
+        // On the wire (IPv4 and UDP headers) at 90%: about 70%.
+        let mut b = ReplyBudget::new(RateLimit::new(0, Duration::from_secs(10)), 90);
+        let answered = (0..1000).filter(|_| b.allow(t0, 14 + 28, 26 + 28)).count();
+        assert!((690..=710).contains(&answered), "{answered}");
+        assert!(b.answered < b.received);
+        // Without a share, only the floor.
+        let mut strict = ReplyBudget::new(RateLimit::new(2, Duration::from_secs(10)), 0);
+        let answered = (0..1000).filter(|_| strict.allow(t0, 14, 26)).count();
+        assert_eq!(answered, 2);
+        // The next window starts afresh.
+        assert!(strict.allow(t0 + Duration::from_secs(10), 14, 26));
     }
 
     #[test]
