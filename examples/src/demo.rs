@@ -271,6 +271,16 @@ fn wait_end(rx: &mpsc::Receiver<PipeEnd>, until: Instant, what: &str) -> Result<
 
 /// Runs the demo.
 pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
+    run_with(o, |_| Ok(())).map(|(report, ())| report)
+}
+
+/// Runs the demo; `meanwhile` is called with the server's address once both ends are up, and
+/// what it returns lives while the packets cross (a load test's hostile connections, say) and
+/// is handed back with the report.
+pub fn run_with<T>(
+    o: &DemoOptions,
+    meanwhile: impl FnOnce(SocketAddr) -> Result<T, String>,
+) -> Result<(DemoReport, T), String> {
     if !(32..=1500).contains(&o.size) {
         return Err("the packet size must be 32..=1500 bytes".into());
     }
@@ -300,6 +310,7 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     )
     .map_err(|e| e.to_string())?;
     let port = srt.local_addr().port();
+    let server_at = srt.local_addr();
 
     // The client reads the files the server exported.
     let client_script = client_script(o, port);
@@ -336,7 +347,7 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
         })
     };
     let client_thread = thread::spawn(move || crt.run().map_err(|e| e.to_string()));
-    let stop = |r: Result<DemoReport, String>| {
+    let stop = |r: Result<(DemoReport, T), String>| {
         client_ctl.stop();
         let c = client_thread.join();
         // The client told the server it was leaving: let the server see it (up to 3 s).
@@ -358,11 +369,12 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
         Ok(r)
     };
 
-    let traffic = || -> Result<DemoReport, String> {
+    let traffic = || -> Result<(DemoReport, T), String> {
         let until = now() + Duration::from_secs(10);
         let client_end = wait_end(&client_ends, until, "ovpn-out1")?;
         let connect_time = now().saturating_duration_since(started);
         let server_end = wait_end(&server_ends, until, "ovpn-incoming1")?;
+        let during = meanwhile(server_at)?;
         let (client_addr, server_addr) = match (client_end.config.ipv4, server_end.config.ipv4) {
             (Some((c, _, _)), Some((s, _, _))) => (c, s),
             _ => return Err("an interface has no address".into()),
@@ -388,13 +400,14 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
         let sessions = table_rx
             .recv_timeout(Duration::from_secs(5))
             .map_err(|_| "the server did not answer with its session table".to_owned())?;
-        Ok(DemoReport {
+        let report = DemoReport {
             server_script: server_script.clone(),
             client_script: client_script.clone(),
             sessions,
             throughput: vec![up, down],
             connect_time,
-        })
+        };
+        Ok((report, during))
     };
     let r = traffic();
     stop(r)

@@ -165,6 +165,203 @@ pub fn server_input(data: &[u8]) {
 }
 
 thread_local! {
+    static TCP_SIM: RefCell<Option<Sim>> = const { RefCell::new(None) };
+}
+
+/// A TCP server with one client connected through it.
+fn connected_tcp_sim() -> Option<Sim> {
+    let mut f = fixture(crate::Mode::Ip)?;
+    f.server.transport = crate::Transport::Tcp;
+    f.client.transport = crate::Transport::Tcp;
+    let server = Server::new(f.server, f.shared, f.epoch, f.unix).ok()?;
+    let client = Client::new(f.client, f.epoch, f.unix).ok()?;
+    let mut sim = Sim::new(1, f.epoch, client, server, LinkConfig::default());
+    let up = sim.run_until(Duration::from_secs(60), |s| {
+        s.client.state() == &ClientState::Connected
+    });
+    up.then_some(sim)
+}
+
+/// Arbitrary byte streams on other TCP connections of a server that has a live TCP session:
+/// nothing may panic, the connections stay within the server's limits, and the live session
+/// still carries data both ways afterwards.
+///
+/// Input: records `[flags u8][len u8][len bytes]`: flag bits 0..=1 pick one of four other
+/// connections (opened as the record first names it), bit 2 closes it after the bytes, bits
+/// 3..=5 advance time by that many seconds first.
+pub fn server_stream(data: &[u8]) {
+    TCP_SIM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = connected_tcp_sim();
+        }
+        let Some(sim) = slot.as_mut() else {
+            panic!("the fuzz fixture could not connect");
+        };
+        let mut rest = data;
+        let mut open = [false; 4];
+        while let [flags, len, tail @ ..] = rest {
+            let n = usize::from(*len).min(tail.len());
+            let (bytes, next) = tail.split_at(n);
+            rest = next;
+            sim.advance(Duration::from_secs(u64::from((flags >> 3) & 7)));
+            let which = usize::from(flags & 3);
+            let from = SocketAddr::from(([198, 51, 100, 1 + which as u8], 6000));
+            let now = sim.now;
+            if !open[which] {
+                open[which] = sim.server.connection_opened(now, from).is_ok();
+            }
+            let mut b = bytes.to_vec();
+            let mut stream = sim.server.handle_stream(now, from, &mut b);
+            while stream.next().is_some() {}
+            drop(stream);
+            if flags & 4 != 0 {
+                sim.server.connection_closed(now, from);
+                open[which] = false;
+            }
+            let limits = sim.server.config().tcp_limits;
+            assert!(sim.server.connections() <= limits.max_total + 1);
+        }
+        for (which, o) in open.iter().enumerate() {
+            if *o {
+                let from = SocketAddr::from(([198, 51, 100, 1 + which as u8], 6000));
+                sim.server.connection_closed(sim.now, from);
+            }
+        }
+        probe_live_session(sim);
+    });
+}
+
+/// A packet each way through the fixture's live session must arrive.
+fn probe_live_session(sim: &mut Sim) {
+    sim.client_tun.clear();
+    sim.server_tun.clear();
+    let peer = sim
+        .server
+        .sessions(sim.now)
+        .into_iter()
+        .find(|s| s.connected && s.remote == sim.client_addr)
+        .map(|s| s.peer);
+    let Some(peer) = peer else {
+        panic!("the live session is gone\n{}", sim.dump());
+    };
+    let mut probe = [0x45u8; 40];
+    if let Some(a) = sim.client.tun().and_then(|t| t.address) {
+        probe[12..16].copy_from_slice(&a.octets());
+    }
+    assert!(sim.client_send(&probe).is_ok(), "client cannot send");
+    assert!(sim.server_send(peer, &probe).is_ok(), "server cannot send");
+    sim.advance(Duration::from_millis(50));
+    assert_eq!(
+        sim.server_tun.len(),
+        1,
+        "server lost the probe\n{}",
+        sim.dump()
+    );
+    assert_eq!(
+        sim.client_tun.len(),
+        1,
+        "client lost the probe\n{}",
+        sim.dump()
+    );
+    sim.trace.clear();
+    sim.drops.clear();
+}
+
+/// The stateless session start (UDP): a reset is answered with a cookie, and a third packet
+/// built from the input makes a session exactly when it echoes that cookie unchanged, within
+/// its window, acknowledging only messages 0 and 1 and being message 0 or 1 itself
+/// (CVE-2025-13086: a wrong cookie must never pass). Raw datagrams from unknown addresses never
+/// make a session.
+///
+/// Input: `[op u8][n_acks u8][acks u32 x n][msg_id u32][mask 8][secs u8][raw...]`.
+pub fn cookie_start(data: &[u8]) {
+    use ovpn_wire::{AckList, ControlPacket, KeyId, Opcode, SessionId};
+    let Some(f) = fixture(crate::Mode::Ip) else {
+        panic!("no fixture");
+    };
+    let Ok(mut server) = Server::new(f.server, f.shared, f.epoch, f.unix) else {
+        panic!("no server");
+    };
+    let from = SocketAddr::from(([192, 0, 2, 9], 40_000));
+    let client_sid = SessionId([7; 8]);
+    let mut reset = [0u8; 14];
+    reset[0] = 0x38;
+    reset[1..9].copy_from_slice(&client_sid.0);
+    let now = f.epoch;
+    if server.handle_datagram(now, from, &mut reset).is_err() {
+        panic!("the reset was not answered");
+    }
+    let mut buf = Vec::new();
+    let Some(t) = server.poll_transmit(now, &mut buf) else {
+        panic!("no answer");
+    };
+    let Ok(answer) = ControlPacket::parse(&buf[..t.len]) else {
+        panic!("the answer does not parse");
+    };
+    let cookie = answer.session_id;
+    let mut r = data;
+    let mut take = |n: usize| -> Option<Vec<u8>> {
+        let (h, t) = r.split_at_checked(n)?;
+        r = t;
+        Some(h.to_vec())
+    };
+    let third = (|| {
+        let op = take(1)?[0];
+        let n = usize::from(take(1)?[0] % 9);
+        let mut acks = Vec::new();
+        for _ in 0..n {
+            acks.push(u32::from_be_bytes(take(4)?.try_into().ok()?));
+        }
+        let msg_id = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        let mask: [u8; 8] = take(8)?.try_into().ok()?;
+        let secs = take(1)?[0];
+        Some((op, acks, msg_id, mask, secs))
+    })();
+    if let Some((op, acks, msg_id, mask, secs)) = third {
+        let opcode = [Opcode::AckV1, Opcode::ControlV1, Opcode::SoftResetV1][usize::from(op % 3)];
+        let mut echoed = cookie;
+        for (c, m) in echoed.0.iter_mut().zip(mask) {
+            *c ^= m;
+        }
+        let list = AckList::from_slice(&acks).unwrap_or_default();
+        let pkt = if opcode == Opcode::AckV1 {
+            ControlPacket::ack(KeyId::ZERO, client_sid, list, echoed)
+        } else {
+            ControlPacket::new(opcode, KeyId::ZERO, client_sid, msg_id, b"").with_acks(list, echoed)
+        };
+        let mut p = vec![0u8; pkt.encoded_len()];
+        if let Ok(n) = pkt.write(&mut p) {
+            p.truncate(n);
+            // Up to 255 s later; the cookie's slot began at most 30 s before `now`.
+            let later = now + Duration::from_secs(u64::from(secs));
+            let made = server.handle_datagram(later, from, &mut p).is_ok()
+                && !server.sessions(later).is_empty();
+            let valid = mask == [0; 8]
+                && !list.is_empty()
+                && list.as_slice().iter().all(|&a| a <= 1)
+                && (opcode == Opcode::AckV1 || msg_id <= 1)
+                && opcode != Opcode::SoftResetV1;
+            if made {
+                assert!(valid && secs < 90, "a session from an invalid third packet");
+            }
+            if valid && secs < 60 {
+                assert!(made, "a valid third packet within 60 s was refused");
+            }
+        }
+    }
+    // Whatever is left, as raw datagrams from an unknown address: never a session.
+    let other = SocketAddr::from(([198, 51, 100, 9], 1));
+    let before = server.sessions(now).len();
+    for chunk in r.chunks(64) {
+        let mut d = chunk.to_vec();
+        let _ = server.handle_datagram(now, other, &mut d);
+    }
+    assert!(server.sessions(now).iter().all(|s| s.remote != other));
+    assert!(server.sessions(now).len() <= before);
+}
+
+thread_local! {
     static CROWD: RefCell<Option<crate::sim::Crowd>> = const { RefCell::new(None) };
 }
 
@@ -267,6 +464,39 @@ mod tests {
         super::server_input(&[7, 200]);
         let noise: Vec<u8> = (0..2000u32).map(|i| (i * 7 + 3) as u8).collect();
         super::server_input(&noise);
+    }
+
+    #[test]
+    fn server_stream_survives_hostile_connections() {
+        super::server_stream(&[]);
+        // A zero prefix, half a prefix left for 40 s, a reset byte by byte, then noise.
+        super::server_stream(&[0, 4, 0, 0, 1, 2]);
+        super::server_stream(&[1, 1, 0, (5 << 3) | 1, 0]);
+        let mut dribble = Vec::new();
+        for b in [0u8, 14, 0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0] {
+            dribble.extend([2 | (1 << 3), 1, b]);
+        }
+        super::server_stream(&dribble);
+        let noise: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3) as u8).collect();
+        super::server_stream(&noise);
+    }
+
+    #[test]
+    fn cookie_start_accepts_only_the_echoed_cookie() {
+        // A valid P_ACK_V1 (ack 0, no mask, now), then the same with one bit of the cookie
+        // flipped, then message 2, then 95 s late.
+        let valid = [0u8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        super::cookie_start(&valid);
+        let mut flipped = valid;
+        flipped[10] = 0x80;
+        super::cookie_start(&flipped);
+        super::cookie_start(&[1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let mut late = valid;
+        late[18] = 95;
+        super::cookie_start(&late);
+        super::cookie_start(&[]);
+        let noise: Vec<u8> = (0..500u32).map(|i| (i * 31 + 7) as u8).collect();
+        super::cookie_start(&noise);
     }
 
     #[test]

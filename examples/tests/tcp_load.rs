@@ -1,0 +1,146 @@
+//! The server program's loop under hostile TCP connections, on loopback (no root): while our
+//! client carries traffic through it, 2,000 connections send nothing, 2,000 send a length
+//! prefix and stall, one sends a packet a byte at a time, and one sends a zero length prefix.
+//! The traffic gets through, the broken stream is closed at once, and every other hostile
+//! connection is closed within the first-packet bound (or refused past the limits).
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ovpn_examples::demo::{self, DemoOptions};
+
+/// A connection to `to` from the loopback address `src` (loopback has all of 127/8, so the
+/// attackers look like many hosts to the server's per-source limit).
+fn connect_from(src: Ipv4Addr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    use rustix::net::{AddressFamily, SocketType, ipproto};
+    let fd = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, Some(ipproto::TCP))?;
+    rustix::net::bind(&fd, &SocketAddrV4::new(src, 0))?;
+    rustix::net::connect(&fd, &to)?;
+    Ok(TcpStream::from(fd))
+}
+
+/// Whether the server has closed `s` (end of stream, or reset), without waiting.
+fn is_closed(s: &mut TcpStream) -> bool {
+    s.set_nonblocking(true).ok();
+    let mut b = [0u8; 64];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+struct Attack {
+    started: Instant,
+    idle: Vec<TcpStream>,
+    stalled: Vec<TcpStream>,
+    zero: TcpStream,
+    dribbler: thread::JoinHandle<TcpStream>,
+}
+
+#[test]
+#[allow(clippy::disallowed_methods, reason = "a load test measures real time")]
+fn hostile_tcp_connections_do_not_stop_a_real_client() {
+    // Each attacker costs this process a descriptor, and the server one more.
+    let limit = ovpn_examples::runtime::raise_fd_limit().unwrap_or(1024);
+    let n = 2000.min(usize::try_from(limit.saturating_sub(400) / 4).unwrap_or(0));
+    assert!(
+        n >= 100,
+        "the open-file limit ({limit}) leaves too little room"
+    );
+    let options = DemoOptions {
+        packets: 2000,
+        tcp: true,
+        ..DemoOptions::default()
+    };
+    let (report, attack) = demo::run_with(&options, |server| {
+        let started = Instant::now();
+        let host = |net: u8, i: usize| {
+            Ipv4Addr::new(127, net, (i / 20 / 250) as u8, (1 + i / 20 % 250) as u8)
+        };
+        let mut idle = Vec::new();
+        let mut stalled = Vec::new();
+        for i in 0..n {
+            idle.push(connect_from(host(1, i), server).map_err(|e| format!("idle {i}: {e}"))?);
+            let mut s =
+                connect_from(host(2, i), server).map_err(|e| format!("stalled {i}: {e}"))?;
+            // Refused ones may be closed already: a failed write is fine.
+            let _ = s.write_all(if i % 2 == 0 { &[0x00, 0x40] } else { &[0x00] });
+            stalled.push(s);
+        }
+        let mut zero =
+            connect_from(Ipv4Addr::new(127, 3, 0, 1), server).map_err(|e| e.to_string())?;
+        zero.write_all(&[0, 0, 1, 2, 3])
+            .map_err(|e| e.to_string())?;
+        let mut d = connect_from(Ipv4Addr::new(127, 3, 0, 2), server).map_err(|e| e.to_string())?;
+        let dribbler = thread::spawn(move || {
+            // A client reset, one byte every 50 ms.
+            for b in [0u8, 14, 0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0] {
+                if d.write_all(&[b]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+            d
+        });
+        Ok(Attack {
+            started,
+            idle,
+            stalled,
+            zero,
+            dribbler,
+        })
+    })
+    .expect("traffic crosses the tunnel during the attack");
+    let Attack {
+        started,
+        mut idle,
+        mut stalled,
+        mut zero,
+        dribbler,
+    } = attack;
+    for t in &report.throughput {
+        assert_eq!(t.arrived, options.packets, "{}", t.direction);
+    }
+    let transfer = started.elapsed();
+    // The broken stream was closed at once.
+    zero.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut b = [0u8; 8];
+    assert!(
+        matches!(zero.read(&mut b), Ok(0) | Err(_)),
+        "a zero length prefix closes the connection"
+    );
+    // Every hostile connection is closed within the first-packet bound (10 s) and a little.
+    let bound = Duration::from_secs(10) + Duration::from_secs(2);
+    thread::sleep(bound.saturating_sub(started.elapsed()));
+    let open_idle = idle
+        .iter_mut()
+        .map(|s| !is_closed(s))
+        .filter(|o| *o)
+        .count();
+    let open_stalled = stalled
+        .iter_mut()
+        .map(|s| !is_closed(s))
+        .filter(|o| *o)
+        .count();
+    assert_eq!(
+        (open_idle, open_stalled),
+        (0, 0),
+        "hostile connections still open after {bound:?}"
+    );
+    let mut d = dribbler.join().unwrap();
+    // The dribbler completed a valid start: its connection lives on as a session in its
+    // handshake (bounded by hand-window), which is what a slow real client gets.
+    let _ = is_closed(&mut d);
+    println!(
+        "tcp load: {n} idle + {n} stalled connections, a dribbler and a zero prefix; {} packets each way crossed in {transfer:?} meanwhile ({:.0} / {:.0} Mbit/s); all hostile connections closed within {bound:?}",
+        options.packets,
+        report.throughput[0].mbit_per_s(),
+        report.throughput[1].mbit_per_s(),
+    );
+}
