@@ -110,6 +110,21 @@ run_case() {
     done
     if [ $ready = 0 ]; then record FAIL "server did not start: $(tail -2 "$slog" | tr '\n' ' ')"; stop_pid "$spid"; return; fi
 
+    # A flood of spoofed session starts, begun before the client and lasting while it connects.
+    local flood_pid="" rx0=0 tx0=0
+    if [ "$SCENARIO" = flood ]; then
+        ip -n "$NS_S" route add 10.123.0.0/16 via "$CLI_IP"
+        ip netns exec "$NS_S" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.ovpne-veth-s.rp_filter=0
+        rx0=$(ip netns exec "$NS_S" cat /sys/class/net/ovpne-veth-s/statistics/rx_bytes)
+        tx0=$(ip netns exec "$NS_S" cat /sys/class/net/ovpne-veth-s/statistics/tx_bytes)
+        start "$NS_C" "$dir" "$dir/flood.log" python3 "$ROOT/e2e/flood.py" "$SRV_IP" "$PORT" 100000 5000
+        flood_pid=$STARTED_PID
+        if ! wait_log "$dir/flood.log" 'flood: started' 10 "$flood_pid"; then
+            record FAIL "the flood did not start: $(tail -2 "$dir/flood.log" | tr '\n' ' ')"
+            stop_pid "$flood_pid"; stop_pid "$spid"; return
+        fi
+    fi
+
     if [ "$CLIENT_IMPL" = ours-profile ]; then
         write_inline_profile "$dir"
         start "$NS_C" "$dir" "$clog" "$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" \
@@ -143,7 +158,7 @@ run_case() {
     if [ "$EXPECT" = pass ]; then
         if ! wait_log "$clog" "$CLIENT_UP_RE" 20 "$cpid"; then
             record FAIL "client did not come up: $(grep -Ev '^\s*$' "$clog" | tail -2 | tr '\n' ' ' | cut -c1-160)"
-            stop_pid "$cpid"; stop_pid "$spid"; return
+            stop_pid "$cpid"; stop_pid "$spid"; [ -n "$flood_pid" ] && stop_pid "$flood_pid"; return
         fi
         t1=$(date +%s.%N)
         detail="up in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", (b-a)*1000}') ms"
@@ -335,6 +350,28 @@ run_case() {
             fi
             stop_pid "$c2pid"
             ;;
+        flood)
+            # The client came up while 100,000 spoofed resets from 10,000 sources arrived; no
+            # session came of them, and less went back than came.
+            local flooding=no sessions ifaces rx tx
+            alive "$flood_pid" && flooding=yes
+            wait_log "$dir/flood.log" 'flood: sent' 60 "$flood_pid"
+            rx=$(( $(ip netns exec "$NS_S" cat /sys/class/net/ovpne-veth-s/statistics/rx_bytes) - rx0 ))
+            tx=$(( $(ip netns exec "$NS_S" cat /sys/class/net/ovpne-veth-s/statistics/tx_bytes) - tx0 ))
+            sessions=$(grep -c 'session up:' "$slog")
+            ifaces=$(ip -n "$NS_S" -o link | grep -c 'ovpn-incoming')
+            if [ "$flooding" != yes ]; then
+                record FAIL "the flood ended before the client came up ($detail): not a test of connecting during it"
+            elif [ "$sessions" != 1 ] || [ "$ifaces" != 1 ]; then
+                record FAIL "$sessions sessions and $ifaces ovpn-incoming interfaces after the flood (1 expected)"
+            elif [ "$tx" -ge "$rx" ]; then
+                record FAIL "the server sent $tx bytes for $rx received during the flood"
+            elif ! ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1; then
+                record FAIL "ping client->server failed after the flood; $detail"
+            else
+                record PASS "$detail during a flood of 100000 spoofed resets; 1 session; sent $tx bytes for $rx received ($(awk -v a="$tx" -v b="$rx" 'BEGIN{printf "%.2f", a/b}')x)"
+            fi
+            ;;
         many)
             # MANY real clients at once. Every session gets its ovpn-incomingN, also past Linux's
             # 15-byte limit: from ovpn-incoming100 on, a short kernel name with the RouterOS
@@ -385,6 +422,8 @@ run_case() {
     fi
     stop_pid "$cpid"
     stop_pid "$spid"
+    [ -n "$flood_pid" ] && stop_pid "$flood_pid"
+    return 0
 }
 
 mkdir -p "$WORK"
@@ -538,6 +577,11 @@ run_case ours-srv-two-servers-udp-tcp SCENARIO=two-servers \
 # 150 real clients at once on our server: past ovpn-incoming99, Linux's interface names are too
 # short for RouterOS's, so those devices carry the RouterOS name as an altname.
 run_case many-clients-150 SCENARIO=many MANY=150
+
+# A flood of 100,000 spoofed session starts from 10,000 sources (5,000 a second) while the real
+# client connects: it gets in during the flood, no state is kept for the flood, and the server
+# sends back less than it receives (issue 11).
+run_case ours-srv-udp-spoofed-reset-flood SCENARIO=flood
 
 # --- summary ---------------------------------------------------------------------------------
 {

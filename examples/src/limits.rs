@@ -4,7 +4,7 @@
 //!
 //! - `max-clients=1024`: sessions at once, in their handshake or logged in;
 //! - `connect-freq-initial=100/10s`: session starts answered (UDP), over all sources, and
-//!   `connect-reply-share=50`: beyond it, answers while their bytes stay within that percentage
+//!   `connect-reply-share=90`: beyond it, answers while their bytes stay within that percentage
 //!   of what the starts brought (0: as OpenVPN 2.6);
 //! - `connect-freq=unlimited`, `connect-freq-per-source=unlimited`: sessions made, over all
 //!   sources and per source address;
@@ -47,7 +47,7 @@ impl Default for Limits {
         Self {
             max_clients: 1024,
             connect_freq_initial: Some(RateLimit::new(100, Duration::from_secs(10))),
-            connect_reply_share: 50,
+            connect_reply_share: 90,
             connect_freq: None,
             connect_freq_per_source: None,
             max_handshakes_per_source: Some(32),

@@ -97,8 +97,8 @@ pub struct ServerConfig {
     pub connect_freq_initial: Option<RateLimit>,
     /// Beyond `connect_freq_initial`, session starts are still answered while the answers'
     /// bytes stay within this percentage of the bytes the starts brought in the same window
-    /// (50; at most 100; counted with IP and UDP headers). A flood then draws less than it
-    /// sends, and a real client still gets an answer during it (about 40% of its tries, for
+    /// (90; at most 100; counted with IP and UDP headers). A flood then draws less than it
+    /// sends, and a real client still gets an answer during it (about 70% of its tries, for
     /// IPv4 without tls-auth). 0 answers only within `connect_freq_initial`, as OpenVPN 2.6.
     pub connect_reply_share: u8,
     /// `connect-freq`: how many sessions may be made per window, over all sources (None: no
@@ -173,7 +173,7 @@ impl ServerConfig {
             admission: Admission::AcceptAll,
             max_clients: 1024,
             connect_freq_initial: Some(RateLimit::new(100, Duration::from_secs(10))),
-            connect_reply_share: 50,
+            connect_reply_share: 90,
             connect_freq: None,
             connect_freq_per_source: None,
             max_handshakes_per_source: Some(32),

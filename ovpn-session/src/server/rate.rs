@@ -109,7 +109,7 @@ impl Window {
 /// beyond that, while the answers' bytes stay within `share_percent` of the bytes the starts
 /// brought in the same window (counted on the wire: with their IP and UDP headers). A flood of
 /// spoofed starts then draws less than it sends (no amplification), and a real client's start
-/// still has a fair chance of an answer each time it tries (about 40% at the default 50%, for
+/// still has a fair chance of an answer each time it tries (about 70% at the default 90%, for
 /// IPv4 starts without tls-auth), so it gets in during the flood.
 #[derive(Debug, Clone)]
 pub(crate) struct ReplyBudget {
