@@ -80,9 +80,14 @@ fn fixture(mode: crate::Mode) -> Option<Fixture> {
     })
 }
 
-/// A server with one client connected through it, on the simulated network.
-fn connected_sim() -> Option<Sim> {
-    let f = fixture(crate::Mode::Ip)?;
+/// A server with one client connected through it, on the simulated network (over UDP, or
+/// over TCP when `tcp`).
+fn connected_sim(tcp: bool) -> Option<Sim> {
+    let mut f = fixture(crate::Mode::Ip)?;
+    if tcp {
+        f.server.transport = crate::Transport::Tcp;
+        f.client.transport = crate::Transport::Tcp;
+    }
     let server = Server::new(f.server, f.shared, f.epoch, f.unix).ok()?;
     let client = Client::new(f.client, f.epoch, f.unix).ok()?;
     let mut sim = Sim::new(1, f.epoch, client, server, LinkConfig::default());
@@ -105,7 +110,7 @@ pub fn server_input(data: &[u8]) {
     SIM.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            *slot = connected_sim();
+            *slot = connected_sim(false);
         }
         let Some(sim) = slot.as_mut() else {
             panic!("the fuzz fixture could not connect");
@@ -127,59 +132,12 @@ pub fn server_input(data: &[u8]) {
             let _ = sim.server.handle_datagram(now, from, &mut d);
         }
         // The live session is undisturbed: a packet each way still arrives.
-        sim.client_tun.clear();
-        sim.server_tun.clear();
-        let peer = sim
-            .server
-            .sessions(sim.now)
-            .into_iter()
-            .find(|s| s.connected && s.remote == sim.client_addr)
-            .map(|s| s.peer);
-        let Some(peer) = peer else {
-            panic!("the live session is gone\n{}", sim.dump());
-        };
-        // From the client's own tunnel address (the server drops any other source).
-        let mut probe = [0x45u8; 40];
-        if let Some(a) = sim.client.tun().and_then(|t| t.address) {
-            probe[12..16].copy_from_slice(&a.octets());
-        }
-        assert!(sim.client_send(&probe).is_ok(), "client cannot send");
-        assert!(sim.server_send(peer, &probe).is_ok(), "server cannot send");
-        sim.advance(Duration::from_millis(50));
-        assert_eq!(
-            sim.server_tun.len(),
-            1,
-            "server lost the probe\n{}",
-            sim.dump()
-        );
-        assert_eq!(
-            sim.client_tun.len(),
-            1,
-            "client lost the probe\n{}",
-            sim.dump()
-        );
-        // The fixture lives across inputs: its trace and drops must not grow without bound.
-        sim.trace.clear();
-        sim.drops.clear();
+        probe_live_session(sim);
     });
 }
 
 thread_local! {
     static TCP_SIM: RefCell<Option<Sim>> = const { RefCell::new(None) };
-}
-
-/// A TCP server with one client connected through it.
-fn connected_tcp_sim() -> Option<Sim> {
-    let mut f = fixture(crate::Mode::Ip)?;
-    f.server.transport = crate::Transport::Tcp;
-    f.client.transport = crate::Transport::Tcp;
-    let server = Server::new(f.server, f.shared, f.epoch, f.unix).ok()?;
-    let client = Client::new(f.client, f.epoch, f.unix).ok()?;
-    let mut sim = Sim::new(1, f.epoch, client, server, LinkConfig::default());
-    let up = sim.run_until(Duration::from_secs(60), |s| {
-        s.client.state() == &ClientState::Connected
-    });
-    up.then_some(sim)
 }
 
 /// Arbitrary byte streams on other TCP connections of a server that has a live TCP session:
@@ -193,7 +151,7 @@ pub fn server_stream(data: &[u8]) {
     TCP_SIM.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            *slot = connected_tcp_sim();
+            *slot = connected_sim(true);
         }
         let Some(sim) = slot.as_mut() else {
             panic!("the fuzz fixture could not connect");
@@ -232,7 +190,8 @@ pub fn server_stream(data: &[u8]) {
     });
 }
 
-/// A packet each way through the fixture's live session must arrive.
+/// A packet each way through the fixture's live session must arrive. The fixture lives across
+/// inputs: its trace and drops are cleared, so they do not grow without bound.
 fn probe_live_session(sim: &mut Sim) {
     sim.client_tun.clear();
     sim.server_tun.clear();
