@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use ovpn_wire::TcpFrameDecoder;
 
+use super::rate::{RateLimit, Verdict, Window};
 use crate::error::DropReason;
 
 /// The bounds on a TCP server's connections.
@@ -80,10 +81,8 @@ pub(crate) struct Conns {
     map: HashMap<SocketAddr, Conn>,
     per_source: HashMap<IpAddr, usize>,
     deadlines: BTreeSet<(Instant, SocketAddr)>,
-    /// When a refused connection was last logged (one line per 10 s).
-    refusal_logged: Option<Instant>,
-    /// Connections refused since that line.
-    refused: u64,
+    /// The lines saying a connection was refused: one per 10 s.
+    refusal_log: Window,
 }
 
 impl Conns {
@@ -93,8 +92,7 @@ impl Conns {
             map: HashMap::new(),
             per_source: HashMap::new(),
             deadlines: BTreeSet::new(),
-            refusal_logged: None,
-            refused: 0,
+            refusal_log: Window::new(RateLimit::new(1, super::log_gate::INTERVAL)),
         }
     }
 
@@ -127,31 +125,17 @@ impl Conns {
             return Ok(());
         }
         let from_source = self.per_source.get(&remote.ip()).copied().unwrap_or(0);
-        let why = if self.map.len() >= self.limits.max_total {
-            Some(format!(
-                "{} connections open (the most at once)",
-                self.map.len()
-            ))
-        } else if from_source >= self.limits.max_per_source {
-            Some(format!(
-                "{from_source} connections from this address already"
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            self.refused += 1;
-            if self
-                .refusal_logged
-                .is_none_or(|t| now.saturating_duration_since(t) >= super::log_gate::INTERVAL)
-            {
-                self.refusal_logged = Some(now);
-                let held = core::mem::take(&mut self.refused) - 1;
-                let more = if held > 0 {
-                    format!(" ({held} more refused since the last line)")
+        let full = self.map.len() >= self.limits.max_total;
+        if full || from_source >= self.limits.max_per_source {
+            if let (Verdict::Pass, held) = self.refusal_log.allow(now) {
+                let why = if full {
+                    format!("{} connections open (the most at once)", self.map.len())
                 } else {
-                    String::new()
+                    format!("{from_source} connections from this address already")
                 };
+                let more = held.map_or(String::new(), |n| {
+                    format!(" ({n} more refused since the last line)")
+                });
                 tracing::warn!(target: "ovpn", "<{remote}>: TCP connection refused: {why}{more}");
             }
             return Err(DropReason::TooManyConnections);

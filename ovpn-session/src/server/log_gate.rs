@@ -2,52 +2,35 @@
 //! failure, a refused login), so that a flood of failing attempts does not become a flood of
 //! log lines. The lines held back are counted and the next line says how many.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+use super::rate::{PerSource, RateLimit, Verdict};
 
 /// How often one source may be logged about.
 pub(super) const INTERVAL: Duration = Duration::from_secs(10);
 
-/// The most sources remembered; past it, those not logged about within the interval are
-/// forgotten (and if all were, the table starts again).
-const CAPACITY: usize = 4096;
-
+/// One line per source per [`INTERVAL`]: a per-source limit of one (bounded as every
+/// per-source table, [`super::rate::SOURCES`] sources).
 #[derive(Debug)]
 pub(super) struct LogGate {
-    /// Each source's last logged line, and the lines held back since.
-    seen: HashMap<IpAddr, (Instant, u32)>,
+    lines: PerSource,
 }
 
 impl LogGate {
     pub(super) fn new() -> Self {
         Self {
-            seen: HashMap::new(),
+            lines: PerSource::new(RateLimit::new(1, INTERVAL)),
         }
     }
 
     /// Whether a line about `source` may be logged at `now`: `Some(held)` with the number of
     /// lines held back since the last one, or `None` to stay silent.
     pub(super) fn admit(&mut self, source: IpAddr, now: Instant) -> Option<u32> {
-        if let Some((at, held)) = self.seen.get_mut(&source) {
-            if now.saturating_duration_since(*at) < INTERVAL {
-                *held = held.saturating_add(1);
-                return None;
-            }
-            let before = *held;
-            *at = now;
-            *held = 0;
-            return Some(before);
+        match self.lines.allow(source, now) {
+            (Verdict::Pass, held) => Some(u32::try_from(held.unwrap_or(0)).unwrap_or(u32::MAX)),
+            _ => None,
         }
-        if self.seen.len() >= CAPACITY {
-            self.seen
-                .retain(|_, (at, _)| now.saturating_duration_since(*at) < INTERVAL);
-            if self.seen.len() >= CAPACITY {
-                self.seen.clear();
-            }
-        }
-        self.seen.insert(source, (now, 0));
-        Some(0)
     }
 }
 
@@ -88,10 +71,11 @@ mod tests {
     fn the_table_stays_bounded() {
         let t0 = Instant::now();
         let mut g = LogGate::new();
-        for i in 0..(CAPACITY as u32 * 3) {
+        let capacity = super::super::rate::SOURCES;
+        for i in 0..(capacity as u32 * 3) {
             let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
             assert_eq!(g.admit(ip, t0), Some(0));
-            assert!(g.seen.len() <= CAPACITY);
+            assert!(g.lines.len() <= capacity);
         }
     }
 }

@@ -458,7 +458,7 @@ impl Server {
         wire_len: usize,
     ) -> Result<ServerReceived<'b>, DropReason> {
         if self.peers.live() >= self.config.max_clients {
-            self.limits.full(now);
+            self.limits.full(now, self.config.max_clients);
             return Err(DropReason::TooManySessions);
         }
         let client = ControlPacket::parse(plain)?;
@@ -488,7 +488,7 @@ impl Server {
     /// per-source limits). Counts it when it may.
     fn may_start(&mut self, now: Instant, from: SocketAddr) -> Result<(), DropReason> {
         if self.peers.live() >= self.config.max_clients {
-            self.limits.full(now);
+            self.limits.full(now, self.config.max_clients);
             return Err(DropReason::TooManySessions);
         }
         if let Some(max) = self.config.max_handshakes_per_source
@@ -503,7 +503,7 @@ impl Server {
             return Err(DropReason::StartLimited);
         }
         if let Some(p) = &mut self.limits.per_source
-            && p.allow(from.ip(), now) != Verdict::Pass
+            && p.allow(from.ip(), now).0 != Verdict::Pass
         {
             if self.log_gate.admit(from.ip(), now).is_some() {
                 tracing::warn!(target: "ovpn", "<{from}>: new session refused: connect-freq-per-source reached");
@@ -512,7 +512,12 @@ impl Server {
         }
         if let Some(w) = &mut self.limits.made {
             let (verdict, ended) = w.allow(now);
-            limit_log("connect-freq", w, verdict, ended);
+            if let Some(n) = ended {
+                tracing::info!(target: "ovpn", "connect-freq: {n} new sessions were refused in the last window");
+            }
+            if verdict == Verdict::FirstRefusal {
+                tracing::warn!(target: "ovpn", "connect-freq reached ({}): new sessions are refused until the window ends", w.limit());
+            }
             if verdict != Verdict::Pass {
                 return Err(DropReason::StartLimited);
             }
@@ -1286,8 +1291,8 @@ struct StartLimits {
     made: Option<Window>,
     /// `connect-freq-per-source`.
     per_source: Option<PerSource>,
-    /// When `max-clients` last refused a start (for one log line per 10 s).
-    full_logged: Option<Instant>,
+    /// The lines saying `max-clients` refused a start: one per 10 s.
+    full_log: Window,
 }
 
 impl StartLimits {
@@ -1298,30 +1303,19 @@ impl StartLimits {
                 .map(|f| ReplyBudget::new(f, config.connect_reply_share)),
             made: config.connect_freq.map(Window::new),
             per_source: config.connect_freq_per_source.map(PerSource::new),
-            full_logged: None,
+            full_log: Window::new(RateLimit::new(1, log_gate::INTERVAL)),
         }
     }
 
-    /// A start refused because `max-clients` sessions exist: logged once per interval.
-    fn full(&mut self, now: Instant) {
-        if self
-            .full_logged
-            .is_none_or(|t| now.saturating_duration_since(t) >= log_gate::INTERVAL)
-        {
-            self.full_logged = Some(now);
-            tracing::warn!(target: "ovpn", "new session refused: max-clients reached");
+    /// A start refused because `max-clients` sessions exist: logged once per interval, with
+    /// how many were refused since.
+    fn full(&mut self, now: Instant, max: usize) {
+        if let (Verdict::Pass, held) = self.full_log.allow(now) {
+            let more = held.map_or(String::new(), |n| {
+                format!(" ({n} more since the last line)")
+            });
+            tracing::warn!(target: "ovpn", "new session refused: max-clients ({max}) reached{more}");
         }
-    }
-}
-
-/// The log lines of a global start limit: one when it first refuses in a window, one counting
-/// the refusals when that window has ended.
-fn limit_log(name: &str, w: &Window, verdict: Verdict, ended: Option<u64>) {
-    if let Some(n) = ended {
-        tracing::info!(target: "ovpn", "{name}: {n} session starts were not answered in the last window");
-    }
-    if verdict == Verdict::FirstRefusal {
-        tracing::warn!(target: "ovpn", "{name} reached ({}): session starts are not answered until the window ends", w.limit());
     }
 }
 

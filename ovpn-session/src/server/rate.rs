@@ -166,8 +166,8 @@ impl ReplyBudget {
 }
 
 /// The most source addresses followed at once; past it, those whose window ended are forgotten,
-/// and if none has, new sources are counted only by the global limit.
-const SOURCES: usize = 4096;
+/// and if none has, the table starts again (every source with a fresh window).
+pub(crate) const SOURCES: usize = 4096;
 
 /// One window per source address, bounded in memory.
 #[derive(Debug, Clone)]
@@ -184,8 +184,8 @@ impl PerSource {
         }
     }
 
-    /// Counts one event from `source` at `now`.
-    pub(crate) fn allow(&mut self, source: IpAddr, now: Instant) -> Verdict {
+    /// Counts one event from `source` at `now`, as [`Window::allow`] does for one window.
+    pub(crate) fn allow(&mut self, source: IpAddr, now: Instant) -> (Verdict, Option<u64>) {
         if !self.windows.contains_key(&source) && self.windows.len() >= SOURCES {
             let per = self.limit.per;
             self.windows.retain(|_, w| {
@@ -193,7 +193,7 @@ impl PerSource {
                     .is_some_and(|s| now.saturating_duration_since(s) < per)
             });
             if self.windows.len() >= SOURCES {
-                return Verdict::Pass;
+                self.windows.clear();
             }
         }
         let limit = self.limit;
@@ -201,12 +201,11 @@ impl PerSource {
             .entry(source)
             .or_insert_with(|| Window::new(limit))
             .allow(now)
-            .0
     }
 
     /// How many sources are followed (for the tests' memory bound).
     #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.windows.len()
     }
 }
@@ -282,10 +281,10 @@ mod tests {
         let mut p = PerSource::new(RateLimit::new(2, Duration::from_secs(10)));
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert_eq!(p.allow(a, t0), Verdict::Pass);
-        assert_eq!(p.allow(a, t0), Verdict::Pass);
-        assert_eq!(p.allow(a, t0), Verdict::FirstRefusal);
-        assert_eq!(p.allow(b, t0), Verdict::Pass);
+        assert_eq!(p.allow(a, t0).0, Verdict::Pass);
+        assert_eq!(p.allow(a, t0).0, Verdict::Pass);
+        assert_eq!(p.allow(a, t0).0, Verdict::FirstRefusal);
+        assert_eq!(p.allow(b, t0).0, Verdict::Pass);
         for i in 0..3 * SOURCES as u32 {
             let s = IpAddr::from((0x0a00_0000 + i).to_be_bytes());
             let _ = p.allow(s, t0 + Duration::from_millis(u64::from(i)));
