@@ -97,14 +97,17 @@ impl Wrap {
         &self,
         wrapped: &'a [u8],
     ) -> Option<std::borrow::Cow<'a, [u8]>> {
-        let mut out = vec![0u8; wrapped.len()];
-        let n = match self {
-            Self::None => return Some(std::borrow::Cow::Borrowed(wrapped)),
-            Self::Auth(a) => a.unwrap_stateless(wrapped, &mut out).ok()?.0,
-            Self::Crypt(c) => c.unwrap_stateless(wrapped, &mut out).ok()?.0,
+        let owned = |open: &dyn Fn(&mut [u8]) -> Option<usize>| {
+            let mut out = vec![0u8; wrapped.len()];
+            let n = open(&mut out)?;
+            out.truncate(n);
+            Some(std::borrow::Cow::Owned(out))
         };
-        out.truncate(n);
-        Some(std::borrow::Cow::Owned(out))
+        match self {
+            Self::None => Some(std::borrow::Cow::Borrowed(wrapped)),
+            Self::Auth(a) => owned(&|out| a.unwrap_stateless(wrapped, out).ok().map(|r| r.0)),
+            Self::Crypt(c) => owned(&|out| c.unwrap_stateless(wrapped, out).ok().map(|r| r.0)),
+        }
     }
 
     /// Sets the send counter so the next packet id is `last_id + 1` with time `time` (see

@@ -404,7 +404,6 @@ impl Server {
             };
             let unix = self.clock.unix_at(now);
             if is_reset {
-                let plain = plain.into_owned();
                 return self.answer_start(now, from, &plain, packet.len());
             }
             match self.cookies.check_third(unix, from, &plain) {
@@ -424,7 +423,10 @@ impl Server {
         if opcode.is_data() {
             return primary;
         }
-        let sid = packet.get(1..9)?;
+        // Too short to name a session: its session drops it.
+        let Some(sid) = packet.get(1..9) else {
+            return primary;
+        };
         let sid_of = |i: usize| {
             self.peers
                 .get(i)
@@ -467,9 +469,10 @@ impl Server {
         let acks = AckList::from_slice(&[0])?;
         let reply = ControlPacket::new(Opcode::HardResetServerV2, KeyId::ZERO, cookie, 0, &[])
             .with_acks(acks, client.session_id);
-        let mut plain_reply = vec![0u8; reply.encoded_len()];
+        // One ack: 26 bytes.
+        let mut plain_reply = [0u8; 32];
         let n = reply.write(&mut plain_reply)?;
-        plain_reply.truncate(n);
+        let plain_reply = &plain_reply[..n];
         // Counted on the wire: IP and UDP headers too.
         let headers = if from.is_ipv4() { 20 + 8 } else { 40 + 8 };
         let reply_len = n + self.gate.overhead() + headers;
@@ -478,7 +481,7 @@ impl Server {
         {
             return Err(DropReason::StartLimited);
         }
-        if let Some(wrapped) = self.gate.wrap_standalone(&plain_reply, unix as u32) {
+        if let Some(wrapped) = self.gate.wrap_standalone(plain_reply, unix as u32) {
             self.out.push_back((from, wrapped));
         }
         Ok(ServerReceived::Consumed)
