@@ -271,16 +271,18 @@ fn wait_end(rx: &mpsc::Receiver<PipeEnd>, until: Instant, what: &str) -> Result<
 
 /// Runs the demo.
 pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
-    run_with(o, |_| Ok(())).map(|(report, ())| report)
+    run_with(o, |_| Ok(()), Ok).map(|(report, ())| report)
 }
 
-/// Runs the demo; `meanwhile` is called with the server's address once both ends are up, and
-/// what it returns lives while the packets cross (a load test's hostile connections, say) and
+/// Runs the demo with a load beside it: `during` is called with the server's address once both
+/// ends are up, and what it returns lives while the packets cross (a load test's hostile
+/// connections, say); then `after` gets it back while both ends still run, and what it returns
 /// is handed back with the report.
-pub fn run_with<T>(
+pub fn run_with<T, U>(
     o: &DemoOptions,
-    meanwhile: impl FnOnce(SocketAddr) -> Result<T, String>,
-) -> Result<(DemoReport, T), String> {
+    during: impl FnOnce(SocketAddr) -> Result<T, String>,
+    after: impl FnOnce(T) -> Result<U, String>,
+) -> Result<(DemoReport, U), String> {
     if !(32..=1500).contains(&o.size) {
         return Err("the packet size must be 32..=1500 bytes".into());
     }
@@ -347,7 +349,7 @@ pub fn run_with<T>(
         })
     };
     let client_thread = thread::spawn(move || crt.run().map_err(|e| e.to_string()));
-    let stop = |r: Result<(DemoReport, T), String>| {
+    let stop = |r: Result<(DemoReport, U), String>| {
         client_ctl.stop();
         let c = client_thread.join();
         // The client told the server it was leaving: let the server see it (up to 3 s).
@@ -369,12 +371,12 @@ pub fn run_with<T>(
         Ok(r)
     };
 
-    let traffic = || -> Result<(DemoReport, T), String> {
+    let traffic = || -> Result<(DemoReport, U), String> {
         let until = now() + Duration::from_secs(10);
         let client_end = wait_end(&client_ends, until, "ovpn-out1")?;
         let connect_time = now().saturating_duration_since(started);
         let server_end = wait_end(&server_ends, until, "ovpn-incoming1")?;
-        let during = meanwhile(server_at)?;
+        let load = during(server_at)?;
         let (client_addr, server_addr) = match (client_end.config.ipv4, server_end.config.ipv4) {
             (Some((c, _, _)), Some((s, _, _))) => (c, s),
             _ => return Err("an interface has no address".into()),
@@ -395,6 +397,7 @@ pub fn run_with<T>(
             client_addr,
             o,
         )?;
+        let after = after(load)?;
         want_table.store(true, Ordering::SeqCst);
         server_ctl.wake();
         let sessions = table_rx
@@ -407,7 +410,7 @@ pub fn run_with<T>(
             throughput: vec![up, down],
             connect_time,
         };
-        Ok((report, during))
+        Ok((report, after))
     };
     let r = traffic();
     stop(r)

@@ -164,6 +164,7 @@ fn a_connection_whose_login_is_refused_is_closed_after_its_last_words() {
             .iter()
             .any(|e| format!("{e:?}").contains("login incorrect"))
     }));
+    let refused_at = sim.now;
     // The client does not try again (a real one would on a new connection anyway).
     let mut nobody = client_config(seed ^ 3);
     nobody.server = "192.0.2.99:1194".parse().unwrap();
@@ -174,6 +175,11 @@ fn a_connection_whose_login_is_refused_is_closed_after_its_last_words() {
         sim.dump()
     );
     assert_eq!(closed(&sim, from), Some(CloseReason::SessionEnded));
-    assert!(SESSION_END_GRACE >= Duration::from_secs(1));
+    // Not before the refused session ended and its grace passed.
+    assert!(
+        sim.now - refused_at >= SESSION_END_GRACE,
+        "{:?}",
+        sim.now - refused_at
+    );
     assert_eq!(sim.server.connections(), 0);
 }
