@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use ovpn_session::{RateLimit, ServerConfig, TcpLimits};
+use ovpn_session::{RateLimit, ServerConfig, TcpLimits, Transport};
 
 /// The limit properties, with their defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +125,32 @@ impl Limits {
         Ok(true)
     }
 
+    /// The properties among these that have no effect on a server over `transport`, with why
+    /// (the script warns about those it set).
+    pub fn without_effect(&self, transport: Transport) -> Vec<(&'static str, &'static str)> {
+        const UDP_ONLY: &str = "only UDP session starts are answered statelessly; protocol=tcp";
+        const TCP_ONLY: &str = "it bounds TCP connections; protocol=udp";
+        let mut out = match transport {
+            Transport::Tcp => vec![
+                ("connect-freq-initial", UDP_ONLY),
+                ("connect-reply-share", UDP_ONLY),
+            ],
+            Transport::Udp => vec![
+                ("tcp-first-packet-timeout", TCP_ONLY),
+                ("tcp-partial-frame-timeout", TCP_ONLY),
+                ("max-connections-per-source", TCP_ONLY),
+                ("max-connections", TCP_ONLY),
+            ],
+        };
+        if transport == Transport::Udp && self.connect_freq_initial.is_none() {
+            out.push((
+                "connect-reply-share",
+                "it applies beyond connect-freq-initial, which is unlimited",
+            ));
+        }
+        out
+    }
+
     /// Puts them into a session configuration.
     pub fn apply(&self, c: &mut ServerConfig) {
         c.max_clients = self.max_clients;
@@ -165,6 +191,30 @@ mod tests {
             lib.max_handshakes_per_source
         );
         assert_eq!(ours.tcp_limits, lib.tcp_limits);
+    }
+
+    #[test]
+    fn properties_for_the_other_transport_are_named_as_without_effect() {
+        let mut l = Limits::default();
+        let udp: Vec<&str> = l
+            .without_effect(Transport::Udp)
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert!(udp.contains(&"max-connections") && !udp.contains(&"connect-reply-share"));
+        let tcp: Vec<&str> = l
+            .without_effect(Transport::Tcp)
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(tcp, ["connect-freq-initial", "connect-reply-share"]);
+        l.set("connect-freq-initial", "unlimited").unwrap();
+        let udp: Vec<&str> = l
+            .without_effect(Transport::Udp)
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert!(udp.contains(&"connect-reply-share"));
     }
 
     #[test]

@@ -848,6 +848,23 @@ impl Interpreter<'_> {
             })
             .collect();
         self.warnings.extend(idle6);
+        // Limits of the other transport's session starts or connections.
+        let idle_limits: Vec<Problem> = self
+            .servers
+            .iter()
+            .flat_map(|s| {
+                s.limits
+                    .without_effect(s.transport)
+                    .into_iter()
+                    .filter_map(|(key, why)| {
+                        Some(Problem {
+                            line: Some(s.line(key)?),
+                            message: format!("{}: {key} has no effect here: {why}", s.name),
+                        })
+                    })
+            })
+            .collect();
+        self.warnings.extend(idle_limits);
         let ipv6 = self.servers.iter().any(|s| s.enable_tun_ipv6);
         if !ipv6 && self.program == Program::Server {
             let unused: Vec<(Option<usize>, String)> = self

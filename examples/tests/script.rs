@@ -391,6 +391,30 @@ fn a_server_that_cannot_run_says_why() {
         "{:#?}",
         s.warnings
     );
+    // A limit of TCP connections on a UDP server is accepted with a warning naming it.
+    let s = server(
+        &SMALL.replace(
+            "protocol=udp",
+            "protocol=udp max-connections=10 max-clients=10",
+        ),
+        state.path(),
+    )
+    .unwrap();
+    let idle: Vec<&str> = s
+        .warnings
+        .iter()
+        .filter(|w| w.line == Some(11))
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(
+        idle,
+        [
+            "ovpn-server1: max-connections has no effect here: it bounds TCP connections; protocol=udp"
+        ],
+        "{:#?}",
+        s.warnings
+    );
+    assert_eq!(s.servers[0].config.max_clients, 10);
     let tap = server(
         &SMALL
             .replace(
