@@ -78,6 +78,10 @@ pub(crate) struct LocalInfo {
     pub(crate) username: String,
     pub(crate) password: Zeroizing<String>,
     pub(crate) peer_info: String,
+    /// Test hook: a client that never sends its key-method-2 record (a peer that stalls once
+    /// TLS is up).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) hold_key_method: bool,
 }
 
 /// Timings of a session (OpenVPN option names).
@@ -196,7 +200,7 @@ pub(crate) struct Channel {
     keys: Vec<KeyState>,
     last_key_id: KeyId,
     params: Option<DataParams>,
-    local: LocalInfo,
+    pub(crate) local: LocalInfo,
     timings: Timings,
     rng: Arc<dyn Random>,
     out: VecDeque<Vec<u8>>,
@@ -483,7 +487,11 @@ impl Channel {
             }
             // The client speaks first once TLS is up; the server answers the client's record
             // once its logic has chosen the options ([`Channel::send_key_method`]).
-            if ks.tls_done() && !ks.km2_sent && side == Side::Client {
+            #[cfg(feature = "fuzzing")]
+            let held = self.local.hold_key_method;
+            #[cfg(not(feature = "fuzzing"))]
+            let held = false;
+            if ks.tls_done() && !ks.km2_sent && side == Side::Client && !held {
                 write_km2(ks, &self.local, side)?;
             }
             if !ks.km2_received && ks.tls_done() {

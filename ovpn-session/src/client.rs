@@ -263,7 +263,7 @@ pub struct Client {
     config: ClientConfig,
     tls: Arc<rustls::ClientConfig>,
     clock: SessionClock,
-    channel: Option<Channel>,
+    pub(crate) channel: Option<Channel>,
     state: ClientState,
     push: PushOptions,
     server_occ: Option<String>,
@@ -281,6 +281,9 @@ pub struct Client {
     /// When the current attempt began, and whether its silence was reported.
     attempt_at: Instant,
     silence_reported: bool,
+    /// Test hook: see [`crate::fuzzing::hold_key_method`].
+    #[cfg(feature = "fuzzing")]
+    pub(crate) hold_key_method: bool,
 }
 
 /// Why a client could not be created.
@@ -325,6 +328,8 @@ impl Client {
             attempt_at: now,
             silence_reported: false,
             remote_index: 0,
+            #[cfg(feature = "fuzzing")]
+            hold_key_method: false,
         };
         c.start(now);
         Ok(c)
@@ -417,6 +422,8 @@ impl Client {
             username: self.config.user.clone(),
             password: self.config.password.clone(),
             peer_info: self.peer_info(),
+            #[cfg(feature = "fuzzing")]
+            hold_key_method: self.hold_key_method,
         };
         let timings = Timings {
             reneg: self.config.reneg,

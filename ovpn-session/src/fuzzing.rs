@@ -413,6 +413,15 @@ pub fn session_text(data: &[u8]) {
     let _ = crate::peer_info::occ_option(&text, "cipher");
 }
 
+/// Makes `client` a peer that completes TLS but never sends its key-method-2 record, in this
+/// attempt and every later one: the half-done login of the hardening tests.
+pub fn hold_key_method(client: &mut Client) {
+    client.hold_key_method = true;
+    if let Some(ch) = client.channel.as_mut() {
+        ch.local.hold_key_method = true;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
