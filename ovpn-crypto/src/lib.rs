@@ -59,6 +59,7 @@ mod packet_id;
 mod prf;
 mod suite;
 mod tls;
+mod tls_crypt_v2;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -74,3 +75,7 @@ pub use keys::{
 pub use packet_id::{PACKET_ID_WRAP_TRIGGER, PacketId, PacketIdSend, ReplayWindow};
 pub use suite::{Cipher, Digest};
 pub use tls::{TlsAuth, TlsCrypt};
+pub use tls_crypt_v2::{
+    MAX_METADATA_LEN, MAX_WKC_LEN, METADATA_TIMESTAMP, METADATA_USER, Metadata,
+    TlsCryptV2ClientKey, TlsCryptV2Error, TlsCryptV2ServerKey, split_wkc,
+};

@@ -213,22 +213,30 @@ fn split_op_sid(plain: &[u8]) -> Result<(&[u8], &[u8]), CryptoError> {
     Ok(plain.split_at(OP_SID_LEN))
 }
 
-struct TlsCryptKey {
+/// One direction of tls-crypt (also tls-crypt-v2's server key): AES-256-CTR key Ke and
+/// HMAC-SHA256 key Ka.
+pub(crate) struct TlsCryptKey {
     aes: aes::Aes256,
     mac: HmacKey,
 }
 
 impl TlsCryptKey {
     fn new(block: &KeyBlock, index: crate::keys::KeyIndex) -> Result<Self, CryptoError> {
-        let ke = &block.cipher_slot(index)[..TLS_CRYPT_KEY_LEN];
-        let ka = &block.hmac_slot(index)[..TLS_CRYPT_KEY_LEN];
+        Self::from_slices(
+            &block.cipher_slot(index)[..TLS_CRYPT_KEY_LEN],
+            &block.hmac_slot(index)[..TLS_CRYPT_KEY_LEN],
+        )
+    }
+
+    /// From the first 32 bytes of a cipher slot (`ke`) and of an HMAC slot (`ka`).
+    pub(crate) fn from_slices(ke: &[u8], ka: &[u8]) -> Result<Self, CryptoError> {
         Ok(TlsCryptKey {
             aes: aes::Aes256::new_from_slice(ke).map_err(|_| CryptoError::WeakKey)?,
             mac: HmacKey::new(Digest::Sha256, ka).ok_or(CryptoError::WeakKey)?,
         })
     }
 
-    fn tag(&self, parts: &[&[u8]]) -> [u8; TLS_CRYPT_TAG_LEN] {
+    pub(crate) fn tag(&self, parts: &[&[u8]]) -> [u8; TLS_CRYPT_TAG_LEN] {
         let mut tag = [0u8; TLS_CRYPT_TAG_LEN];
         self.mac.sign(parts, &mut tag);
         tag
@@ -236,7 +244,12 @@ impl TlsCryptKey {
 
     /// AES-256-CTR from `input` to `output` (same length) with the tag's first 16 bytes as
     /// the initial counter block (`tls_crypt.c`: "the 128 most significant bits of the tag").
-    fn ctr(&self, tag: &[u8], input: &[u8], output: &mut [u8]) -> Result<(), CryptoError> {
+    pub(crate) fn ctr(
+        &self,
+        tag: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<(), CryptoError> {
         let iv = tag.get(..16).ok_or(CryptoError::AuthFailed)?;
         let core = ctr::CtrCore::<&aes::Aes256, ctr::flavors::Ctr128BE>::inner_iv_slice_init(
             &self.aes, iv,

@@ -33,6 +33,10 @@ pub struct AuthRequest {
     /// The client sent no user name and password, and `user` is the common name of its
     /// verified certificate (a server with `require-user-password=no`).
     pub certificate_only: bool,
+    /// The metadata of the client's tls-crypt-v2 key, type byte first (`0x00` user data,
+    /// `0x01` a big-endian u64 of the key's making time), for a policy on keys (expiry, a
+    /// revoked user); None when the client used no tls-crypt-v2 key.
+    pub client_key_metadata: Option<Vec<u8>>,
 }
 
 impl AuthRequest {
@@ -50,6 +54,7 @@ impl AuthRequest {
             caller_id: caller_id.into(),
             active_sessions: 0,
             certificate_only: false,
+            client_key_metadata: None,
         }
     }
 
@@ -64,6 +69,12 @@ impl AuthRequest {
             certificate_only: true,
             ..Self::new(common_name, "", service, caller_id)
         }
+    }
+
+    /// Sets the metadata of the client's tls-crypt-v2 key.
+    pub fn with_client_key_metadata(mut self, metadata: Option<Vec<u8>>) -> Self {
+        self.client_key_metadata = metadata;
+        self
     }
 
     /// Sets how many sessions of the user are active now.

@@ -223,6 +223,9 @@ pub(crate) struct Channel {
     /// In ip mode with no framing agreed: adopt the peer's framing from its first framed packet
     /// (no IP packet looks like one).
     pub(crate) recognise_framing: bool,
+    /// A tls-crypt-v2 client whose server asked (early negotiation) for WKc again: message 1
+    /// of key 0 goes as `P_CONTROL_WKC_V1`.
+    resend_wkc: bool,
 }
 
 impl Channel {
@@ -233,7 +236,7 @@ impl Channel {
         now: Instant,
         clock: crate::tls_config::SessionClock,
         side: Side,
-        protection: &crate::wrap::ControlProtection,
+        wrap: Wrap,
         factory: TlsFactory,
         local: LocalInfo,
         timings: Timings,
@@ -247,8 +250,7 @@ impl Channel {
             side,
             local_sid: SessionId(sid),
             remote_sid: None,
-            wrap: Wrap::new(protection, side == Side::Server)
-                .map_err(|e| DisconnectReason::Protocol(format!("control channel key: {e}")))?,
+            wrap,
             factory,
             keys: Vec::new(),
             last_key_id: KeyId::ZERO,
@@ -269,11 +271,28 @@ impl Channel {
             reneg_due: false,
             framing: Framing::None,
             recognise_framing: false,
+            resend_wkc: false,
         };
         if side == Side::Client {
-            ch.new_key_state(now, KeyId::ZERO, Opcode::HardResetClientV2)?;
+            let reset = if ch.wrap.is_v2_client() {
+                // tls-crypt-v2 with early negotiation: the reset's packet id says we can resend
+                // WKc (`ssl.c` `tls_session_init`: the counter starts at EARLY_NEG_START).
+                let unix = ch.unix_time(now) as u32;
+                ch.wrap.set_send_counter(crate::wrap::EARLY_NEG_START, unix);
+                Opcode::HardResetClientV3
+            } else {
+                Opcode::HardResetClientV2
+            };
+            ch.new_key_state(now, KeyId::ZERO, reset)?;
         }
         Ok(ch)
+    }
+
+    /// Test hook: restarts the control channel's packet ids, so a tls-crypt-v2 client's reset
+    /// looks like one from before early negotiation (ids from 1).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn restart_wrap_counter(&mut self) {
+        self.wrap.set_send_counter(0, 0);
     }
 
     /// The peer's session id, once known.
@@ -463,6 +482,8 @@ impl Channel {
     /// Feeds delivered messages to TLS and moves the key exchange on.
     fn progress(&mut self, now: Instant, idx: usize) {
         let side = self.side;
+        let wkc_len = self.wrap.wkc_len();
+        let mut resend_wkc = false;
         let mut events = Vec::new();
         let result = (|| -> Result<(), DisconnectReason> {
             let ks = &mut self.keys[idx];
@@ -481,7 +502,17 @@ impl Channel {
                             });
                         }
                     }
-                    // Resets carry no TLS data (a TLV payload from tls-crypt-v2 peers is ignored).
+                    // A server's reset may carry early negotiation (tls-crypt-v2 clients only
+                    // ask for it); the client's carries nothing we read.
+                    Opcode::HardResetServerV2
+                        if side == Side::Client && !msg.payload.is_empty() =>
+                    {
+                        let neg = crate::early_neg::parse(&msg.payload)
+                            .map_err(|e| DisconnectReason::Protocol(e.to_string()))?;
+                        if neg.resend_wkc && ks.key_id == KeyId::ZERO && wkc_len.is_some() {
+                            resend_wkc = true;
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -519,6 +550,7 @@ impl Channel {
             }
             Ok(())
         })();
+        self.resend_wkc |= resend_wkc;
         self.events.extend(events);
         if let Err(e) = result {
             self.fail(e);
@@ -647,15 +679,43 @@ impl Channel {
         for i in 0..self.keys.len() {
             // TLS may only speak once our reset was acknowledged (S_PRE_START -> S_START).
             let ks = &mut self.keys[i];
+            // tls-crypt-v2 early negotiation: message 1 of key 0 carries WKc again, as a
+            // P_CONTROL_WKC_V1 that fits the packet size with it (`ssl.c`
+            // `control_packet_needs_wkc`).
+            let wkc =
+                (self.resend_wkc && ks.key_id == KeyId::ZERO && ks.reliable.next_send_id() == 1)
+                    .then_some(self.wrap.wkc_len())
+                    .flatten();
             if ks.reliable.is_acked(0) {
                 let mut ct = Vec::new();
                 ks.tls.take_ciphertext(&mut ct);
-                for chunk in ct.chunks(max_payload) {
+                let mut rest = &ct[..];
+                if let Some(w) = wkc
+                    && !rest.is_empty()
+                {
+                    // 2.6 sends at least 16 bytes even when a large WKc leaves less room.
+                    let (first, after) =
+                        rest.split_at(rest.len().min(max_payload.saturating_sub(w).max(16)));
+                    ks.reliable.send(Msg {
+                        opcode: Opcode::ControlWkcV1,
+                        payload: Bytes::copy_from_slice(first),
+                    });
+                    rest = after;
+                }
+                for chunk in rest.chunks(max_payload) {
                     ks.reliable.send(Msg {
                         opcode: Opcode::ControlV1,
                         payload: Bytes::copy_from_slice(chunk),
                     });
                 }
+            }
+            // Only an acknowledgement is due where WKc must go: an empty P_CONTROL_WKC_V1
+            // carries both (and is retransmitted until acknowledged, unlike a bare ACK).
+            if wkc.is_some() && ks.reliable.next_send_id() == 1 && ks.reliable.has_acks() {
+                ks.reliable.send(Msg {
+                    opcode: Opcode::ControlWkcV1,
+                    payload: Bytes::new(),
+                });
             }
             let key_id = ks.key_id;
             let mut packets = Vec::new();

@@ -429,11 +429,18 @@ impl Client {
             reneg: self.config.reneg,
             ..Timings::default()
         };
+        let wrap = match crate::wrap::Wrap::new(&self.config.protection, false) {
+            Ok(w) => w,
+            Err(e) => {
+                let reason = DisconnectReason::Protocol(format!("control channel key: {e}"));
+                return self.disconnected(now, reason);
+            }
+        };
         match Channel::new(
             now,
             self.clock.clone(),
             Side::Client,
-            &self.config.protection,
+            wrap,
             TlsFactory::Client(self.tls.clone()),
             local,
             timings,
@@ -601,8 +608,9 @@ impl Client {
             ControlProtection::None => "none",
             ControlProtection::TlsAuth { .. } => "tls-auth",
             ControlProtection::TlsCrypt { .. } => "tls-crypt",
+            ControlProtection::TlsCryptV2 { .. } => "tls-crypt-v2",
         };
-        tracing::warn!(target: "ovpn", "{}: no reply from {} after {} s: is it up and reachable, and is its control-channel protection (tls-auth, tls-crypt) and key ours ({ours})?", self.config.name, self.remote(), waited.as_secs());
+        tracing::warn!(target: "ovpn", "{}: no reply from {} after {} s: is it up and reachable, and is its control-channel protection (tls-auth, tls-crypt, tls-crypt-v2) and key ours ({ours})?", self.config.name, self.remote(), waited.as_secs());
         self.events
             .push_back(ClientEvent::NoReply { after: waited });
     }

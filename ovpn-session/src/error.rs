@@ -15,6 +15,13 @@ pub enum DropReason {
     /// tls-auth or tls-crypt refused it (wrong key, forged, or replayed).
     #[error("control packet authentication failed")]
     BadControlAuth,
+    /// A tls-crypt-v2 client's wrapped key was refused: it does not unwrap under the server
+    /// key, is too old (`tls-crypt-v2-max-age`), or the packet does not authenticate under it.
+    #[error("tls-crypt-v2 client key refused")]
+    BadClientKey,
+    /// A tls-crypt-v2 client that cannot resend its wrapped key, refused by `force-cookie`.
+    #[error("tls-crypt-v2 client without early negotiation (force-cookie)")]
+    CookieRequired,
     /// Its session id is not the one of this session.
     #[error("session id mismatch")]
     SessionMismatch,

@@ -422,6 +422,14 @@ pub fn hold_key_method(client: &mut Client) {
     }
 }
 
+/// Makes a tls-crypt-v2 `client` that has not sent anything yet start like one before OpenVPN
+/// 2.6 (no early negotiation: its reset's packet id is 1), for this attempt.
+pub fn without_early_negotiation(client: &mut Client) {
+    if let Some(ch) = client.channel.as_mut() {
+        ch.restart_wrap_counter();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -102,6 +102,7 @@ mod client;
 mod compress;
 pub mod config;
 mod control;
+mod early_neg;
 mod error;
 pub mod ether;
 #[cfg(feature = "fuzzing")]
@@ -139,7 +140,8 @@ pub use server::{
     SharedAuthenticator,
 };
 pub use server::{
-    CloseReason, FrameRoute, RateLimit, SESSION_END_GRACE, Switching, TcpLimits, TunIpv6,
+    CloseReason, FrameRoute, RateLimit, SESSION_END_GRACE, Switching, TcpLimits, TlsCryptV2Server,
+    TunIpv6,
 };
 
 pub use wrap::ControlProtection;

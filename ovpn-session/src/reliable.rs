@@ -236,6 +236,11 @@ impl<T: Clone> Reliable<T> {
             .min()
     }
 
+    /// The id the next message sent gets.
+    pub fn next_send_id(&self) -> u32 {
+        self.next_send_id
+    }
+
     /// Whether message `id` was sent and has been acknowledged.
     pub fn is_acked(&self, id: u32) -> bool {
         id.wrapping_sub(self.next_send_id) > u32::MAX / 2

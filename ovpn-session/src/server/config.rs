@@ -17,6 +17,40 @@ use crate::tls_config::{Identity, TlsConfigError, TlsVersion};
 use crate::verify::PeerCheck;
 use crate::wrap::ControlProtection;
 
+/// A server's tls-crypt-v2 setup (`tls-crypt-v2 FILE [force-cookie]`, `tls-crypt-v2-max-age`).
+#[derive(Debug, Clone)]
+pub struct TlsCryptV2Server {
+    /// The server key (`openvpn --genkey tls-crypt-v2-server`), which unwraps every client's
+    /// WKc.
+    pub key: ovpn_crypto::TlsCryptV2ServerKey,
+    /// Whether clients without tls-crypt-v2 are served too, read with
+    /// [`ServerConfig::protection`]: tls-auth or tls-crypt clients beside tls-crypt-v2 ones, as
+    /// 2.6 allows, or (beyond 2.6, which refuses it) plain clients on the same port, for a
+    /// migration. A client that starts with a wrapped key is only ever served with its own key:
+    /// a wrapped key that does not unwrap is dropped, never read another way.
+    pub others: bool,
+    /// 2.6's `force-cookie`: a tls-crypt-v2 client that cannot resend its wrapped key (no early
+    /// negotiation, before 2.6) is not answered over UDP, so that no state is ever kept before
+    /// a client proves its address. Off: such clients get a stateful start, as 2.6's default.
+    pub force_cookie: bool,
+    /// `tls-crypt-v2-max-age`: client keys made longer ago than this are refused, and so are
+    /// keys whose metadata holds no time of making (as 2.6). None: no limit.
+    pub max_age: Option<Duration>,
+}
+
+impl TlsCryptV2Server {
+    /// tls-crypt-v2 clients only, old clients answered statefully, no age limit (2.6's
+    /// defaults).
+    pub fn new(key: ovpn_crypto::TlsCryptV2ServerKey) -> Self {
+        Self {
+            key,
+            others: false,
+            force_cookie: false,
+            max_age: None,
+        }
+    }
+}
+
 /// An authenticator the server can share.
 pub type SharedAuthenticator = Arc<dyn Authenticator + Send + Sync>;
 
@@ -74,8 +108,13 @@ pub struct ServerConfig {
     pub reneg: Option<Duration>,
     /// `tls-version`.
     pub tls_version: TlsVersion,
-    /// `tls-auth`/`tls-crypt` (not in RouterOS; for OpenVPN clients that require it).
+    /// `tls-auth`/`tls-crypt` (not in RouterOS; for OpenVPN clients that require it): how
+    /// clients that start with `P_CONTROL_HARD_RESET_CLIENT_V2` are read. With
+    /// [`ServerConfig::tls_crypt_v2`] set, such clients are served only if its `others` says so.
     pub protection: ControlProtection,
+    /// `tls-crypt-v2`: clients with their own tls-crypt keys, wrapped with this server's key
+    /// (they start with `P_CONTROL_HARD_RESET_CLIENT_V3`). None: such clients are not read.
+    pub tls_crypt_v2: Option<TlsCryptV2Server>,
     /// How credentials are checked.
     pub auth: AuthMode,
     /// `default-profile`: the profile a secret left on `default` gets ([`AuthMode::Local`]).
@@ -167,6 +206,7 @@ impl ServerConfig {
             reneg: Some(Duration::from_secs(3600)),
             tls_version: TlsVersion::Any,
             protection: ControlProtection::None,
+            tls_crypt_v2: None,
             auth: AuthMode::Local,
             default_profile: ovpn_ppp::Profile::DEFAULT.to_owned(),
             require_user_password: true,

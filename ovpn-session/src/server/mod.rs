@@ -22,6 +22,7 @@ mod routes;
 mod shared;
 mod slots;
 mod switch;
+mod v2;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -33,7 +34,8 @@ use ovpn_ppp::{AuthError, Grant};
 use ovpn_wire::{AckList, ControlPacket, DataHeader, KeyId, Opcode, SessionId, TcpFrameDecoder};
 
 pub use config::{
-    Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator, TunIpv6,
+    Admission, AuthMode, ServerConfig, ServerConfigError, SharedAuthenticator, TlsCryptV2Server,
+    TunIpv6,
 };
 use conns::Conns;
 pub use conns::{CloseReason, SESSION_END_GRACE, TcpLimits};
@@ -180,6 +182,14 @@ impl Server {
         if config.ciphers.is_empty() {
             return Err(ServerConfigError::NoCipher);
         }
+        if matches!(
+            config.protection,
+            crate::wrap::ControlProtection::TlsCryptV2 { .. }
+        ) {
+            return Err(ServerConfigError::ControlKey(
+                "a tls-crypt-v2 client key is a client's: a server takes its server key (tls_crypt_v2)".into(),
+            ));
+        }
         let gate = crate::wrap::Wrap::new(&config.protection, true)
             .map_err(|e| ServerConfigError::ControlKey(e.to_string()))?;
         let tls = server_config(
@@ -271,7 +281,8 @@ impl Server {
             || ovpn_wire::peek(datagram).is_ok_and(|(op, _)| {
                 matches!(op, Opcode::HardResetClientV2 | Opcode::HardResetClientV3)
                     || op == Opcode::DataV2
-                    || (udp && matches!(op, Opcode::AckV1 | Opcode::ControlV1))
+                    || (udp
+                        && matches!(op, Opcode::AckV1 | Opcode::ControlV1 | Opcode::ControlWkcV1))
             })
     }
 
@@ -378,11 +389,17 @@ impl Server {
         if !opcode.is_control() || key_id != KeyId::ZERO {
             return Err(DropReason::UnknownPeer);
         }
+        if v2::carries_wkc(opcode) {
+            return self.receive_v2(now, from, packet, opcode, admitted);
+        }
         let is_reset = opcode == Opcode::HardResetClientV2;
-        // tls-crypt-v2 (P_CONTROL_HARD_RESET_CLIENT_V3) is not configured: such a client's
-        // first packet cannot be read, as on a 2.6 server without `tls-crypt-v2`.
-        if opcode == Opcode::HardResetClientV3 {
-            return Err(DropReason::BadControlAuth);
+        // With tls-crypt-v2, other clients are served only where configured (`others`).
+        if self.config.tls_crypt_v2.as_ref().is_some_and(|c| !c.others) {
+            return Err(if is_reset {
+                DropReason::BadControlAuth
+            } else {
+                DropReason::UnknownPeer
+            });
         }
         let start = if self.is_tcp() {
             // Over TCP the connection itself proves the address: a stateful start (as 2.6).
@@ -404,7 +421,7 @@ impl Server {
             };
             let unix = self.clock.unix_at(now);
             if is_reset {
-                return self.answer_start(now, from, &plain, packet.len());
+                return self.answer_start(now, from, &plain, packet.len(), None);
             }
             match self.cookies.check_third(unix, from, &plain) {
                 Ok((client_sid, cookie)) => Start::Cookie { client_sid, cookie },
@@ -412,7 +429,66 @@ impl Server {
                 Err(NotThird::BadCookie) => return Err(DropReason::BadCookie),
             }
         };
-        self.start(now, from, packet, opcode, admitted, start)
+        self.start(now, from, packet, opcode, admitted, start, None)
+    }
+
+    /// A tls-crypt-v2 client's first packet: a `P_CONTROL_HARD_RESET_CLIENT_V3`, or over UDP
+    /// the `P_CONTROL_WKC_V1` that completes its stateless start. Nothing is kept, and nothing
+    /// answered, unless its wrapped key unwraps under our server key and the packet
+    /// authenticates under the client's key; such a client is never read another way.
+    fn receive_v2<'b>(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        packet: &'b mut [u8],
+        opcode: Opcode,
+        admitted: bool,
+    ) -> Result<ServerReceived<'b>, DropReason> {
+        let Some(config) = &self.config.tls_crypt_v2 else {
+            // As a 2.6 server without `tls-crypt-v2`: such a client cannot be read.
+            return Err(DropReason::BadControlAuth);
+        };
+        let unix = self.clock.unix_at(now);
+        let opened = match v2::open(config, unix, packet) {
+            Ok(o) => o,
+            Err(e) => {
+                if let Some(held) = self.log_gate.admit(from.ip(), now) {
+                    tracing::warn!(target: "ovpn", "<{from}>: {e}; not answered{}", log_gate::held_note(held));
+                }
+                return Err(DropReason::BadClientKey);
+            }
+        };
+        let is_reset = opcode == Opcode::HardResetClientV3;
+        let start = if self.is_tcp() {
+            if !is_reset {
+                return Err(DropReason::UnknownPeer);
+            }
+            Start::Reset
+        } else if is_reset && opened.early_neg {
+            // Stateless: answer with a cookie and ask for WKc again with the third packet.
+            let v2::V2Start {
+                mut wrap, plain, ..
+            } = opened;
+            return self.answer_start(now, from, &plain, packet.len(), Some(&mut wrap));
+        } else if is_reset {
+            // A client that cannot resend WKc (before 2.6): a stateful start, unless
+            // force-cookie refuses it (`mudp.c` `do_pre_decrypt_check`).
+            if config.force_cookie {
+                if let Some(held) = self.log_gate.admit(from.ip(), now) {
+                    tracing::info!(target: "ovpn", "<{from}>: tls-crypt-v2 client without early negotiation refused (force-cookie){}", log_gate::held_note(held));
+                }
+                return Err(DropReason::CookieRequired);
+            }
+            Start::Reset
+        } else {
+            match self.cookies.check_third(unix, from, &opened.plain) {
+                Ok((client_sid, cookie)) => Start::Cookie { client_sid, cookie },
+                Err(NotThird::NotAStart) => return Err(DropReason::UnknownPeer),
+                Err(NotThird::BadCookie) => return Err(DropReason::BadCookie),
+            }
+        };
+        let key = (opened.wrap, opened.metadata);
+        self.start(now, from, packet, opcode, admitted, start, Some(key))
     }
 
     /// The session a packet from `from` belongs to: by address, then by the sender's session id
@@ -444,20 +520,29 @@ impl Server {
         }
         // Another session id from a known address: a new session's start (a reset, or over UDP
         // the packet that completes a stateless start), else the session drops it.
-        let starts = opcode == Opcode::HardResetClientV2
-            || (!self.is_tcp() && matches!(opcode, Opcode::AckV1 | Opcode::ControlV1));
+        let starts = matches!(
+            opcode,
+            Opcode::HardResetClientV2 | Opcode::HardResetClientV3
+        ) || (!self.is_tcp()
+            && matches!(
+                opcode,
+                Opcode::AckV1 | Opcode::ControlV1 | Opcode::ControlWkcV1
+            ));
         (!starts).then_some(i)
     }
 
     /// Answers a valid session start (UDP) without keeping anything: a reset whose session id
     /// is a cookie ([`cookie`]), sent once and never retransmitted (`mudp.c`).
     /// `wire_len` is the start's length as received (protection included).
+    /// `v2`: a tls-crypt-v2 client's key, which protects the answer, and whose answer asks
+    /// for WKc again (early negotiation).
     fn answer_start<'b>(
         &mut self,
         now: Instant,
         from: SocketAddr,
         plain: &[u8],
         wire_len: usize,
+        v2: Option<&mut crate::wrap::Wrap>,
     ) -> Result<ServerReceived<'b>, DropReason> {
         if self.peers.live() >= self.config.max_clients {
             self.limits.full(now, self.config.max_clients);
@@ -467,21 +552,30 @@ impl Server {
         let unix = self.clock.unix_at(now);
         let cookie = self.cookies.issue(unix, from, client.session_id);
         let acks = AckList::from_slice(&[0])?;
-        let reply = ControlPacket::new(Opcode::HardResetServerV2, KeyId::ZERO, cookie, 0, &[])
+        let tlv: &[u8] = if v2.is_some() {
+            &crate::early_neg::RESEND_WKC_TLV
+        } else {
+            &[]
+        };
+        let reply = ControlPacket::new(Opcode::HardResetServerV2, KeyId::ZERO, cookie, 0, tlv)
             .with_acks(acks, client.session_id);
-        // One ack: 26 bytes.
-        let mut plain_reply = [0u8; 32];
+        // One ack: 26 bytes, and 6 of early negotiation.
+        let mut plain_reply = [0u8; 40];
         let n = reply.write(&mut plain_reply)?;
         let plain_reply = &plain_reply[..n];
+        let wrap = match v2 {
+            Some(w) => w,
+            None => &mut self.gate,
+        };
         // Counted on the wire: IP and UDP headers too.
         let headers = if from.is_ipv4() { 20 + 8 } else { 40 + 8 };
-        let reply_len = n + self.gate.overhead() + headers;
+        let reply_len = n + wrap.overhead() + headers;
         if let Some(b) = &mut self.limits.initial
             && !b.allow(now, wire_len + headers, reply_len)
         {
             return Err(DropReason::StartLimited);
         }
-        if let Some(wrapped) = self.gate.wrap_standalone(plain_reply, unix as u32) {
+        if let Some(wrapped) = wrap.wrap_standalone(plain_reply, unix as u32) {
             self.out.push_back((from, wrapped));
         }
         Ok(ServerReceived::Consumed)
@@ -529,6 +623,7 @@ impl Server {
     }
 
     /// Makes the session of a session start that passed its checks (or asks the driver first).
+    #[allow(clippy::too_many_arguments)]
     fn start<'b>(
         &mut self,
         now: Instant,
@@ -537,6 +632,7 @@ impl Server {
         opcode: Opcode,
         admitted: bool,
         start: Start,
+        v2: Option<(crate::wrap::Wrap, ovpn_crypto::Metadata)>,
     ) -> Result<ServerReceived<'b>, DropReason> {
         let primary = self.by_addr.get(&from).copied();
         if !admitted {
@@ -563,16 +659,16 @@ impl Server {
                     self.remove_peer(now, c, why, false);
                 }
                 if live {
-                    let c = self.new_peer(now, from, true, start)?;
+                    let c = self.new_peer(now, from, true, start, v2)?;
                     self.candidates.insert(from, c);
                     c
                 } else {
                     let why = DisconnectReason::ClosedByPeer(Some("client restarted".into()));
                     self.remove_peer(now, i, why, false);
-                    self.new_peer(now, from, false, start)?
+                    self.new_peer(now, from, false, start, v2)?
                 }
             }
-            None => self.new_peer(now, from, false, start)?,
+            None => self.new_peer(now, from, false, start, v2)?,
         };
         let r = self.handle_for(now, idx, packet, opcode);
         if r.is_err() {
@@ -747,6 +843,7 @@ impl Server {
         from: SocketAddr,
         candidate: bool,
         start: Start,
+        v2: Option<(crate::wrap::Wrap, ovpn_crypto::Metadata)>,
     ) -> Result<usize, DropReason> {
         if self.peers.live() >= self.config.max_clients {
             return Err(DropReason::TooManySessions);
@@ -761,11 +858,19 @@ impl Server {
             }
             None => (None, None),
         };
+        let (wrap, metadata) = match v2 {
+            Some((wrap, metadata)) => (wrap, Some(metadata)),
+            None => (
+                crate::wrap::Wrap::new(&self.config.protection, true)
+                    .map_err(|_| DropReason::NotReady)?,
+                None,
+            ),
+        };
         let channel = Channel::new(
             now,
             self.clock.clone(),
             Side::Server,
-            &self.config.protection,
+            wrap,
             TlsFactory::Server(self.tls.clone()),
             LocalInfo {
                 options: peer::occ(&self.config, None),
@@ -786,7 +891,8 @@ impl Server {
         channel.ping_interval = ping;
         // Until keepalive applies, the handshake itself is bounded by hand-window.
         channel.ping_timeout = restart.map(|r| r.max(Duration::from_secs(60)));
-        let peer = Peer::new(handle, from, self.config.max_mtu, channel);
+        let mut peer = Peer::new(handle, from, self.config.max_mtu, channel);
+        peer.client_key_metadata = metadata;
         tracing::debug!(target: "ovpn", "{}: new session", peer.name);
         self.peers.fill(idx, peer);
         if !candidate {

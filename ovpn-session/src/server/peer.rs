@@ -117,6 +117,8 @@ pub(super) struct Peer {
     pub(super) queued: bool,
     /// Its entry in the endpoint's timer set.
     pub(super) deadline: Option<Instant>,
+    /// The metadata of its tls-crypt-v2 key, handed to the authenticator.
+    pub(super) client_key_metadata: Option<ovpn_crypto::Metadata>,
 }
 
 impl Peer {
@@ -153,6 +155,7 @@ impl Peer {
             limits: None,
             queued: false,
             deadline: None,
+            client_key_metadata: None,
         }
     }
 
@@ -393,7 +396,13 @@ impl Peer {
         };
         let user = request.user.clone();
         let active = cx.shared.lock().users.get(&user).copied().unwrap_or(0);
-        let request = request.with_active_sessions(active);
+        let request = request
+            .with_active_sessions(active)
+            .with_client_key_metadata(
+                self.client_key_metadata
+                    .as_ref()
+                    .map(|m| m.as_bytes().to_vec()),
+            );
         self.user = Some(user);
         self.state = PeerState::Authenticating;
         match &cx.config.auth {
