@@ -66,7 +66,7 @@ run_case() {
     CLIENT_CERT=client1 SERVER_REQUIRE_CERT=1 USERNAME=client1 PASSWORD=StrongPassword1
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
-    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE="" ROUTE6=""
+    EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE="" ROUTE6="" MIXED=0
     SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
@@ -74,7 +74,16 @@ run_case() {
     local dir="$WORK/$CASE"
     rm -rf "$dir" && mkdir -p "$dir"
     if ! netns_up; then record FAIL "netns setup failed"; return; fi
-    if [ -n "$TLS_MODE" ]; then
+    if [ "$TLS_MODE" = crypt-v2 ]; then
+        # The server key, and a client key wrapped with it (or with another server's key).
+        openvpn --genkey tls-crypt-v2-server "$dir/ta.key" >/dev/null 2>&1
+        local wrapper="$dir/ta.key"
+        if [ "$TLS_WRONG" = 1 ]; then
+            openvpn --genkey tls-crypt-v2-server "$dir/other.key" >/dev/null 2>&1
+            wrapper="$dir/other.key"
+        fi
+        openvpn --tls-crypt-v2 "$wrapper" --genkey tls-crypt-v2-client "$dir/ta-client.key" >/dev/null 2>&1
+    elif [ -n "$TLS_MODE" ]; then
         openvpn --genkey secret "$dir/ta.key" >/dev/null 2>&1
         if [ "$TLS_WRONG" = 1 ]; then
             openvpn --genkey secret "$dir/ta-client.key" >/dev/null 2>&1
@@ -252,6 +261,41 @@ run_case() {
                     else
                         record PASS "$detail; $caddr and $c2addr on bridge $BRIDGE: ping each other and $TUN_SRV, ARP $c2addr=$mac2, broadcast answered by both"
                     fi
+                fi
+            fi
+            stop_pid "$c2pid"
+            ip netns del "$ns2" 2>/dev/null
+            ;;
+        mixed)
+            # A second real 2.6 client, without any control-channel protection, from a second
+            # namespace to the same port: both kinds are served at once (MIXED=1 server).
+            local ns2=ovpne-cli2 c2log="$dir/client2.log" c2pid c2addr
+            ip netns del "$ns2" 2>/dev/null
+            ip netns add "$ns2"
+            ip -n "$NS_S" link add ovpne-veth-s2 type veth peer name ovpne-veth-c2 netns "$ns2"
+            ip -n "$NS_S" addr add 172.31.252.1/30 dev ovpne-veth-s2
+            ip -n "$ns2" addr add 172.31.252.2/30 dev ovpne-veth-c2
+            ip -n "$NS_S" link set ovpne-veth-s2 up
+            ip -n "$ns2" link set ovpne-veth-c2 up
+            ip -n "$ns2" link set lo up
+            mkdir -p "$dir/c2"
+            SRV_IP=172.31.252.1 USERNAME=client2 PASSWORD=Password2 CLIENT_CERT=client2 TLS_MODE= \
+                write_openvpn_client "$dir/c2"
+            start "$ns2" "$dir/c2" "$c2log" openvpn --config client.conf
+            c2pid=$STARTED_PID
+            if ! wait_log "$c2log" "$CLIENT_UP_RE" 20 "$c2pid"; then
+                record FAIL "the plain client did not come up beside the tls-crypt-v2 one: $(tail -2 "$c2log" | tr '\n' ' ' | cut -c1-160)"
+            else
+                c2addr=$(ip -n "$ns2" -4 -o addr show dev tun0 | awk '{split($4,a,"/"); print a[1]; exit}')
+                if ! ip netns exec "$NS_C" ping -c 3 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-c2s.txt" 2>&1; then
+                    record FAIL "the tls-crypt-v2 client cannot ping the server; $detail"
+                elif [ -z "$c2addr" ] || ! ip netns exec "$ns2" ping -c 3 -i 0.2 -W 2 "$TUN_SRV" >"$dir/ping-c2.txt" 2>&1; then
+                    record FAIL "the plain client (${c2addr:-no address}) cannot ping the server"
+                elif ! ip netns exec "$NS_S" ping -c 2 -i 0.2 -W 2 "$caddr" >/dev/null 2>&1 \
+                    || ! ip netns exec "$NS_S" ping -c 2 -i 0.2 -W 2 "$c2addr" >/dev/null 2>&1; then
+                    record FAIL "the server cannot ping both clients ($caddr, $c2addr)"
+                else
+                    record PASS "$detail; tls-crypt-v2 client $caddr and plain client $c2addr on one port, pings both ways"
                 fi
             fi
             stop_pid "$c2pid"
@@ -545,6 +589,22 @@ run_case ours-cli-tcp-tls-auth SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=aut
 run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
     SERVER_RE='tls key differs from ours; not answered'
 
+# tls-crypt-v2 (keys made by `openvpn --genkey`): the real 2.6 client against our server over UDP
+# (the stateless start with early negotiation and P_CONTROL_WKC_V1) and TCP, our client against
+# the real server both ways, our client from a profile with the key inline, a client key
+# wrapped by another server refused, and plain and tls-crypt-v2 clients on one port.
+run_case ours-srv-udp-tls-crypt-v2 TLS_MODE=crypt-v2
+run_case ours-srv-tcp-tls-crypt-v2 TLS_MODE=crypt-v2 PROTO=tcp
+run_case ours-cli-udp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt-v2
+run_case ours-cli-tcp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt-v2 PROTO=tcp
+run_case ours-cli-profile-udp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
+    TLS_MODE=crypt-v2
+run_case ours-both-udp-tls-crypt-v2 SERVER_IMPL=ours CLIENT_IMPL=ours TLS_MODE=crypt-v2
+run_case refuse-foreign-tls-crypt-v2-key TLS_MODE=crypt-v2 TLS_WRONG=1 EXPECT=fail \
+    SERVER_RE='can not unwrap tls-crypt-v2 client key'
+run_case ours-srv-udp-mixed-none-tls-crypt-v2 TLS_MODE=crypt-v2 MIXED=1 SCENARIO=mixed
+run_case ours-srv-tcp-mixed-none-tls-crypt-v2 TLS_MODE=crypt-v2 MIXED=1 SCENARIO=mixed PROTO=tcp
+
 # The real 2.6 client runs the profile export-client-configuration wrote, unmodified (only
 # --auth-user-pass FILE added), for each kind of server configuration.
 run_case exported-profile-udp-aes-256-gcm EXPORTED=1
@@ -552,6 +612,7 @@ run_case exported-profile-tcp-aes-128-cbc EXPORTED=1 PROTO=tcp CIPHER=AES-128-CB
 run_case exported-profile-udp-bf-cbc-sha256 EXPORTED=1 CIPHER=BF-CBC AUTH=SHA256
 run_case exported-profile-udp-tls-auth EXPORTED=1 TLS_MODE=auth
 run_case exported-profile-tcp-tls-crypt EXPORTED=1 TLS_MODE=crypt PROTO=tcp
+run_case exported-profile-udp-tls-crypt-v2 EXPORTED=1 TLS_MODE=crypt-v2
 run_case exported-profile-certificate-only EXPORTED=1 NO_USERPASS=1 \
     SERVER_PROPS="require-user-password=no"
 

@@ -116,7 +116,7 @@ write_our_server() { # dir
     certificate=server require-client-certificate=$reqcert \\
     cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") \\
     keepalive-timeout=$KEEPALIVE max-mtu=1500 default-profile=ovpn-profile $SERVER_PROPS \\
-    $( [ -n "${TLS_MODE:-}" ] && echo "control-channel-protection=tls-$TLS_MODE tls-key-file=ta.key")
+    $(our_tls_props server)
 /ip firewall filter add chain=input protocol=$PROTO dst-port=$PORT action=accept
 $(printf '%b' "${OUR_SERVER_EXTRA:-}")
 $export
@@ -139,10 +139,24 @@ write_our_client() { # dir
         fi
         echo "/interface ovpn-client add name=ovpn-out1 connect-to=$(srv_addr) port=$PORT \\"
         echo "    protocol=$PROTO user=$USERNAME password=$PASSWORD $cert_line ca-certificate=ca \\"
-        local tls=""
-        [ -n "${TLS_MODE:-}" ] && tls="control-channel-protection=tls-$TLS_MODE tls-key-file=ta-client.key"
+        local tls
+        tls=$(our_tls_props client)
         echo "    cipher=$(routeros_cipher "$CIPHER") auth=$(lower "$AUTH") keepalive-timeout=$KEEPALIVE disabled=no mode=${MODE:-ip} $CLIENT_PROPS $tls"
     } >"$d/client.rsc"
+}
+
+# our_tls_props server|client: our programs' control-channel properties for TLS_MODE (auth,
+# crypt, crypt-v2); MIXED=1 lets the server also take clients without protection.
+our_tls_props() {
+    local key=ta.key
+    [ "$1" = client ] && key=ta-client.key
+    case "${TLS_MODE:-}" in
+        auth|crypt) echo "control-channel-protection=tls-$TLS_MODE tls-key-file=$key" ;;
+        crypt-v2)
+            local set=tls-crypt-v2
+            [ "$1" = server ] && [ "${MIXED:-0}" = 1 ] && set=none,tls-crypt-v2
+            echo "control-channel-protection=$set tls-crypt-v2-key-file=$key" ;;
+    esac
 }
 
 # The server's outer address: IPv6 for OUTER6=1 cases.
@@ -187,18 +201,21 @@ write_inline_profile() { # dir
         case "${TLS_MODE:-}" in
             auth) echo "key-direction 1"; echo "<tls-auth>"; cat "$d/ta-client.key"; echo "</tls-auth>" ;;
             crypt) echo "<tls-crypt>"; cat "$d/ta-client.key"; echo "</tls-crypt>" ;;
+            crypt-v2) echo "<tls-crypt-v2>"; cat "$d/ta-client.key"; echo "</tls-crypt-v2>" ;;
         esac
     } >"$d/client.ovpn"
 }
 
-# tls_line server|client: the real OpenVPN's tls-auth/tls-crypt line for TLS_MODE (the client's
-# key is ta-client.key: a copy of ta.key, or another key for TLS_WRONG=1).
+# tls_line server|client: the real OpenVPN's tls-auth/tls-crypt(-v2) line for TLS_MODE (the
+# client's key is ta-client.key: a copy of ta.key, a client key made from it for crypt-v2, or
+# another key for TLS_WRONG=1).
 tls_line() {
     local key=ta.key dir=0
     [ "$1" = client ] && key=ta-client.key dir=1
     case "${TLS_MODE:-}" in
         auth) echo "tls-auth $key $dir" ;;
         crypt) echo "tls-crypt $key" ;;
+        crypt-v2) echo "tls-crypt-v2 $key" ;;
     esac
 }
 

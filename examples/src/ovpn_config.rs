@@ -54,6 +54,7 @@ struct Reader {
     pkcs12: Option<Vec<u8>>,
     tls_auth: Option<(String, Option<KeyDirection>)>,
     tls_crypt: Option<String>,
+    tls_crypt_v2: Option<String>,
     key_direction: Option<KeyDirection>,
     user_pass_file: Option<Option<String>>,
     cipher: Option<Cipher>,
@@ -247,7 +248,11 @@ impl Reader {
                     self.tls_crypt = Some(String::from_utf8_lossy(&k).into_owned());
                 }
             }
-            "tls-crypt-v2" => self.err(line, "tls-crypt-v2 is not implemented yet: this profile cannot be used"),
+            "tls-crypt-v2" => {
+                if let Some(k) = file_or_inline(self) {
+                    self.tls_crypt_v2 = Some(String::from_utf8_lossy(&k).into_owned());
+                }
+            }
             "auth-user-pass" => self.user_pass_file = Some(match inline {
                 Some(text) => Some(text.to_owned()),
                 None => arg(0).map(str::to_owned),
@@ -547,11 +552,28 @@ fn finish(
             "key-direction: no effect here without tls-auth (tls-crypt has no direction)".into(),
         ));
     }
+    let given = [
+        r.tls_auth.is_some(),
+        r.tls_crypt.is_some(),
+        r.tls_crypt_v2.is_some(),
+    ];
     let protection = match (&r.tls_auth, &r.tls_crypt) {
-        (Some(_), Some(_)) => {
-            r.errors.push(whole("both tls-auth and tls-crypt".into()));
+        _ if given.iter().filter(|g| **g).count() > 1 => {
+            r.errors.push(whole(
+                "more than one of tls-auth, tls-crypt and tls-crypt-v2".into(),
+            ));
             ControlProtection::None
         }
+        (None, None) if r.tls_crypt_v2.is_some() => {
+            match ovpn_crypto::TlsCryptV2ClientKey::parse(r.tls_crypt_v2.as_deref().unwrap_or("")) {
+                Ok(key) => ControlProtection::TlsCryptV2 { key },
+                Err(e) => {
+                    r.errors.push(whole(format!("tls-crypt-v2: {e}")));
+                    ControlProtection::None
+                }
+            }
+        }
+        (Some(_), Some(_)) => ControlProtection::None,
         (Some((key, dir)), None) => match StaticKey::parse(key) {
             Ok(key) => ControlProtection::TlsAuth {
                 key,

@@ -36,7 +36,7 @@ pub struct ClientProfile {
     pub auth_user_pass: bool,
     /// `verb`.
     pub verb: u8,
-    /// tls-auth or tls-crypt, inline.
+    /// tls-auth, tls-crypt or tls-crypt-v2, inline.
     pub control: ControlKey,
 }
 
@@ -57,6 +57,11 @@ pub enum ControlKey {
     /// `<tls-crypt>`.
     TlsCrypt {
         /// The static key file's text.
+        key: String,
+    },
+    /// `<tls-crypt-v2>`: the client's own key.
+    TlsCryptV2 {
+        /// The client key file's text.
         key: String,
     },
 }
@@ -158,6 +163,7 @@ impl ClientProfile {
                 (Some("tls-auth"), key.as_str())
             }
             ControlKey::TlsCrypt { key } => (Some("tls-crypt"), key.as_str()),
+            ControlKey::TlsCryptV2 { key } => (Some("tls-crypt-v2"), key.as_str()),
         };
         let control = control_tag.map(|t| (t, control_key));
         for (tag, pem) in [("ca", ca), ("cert", cert), ("key", key)]

@@ -508,6 +508,49 @@ impl Interpreter<'_> {
                 }
                 Ok(())
             }
+            ("interface ovpn-server server", "generate-tls-crypt-v2-key") if server => {
+                let file = plain_file_name(c, "file-name", &["file-name"])?;
+                if self.env.state_dir.join(&file).is_file() {
+                    // A key whose clients exist already: kept.
+                    self.kept.push(format!("tls-crypt-v2 server key {file}"));
+                } else {
+                    self.add_files(vec![ExportedFile {
+                        file_name: file,
+                        contents: crate::protection::generate_v2_server_key().into_bytes(),
+                    }]);
+                    if let Some(f) = self.files.last_mut() {
+                        f.private = true;
+                    }
+                }
+                Ok(())
+            }
+            ("interface ovpn-server server", "generate-tls-crypt-v2-client-key") if server => {
+                let allowed = ["file-name", "server-key-file", "metadata"];
+                let file = plain_file_name(c, "file-name", &allowed)?;
+                let server_file = c
+                    .prop("server-key-file")
+                    .ok_or("server-key-file is required (the tls-crypt-v2 server key)")?;
+                let text = String::from_utf8(self.read_input(server_file)?)
+                    .map_err(|_| format!("{server_file}: not a tls-crypt-v2 server key"))?;
+                let key = ovpn_crypto::TlsCryptV2ServerKey::parse(&text)
+                    .map_err(|e| format!("server-key-file={server_file}: {e}"))?;
+                let unix = self.env.now.as_secs();
+                let meta = c.prop("metadata").map(str::as_bytes);
+                let pem = crate::protection::generate_v2_client_key(&key, meta, unix)
+                    .map_err(|e| format!("metadata: {e}"))?;
+                if self.env.state_dir.join(&file).is_file() {
+                    self.kept.push(format!("tls-crypt-v2 client key {file}"));
+                } else {
+                    self.add_files(vec![ExportedFile {
+                        file_name: file,
+                        contents: pem.into_bytes(),
+                    }]);
+                    if let Some(f) = self.files.last_mut() {
+                        f.private = true;
+                    }
+                }
+                Ok(())
+            }
             ("interface ovpn-server server", "export-client-configuration") if server => {
                 self.exports.push((c.line, c.props.clone()));
                 Ok(())
@@ -988,21 +1031,26 @@ impl Interpreter<'_> {
                 .first()
                 .copied()
                 .unwrap_or(ovpn_crypto::Digest::Sha1);
-            let protection = s.protection.resolve(true, digest, |f| self.read_input(f));
-            let protection = match protection {
-                Ok(p) => Some(p),
+            let protection = s.protection.resolve_server(digest, |f| self.read_input(f));
+            let (protection, v2) = match protection {
+                Ok(p) => p,
                 Err(e) => {
-                    let at = s
-                        .line("tls-key-file")
-                        .or(s.line("control-channel-protection"))
-                        .unwrap_or(s.line);
+                    let at = [
+                        "tls-crypt-v2-key-file",
+                        "tls-key-file",
+                        "control-channel-protection",
+                    ]
+                    .into_iter()
+                    .find_map(|k| s.line(k))
+                    .unwrap_or(s.line);
                     self.errors.push(Problem::at(at, e));
-                    None
+                    Default::default()
                 }
             };
             match s.session_config(&self.store) {
                 Ok(mut config) if s.enabled => {
-                    config.protection = protection.unwrap_or_default();
+                    config.protection = protection;
+                    config.tls_crypt_v2 = v2;
                     out.push(ServerSetup {
                         settings: s.clone(),
                         config,
@@ -1093,7 +1141,22 @@ impl Interpreter<'_> {
             .first()
             .copied()
             .unwrap_or(ovpn_crypto::Digest::Sha1);
-        if let (mode, Some(file)) = (s.protection.mode, s.protection.key_file.as_deref()) {
+        if s.protection.v2 {
+            // A key of the client's own, made now and wrapped with the server key (the time of
+            // making as its metadata, as `openvpn --genkey tls-crypt-v2-client`).
+            let file = s
+                .protection
+                .v2_key_file
+                .as_deref()
+                .ok_or("tls-crypt-v2 needs tls-crypt-v2-key-file")?;
+            let text = String::from_utf8(self.read_input(file)?)
+                .map_err(|_| format!("{file}: not a tls-crypt-v2 server key"))?;
+            let server = ovpn_crypto::TlsCryptV2ServerKey::parse(&text)
+                .map_err(|e| format!("{file}: {e}"))?;
+            let unix = self.env.now.as_secs();
+            let key = crate::protection::generate_v2_client_key(&server, None, unix)?;
+            profile.control = crate::profile::ControlKey::TlsCryptV2 { key };
+        } else if let (mode, Some(file)) = (s.protection.mode, s.protection.key_file.as_deref()) {
             let key = String::from_utf8(self.read_input(file)?)
                 .map_err(|_| format!("{file}: not a key file"))?;
             profile.control = match mode {
@@ -1107,7 +1170,9 @@ impl Interpreter<'_> {
                     },
                 },
                 crate::protection::Mode::TlsCrypt => crate::profile::ControlKey::TlsCrypt { key },
-                crate::protection::Mode::None => crate::profile::ControlKey::None,
+                crate::protection::Mode::None | crate::protection::Mode::TlsCryptV2 => {
+                    crate::profile::ControlKey::None
+                }
             };
         }
         let text = profile
@@ -1320,7 +1385,7 @@ impl Interpreter<'_> {
                 ));
             }
         }
-        let protection = s.protection.resolve(false, s.auth, |f| self.read_input(f));
+        let protection = s.protection.resolve_client(s.auth, |f| self.read_input(f));
         let protection = match protection {
             Ok(p) => p,
             Err(e) => {
@@ -1390,4 +1455,21 @@ impl Interpreter<'_> {
             kept: self.kept,
         })
     }
+}
+
+/// The plain file name of property `key` of a generating command (it goes into the state
+/// directory), after checking that the command has no property but `allowed`.
+fn plain_file_name(c: &Command, key: &str, allowed: &[&str]) -> Result<String, String> {
+    let file = c.prop(key).ok_or(format!("{key} is required"))?;
+    if file.is_empty() || file.contains('/') {
+        return Err(format!(
+            "{key}={file}: a plain file name (it goes into the state directory)"
+        ));
+    }
+    for (k, _) in &c.props {
+        if !allowed.contains(&k.as_str()) {
+            return Err(format!("unknown property {k:?} ({})", allowed.join(", ")));
+        }
+    }
+    Ok(file.to_owned())
 }

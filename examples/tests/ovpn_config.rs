@@ -100,9 +100,9 @@ fn what_it_cannot_honour_is_refused_with_its_line() {
             "only the `name` type",
         ),
         (
-            "tls-crypt-v2 client.key\n",
+            "tls-crypt-v2 no-such-client.key\n",
             12,
-            "tls-crypt-v2 is not implemented",
+            "tls-crypt-v2 no-such-client.key:",
         ),
         ("comp-lzo yes\n", 12, "real compression"),
         ("compress lz4-v2\n", 12, "real compression"),

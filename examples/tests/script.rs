@@ -923,6 +923,84 @@ fn generated_tls_key_serves_and_is_exported() {
     );
 }
 
+/// tls-crypt-v2 for the programs: `generate-tls-crypt-v2-key` makes the server key once, the
+/// server serves with it, `generate-tls-crypt-v2-client-key` wraps a client key with metadata,
+/// the exported profile carries a key of the client's own inline, and a client runs from it.
+#[test]
+fn tls_crypt_v2_keys_serve_and_are_exported() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SMALL}/interface ovpn-server server generate-tls-crypt-v2-key file-name=v2.key\n\
+         /interface ovpn-server server generate-tls-crypt-v2-client-key server-key-file=v2.key file-name=alice.key metadata=alice\n\
+         /interface ovpn-server server set control-channel-protection=none,tls-crypt-v2 tls-crypt-v2-key-file=v2.key tls-crypt-v2-max-age=365\n\
+         /interface ovpn-server server export-client-configuration client-certificate=client1 server-address=198.51.100.7\n"
+    );
+    let s = server(&script, state.path()).unwrap();
+    let v2 = s.servers[0]
+        .config
+        .tls_crypt_v2
+        .as_ref()
+        .expect("tls-crypt-v2");
+    assert!(v2.others, "none,tls-crypt-v2 serves plain clients too");
+    assert_eq!(v2.max_age, Some(Duration::from_secs(365 * 86_400)));
+    let file = |name: &str| {
+        let f = s.files.iter().find(|f| f.name == name).unwrap();
+        assert!(f.private, "{name} is private");
+        String::from_utf8(f.contents.clone()).unwrap()
+    };
+    let server_key = ovpn_crypto::TlsCryptV2ServerKey::parse(&file("v2.key")).unwrap();
+    assert_eq!(server_key, v2.key);
+    let alice = ovpn_crypto::TlsCryptV2ClientKey::parse(&file("alice.key")).unwrap();
+    let (_, meta) = server_key.unwrap_client_key(alice.wkc()).unwrap();
+    assert_eq!(meta.user_data(), Some(&b"alice"[..]));
+    // The exported profile: a new key of the client's own, with its time of making.
+    let ovpn = file("client1.ovpn");
+    let start = ovpn.find("<tls-crypt-v2>\n").expect("inline key") + 15;
+    let end = ovpn.find("</tls-crypt-v2>").unwrap();
+    let exported = ovpn_crypto::TlsCryptV2ClientKey::parse(&ovpn[start..end]).unwrap();
+    let (_, meta) = server_key.unwrap_client_key(exported.wkc()).unwrap();
+    assert_eq!(meta.timestamp(), Some(1_795_737_600), "made at the run's time");
+    // Our client runs the exported profile.
+    std::fs::write(state.path().join("client1.ovpn"), &ovpn).unwrap();
+    let c = interpret(
+        Program::Client,
+        "/interface ovpn-client import-ovpn-configuration file-name=client1.ovpn ovpn-user=client1 ovpn-password=pw\n",
+        &env(state.path(), state.path()),
+    )
+    .unwrap();
+    assert!(matches!(
+        &c.client_config.as_ref().unwrap().protection,
+        ovpn_session::ControlProtection::TlsCryptV2 { key } if key == &exported
+    ));
+    s.write_files(state.path()).unwrap();
+    // The next run keeps both keys.
+    let again = server(&script, state.path()).unwrap();
+    assert!(
+        again
+            .files
+            .iter()
+            .all(|f| f.name != "v2.key" && f.name != "alice.key")
+    );
+    assert!(
+        again.kept.iter().any(|k| k.ends_with("v2.key"))
+            && again.kept.iter().any(|k| k.ends_with("alice.key")),
+        "{:?}",
+        again.kept
+    );
+    // A client key given where the server key belongs is named for what it is, on its line.
+    let errs = errors(server(
+        &format!(
+            "{SMALL}/interface ovpn-server server set control-channel-protection=tls-crypt-v2 tls-crypt-v2-key-file=alice.key\n"
+        ),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(12) && e.message.contains("not a tls-crypt-v2 server key")),
+        "{errs:#?}"
+    );
+}
+
 /// RouterOS's `import-ovpn-configuration`: the profile becomes the interface, its certificates
 /// go into /certificate, and its problems are reported as FILE:LINE on the command's line.
 #[test]

@@ -147,6 +147,42 @@ pub fn tls_crypt_unwrap(data: &[u8]) {
     }
 }
 
+/// Arbitrary bytes as tls-crypt-v2 input: key files (server and client, round-tripped when
+/// they parse), a WKc to unwrap (it never authenticates by chance; one made here always does),
+/// and a packet whose WKc is looked for at its end.
+pub fn tls_crypt_v2_keys(data: &[u8]) {
+    use crate::{Metadata, TlsCryptV2ClientKey, TlsCryptV2ServerKey};
+    let text = String::from_utf8_lossy(data);
+    if let Ok(k) = TlsCryptV2ServerKey::parse(&text) {
+        assert_eq!(TlsCryptV2ServerKey::parse(&k.to_pem()), Ok(k));
+    }
+    if let Ok(k) = TlsCryptV2ClientKey::parse(&text) {
+        assert_eq!(TlsCryptV2ClientKey::parse(&k.to_pem()), Ok(k));
+    }
+    let Ok(server) = TlsCryptV2ServerKey::from_bytes(&[0x42; 128]) else {
+        return;
+    };
+    assert!(
+        server.unwrap_client_key(data).is_err(),
+        "a WKc forged by chance"
+    );
+    if let Ok((packet, wkc)) = crate::split_wkc(data) {
+        assert_eq!(packet.len() + wkc.len(), data.len());
+        assert!(!packet.is_empty());
+    }
+    // The input as metadata: what is wrapped comes back.
+    let meta = &data[..data.len().min(crate::MAX_METADATA_LEN - 1)];
+    if let Ok(m) = Metadata::user(meta)
+        && let Ok(client) = server.make_client_key([0x17; 256], &m)
+    {
+        let Ok((kc, back)) = server.unwrap_client_key(client.wkc()) else {
+            panic!("our own WKc did not unwrap");
+        };
+        assert_eq!(&kc, client.key());
+        assert_eq!(back, m);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +206,18 @@ mod tests {
             tls_crypt_unwrap(input);
         }
         assert!(StaticKey::parse(TEST_PKT_KEY).is_ok());
+    }
+
+    #[test]
+    fn tls_crypt_v2_keys_survive_garbage_and_real_keys() {
+        super::tls_crypt_v2_keys(b"");
+        super::tls_crypt_v2_keys(include_bytes!(
+            "../../testdata/crypto/tls-crypt-v2-server.key"
+        ));
+        super::tls_crypt_v2_keys(include_bytes!(
+            "../../testdata/crypto/tls-crypt-v2-client.key"
+        ));
+        let noise: Vec<u8> = (0..2000u32).map(|i| (i * 7 + 1) as u8).collect();
+        super::tls_crypt_v2_keys(&noise);
     }
 }

@@ -320,6 +320,75 @@ pub fn cookie_start(data: &[u8]) {
     assert!(server.sessions(now).len() <= before);
 }
 
+/// tls-crypt-v2 session starts: a valid `P_CONTROL_HARD_RESET_CLIENT_V3` (early negotiation,
+/// WKc appended) XORed with the input is answered exactly when the mask is all zero, and never
+/// makes a session (the start is stateless); the rest of the input, sent as V3 resets and
+/// `P_CONTROL_WKC_V1` packets from another address (raw, and with the valid WKc appended),
+/// is never answered and never makes a session.
+///
+/// Input: `[mask: as long as the reset][raw...]`.
+pub fn wkc_start(data: &[u8]) {
+    let Some(mut f) = fixture(crate::Mode::Ip) else {
+        panic!("no fixture");
+    };
+    let Ok(key) = ovpn_crypto::TlsCryptV2ServerKey::from_bytes(&[0x5a; 128]) else {
+        panic!("no server key");
+    };
+    let Ok(client_key) = key.make_client_key(
+        [0x3c; 256],
+        &ovpn_crypto::Metadata::timestamp_of(1_795_000_000),
+    ) else {
+        panic!("no client key");
+    };
+    f.server.tls_crypt_v2 = Some(crate::TlsCryptV2Server::new(key));
+    f.client.protection = crate::ControlProtection::TlsCryptV2 {
+        key: client_key.clone(),
+    };
+    let Ok(mut server) = Server::new(f.server, f.shared, f.epoch, f.unix) else {
+        panic!("no server");
+    };
+    let Ok(mut client) = Client::new(f.client, f.epoch, f.unix) else {
+        panic!("no client");
+    };
+    let now = f.epoch;
+    let mut buf = Vec::new();
+    let Some(t) = client.poll_transmit(now, &mut buf) else {
+        panic!("no reset");
+    };
+    let mut reset = buf[..t.len].to_vec();
+    let n = reset.len().min(data.len());
+    let (mask, rest) = data.split_at(n);
+    for (b, m) in reset.iter_mut().zip(mask) {
+        *b ^= m;
+    }
+    let from = SocketAddr::from(([192, 0, 2, 9], 40_000));
+    let r = server.handle_datagram(now, from, &mut reset);
+    let answered = server.poll_transmit(now, &mut buf).is_some();
+    let clean = mask.iter().all(|m| *m == 0);
+    assert_eq!(
+        answered, clean,
+        "answered {answered} for mask zero {clean}: {r:?}"
+    );
+    assert!(server.sessions(now).is_empty(), "a reset made a session");
+    // Hostile V3 and WKC_V1 packets from another address.
+    let other = SocketAddr::from(([198, 51, 100, 9], 1));
+    for (i, chunk) in rest.chunks(96).enumerate() {
+        let mut d = chunk.to_vec();
+        if let Some(op) = d.first_mut() {
+            *op = if i % 2 == 0 { 0x50 } else { 0x58 };
+        }
+        if i % 4 >= 2 {
+            d.extend_from_slice(client_key.wkc());
+        }
+        let _ = server.handle_datagram(now, other, &mut d);
+        assert!(
+            server.poll_transmit(now, &mut buf).is_none(),
+            "a hostile packet was answered"
+        );
+    }
+    assert!(server.sessions(now).is_empty());
+}
+
 thread_local! {
     static CROWD: RefCell<Option<crate::sim::Crowd>> = const { RefCell::new(None) };
 }
@@ -473,6 +542,17 @@ mod tests {
         super::cookie_start(&[]);
         let noise: Vec<u8> = (0..500u32).map(|i| (i * 31 + 7) as u8).collect();
         super::cookie_start(&noise);
+    }
+
+    #[test]
+    fn wkc_start_oracle_holds() {
+        super::wkc_start(&[]);
+        super::wkc_start(&[0; 700]);
+        let mut m = vec![0u8; 700];
+        m[3] = 1;
+        super::wkc_start(&m);
+        let noise: Vec<u8> = (0..3000u32).map(|i| (i * 29 + 3) as u8).collect();
+        super::wkc_start(&noise);
     }
 
     #[test]

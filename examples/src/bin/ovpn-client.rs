@@ -37,7 +37,8 @@ The script (CONFIG.rsc) may use:
       ncp=yes|no   (not RouterOS: ncp=no behaves exactly like a RouterOS client: no cipher
                     negotiation, the cipher of the options string, the legacy key derivation)
       control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1
-                   (not RouterOS: for OpenVPN servers that use tls-auth or tls-crypt)
+      control-channel-protection=tls-crypt-v2 tls-crypt-v2-key-file=PATH
+                   (not RouterOS: for OpenVPN servers that use tls-auth, tls-crypt(-v2))
   /interface ovpn-client import-ovpn-configuration file-name=X.ovpn ovpn-user= ovpn-password=
       [key-passphrase=] [skip-cert-import=no]     an OpenVPN profile as the interface
   /interface ovpn-client set [find] PROPERTY=VALUE ...

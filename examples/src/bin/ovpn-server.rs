@@ -38,8 +38,14 @@ The script (CONFIG.rsc) may use:
       topology=subnet|net30 (an extension: net30 pushes OpenVPN's point-to-point form)
       extensions: require-user-password=no (a certificate alone logs in as its common name),
       control-channel-protection=tls-auth|tls-crypt tls-key-file=PATH key-direction=0|1
+      control-channel-protection=tls-crypt-v2|none,tls-crypt-v2|tls-auth,tls-crypt-v2
+      tls-crypt-v2-key-file=PATH tls-crypt-v2-max-age=DAYS tls-crypt-v2-force-cookie=yes|no
   /interface ovpn-server server generate-tls-key file-name=ta.key
                                                           a static key, made once and kept
+  /interface ovpn-server server generate-tls-crypt-v2-key file-name=v2.key
+                                                          a tls-crypt-v2 server key, made once
+  /interface ovpn-server server generate-tls-crypt-v2-client-key server-key-file=v2.key
+      file-name=alice.key [metadata=TEXT]                 a client's own key (exports make one)
   /interface ovpn-server server export-client-configuration client-certificate=client1
       server-address=HOST [ca-certificate=ca] [key-passphrase=P] [file=NAME]
                                                           writes NAME.ovpn for OpenVPN 2.6 clients
