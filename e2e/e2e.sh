@@ -600,6 +600,10 @@ run_case ours-cli-tcp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE
 run_case ours-cli-profile-udp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours-profile \
     TLS_MODE=crypt-v2
 run_case ours-both-udp-tls-crypt-v2 SERVER_IMPL=ours CLIENT_IMPL=ours TLS_MODE=crypt-v2
+run_case ours-srv-udp-tls-crypt-v2-reneg TLS_MODE=crypt-v2 SERVER_PROPS="reneg-sec=4" \
+    SCENARIO=reneg RENEG_RE='Control Channel: TLS'
+run_case ours-cli-udp-tls-crypt-v2-reneg SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt-v2 \
+    SCENARIO=reneg SERVER_CONF_EXTRA='reneg-sec 4' RENEG_RE='Control Channel: TLS'
 run_case refuse-foreign-tls-crypt-v2-key TLS_MODE=crypt-v2 TLS_WRONG=1 EXPECT=fail \
     SERVER_RE='can not unwrap tls-crypt-v2 client key'
 run_case ours-srv-udp-mixed-none-tls-crypt-v2 TLS_MODE=crypt-v2 MIXED=1 SCENARIO=mixed

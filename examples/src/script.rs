@@ -908,6 +908,23 @@ impl Interpreter<'_> {
             })
             .collect();
         self.warnings.extend(idle_limits);
+        // force-cookie decides whether old tls-crypt-v2 clients get state before proving their
+        // address: over TCP the connection proves it, and every start keeps state.
+        let idle_cookie: Vec<Problem> = self
+            .servers
+            .iter()
+            .filter(|s| s.transport == ovpn_session::Transport::Tcp && s.protection.v2_force_cookie)
+            .filter_map(|s| {
+                Some(Problem {
+                    line: Some(s.line("tls-crypt-v2-force-cookie")?),
+                    message: format!(
+                        "{}: tls-crypt-v2-force-cookie has no effect here: only UDP session starts are answered statelessly; protocol=tcp",
+                        s.name
+                    ),
+                })
+            })
+            .collect();
+        self.warnings.extend(idle_cookie);
         let ipv6 = self.servers.iter().any(|s| s.enable_tun_ipv6);
         if !ipv6 && self.program == Program::Server {
             let unused: Vec<(Option<usize>, String)> = self

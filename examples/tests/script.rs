@@ -959,7 +959,11 @@ fn tls_crypt_v2_keys_serve_and_are_exported() {
     let end = ovpn.find("</tls-crypt-v2>").unwrap();
     let exported = ovpn_crypto::TlsCryptV2ClientKey::parse(&ovpn[start..end]).unwrap();
     let (_, meta) = server_key.unwrap_client_key(exported.wkc()).unwrap();
-    assert_eq!(meta.timestamp(), Some(1_795_737_600), "made at the run's time");
+    assert_eq!(
+        meta.timestamp(),
+        Some(1_795_737_600),
+        "made at the run's time"
+    );
     // Our client runs the exported profile.
     std::fs::write(state.path().join("client1.ovpn"), &ovpn).unwrap();
     let c = interpret(
@@ -986,6 +990,19 @@ fn tls_crypt_v2_keys_serve_and_are_exported() {
             && again.kept.iter().any(|k| k.ends_with("alice.key")),
         "{:?}",
         again.kept
+    );
+    // force-cookie over TCP is warned about, on its line.
+    let tcp = server(
+        &format!("{SMALL}/interface ovpn-server server set protocol=tcp control-channel-protection=tls-crypt-v2 tls-crypt-v2-key-file=v2.key tls-crypt-v2-force-cookie=yes\n"),
+        state.path(),
+    )
+    .unwrap();
+    assert!(
+        tcp.warnings.iter().any(|w| w.line == Some(12)
+            && w.message
+                .contains("tls-crypt-v2-force-cookie has no effect here")),
+        "{:#?}",
+        tcp.warnings
     );
     // A client key given where the server key belongs is named for what it is, on its line.
     let errs = errors(server(

@@ -327,3 +327,39 @@ fn mixed_protection_on_one_port_never_downgrades() {
         .handle_datagram(sim.now, "192.0.2.98:9".parse().unwrap(), &mut forged);
     assert_eq!(r.unwrap_err(), DropReason::BadClientKey);
 }
+
+/// Renegotiation (key ids above 0) keeps the client's own key, both ways.
+#[test]
+fn renegotiation_keeps_the_clients_key() {
+    let seed = seed_from_env(76);
+    let key = server_key(17);
+    let mut sim = sim(
+        seed,
+        v2_server(seed, &key),
+        v2_client(seed, client_key(&key, 18)),
+        LinkConfig::default(),
+    );
+    connect(&mut sim);
+    let rotated = |s: &Sim| {
+        s.client_events
+            .iter()
+            .filter(|e| matches!(e, ovpn_session::ClientEvent::KeysRotated))
+            .count()
+    };
+    for round in 1..=2 {
+        sim.client.renegotiate(sim.now);
+        assert!(
+            sim.run_until(LIMIT, |s| rotated(s) >= round),
+            "no rotation in round {round}\n{}",
+            sim.dump()
+        );
+    }
+    assert!(connected(&sim));
+    assert!(
+        !sim.drops
+            .iter()
+            .any(|(_, r)| *r == DropReason::BadControlAuth),
+        "{:?}",
+        sim.drops
+    );
+}
