@@ -67,13 +67,15 @@ run_case() {
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
     EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE="" ROUTE6="" MIXED=0
-    SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE=""
+    SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE="" CRL=0
     local kv
     for kv in "$@"; do export "${kv?}"; done
 
     local dir="$WORK/$CASE"
     rm -rf "$dir" && mkdir -p "$dir"
     if ! netns_up; then record FAIL "netns setup failed"; return; fi
+    # The CA's CRL as first published (it lists revoked-client1 only).
+    [ "${CRL:-0}" = 1 ] && cp "$PKI/ca.crl" "$dir/crl.pem"
     if [ "$TLS_MODE" = crypt-v2 ]; then
         # The server key, and a client key wrapped with it (or with another server's key).
         openvpn --genkey tls-crypt-v2-server "$dir/ta.key" >/dev/null 2>&1
@@ -265,6 +267,21 @@ run_case() {
             fi
             stop_pid "$c2pid"
             ip netns del "$ns2" 2>/dev/null
+            ;;
+        crl-revoke)
+            # The CA publishes a CRL that lists the connected client's certificate: the server
+            # reads the file again, ends that session, and refuses the client when it comes back.
+            cp "$PKI/ca-client1-revoked.crl" "$dir/crl.pem.new"
+            mv "$dir/crl.pem.new" "$dir/crl.pem"
+            if ! wait_log "$slog" 'new CRLs in use; 1 sessions ended' 15 "$spid"; then
+                record FAIL "the new CRL did not end the session: $(grep -E 'CRL' "$slog" | tail -2 | tr '\n' ' ')"
+            elif ! wait_log "$slog" '<[^>]*>.*certificate revoked' 15 "$spid"; then
+                record FAIL "the revoked client's next handshake was not refused as revoked"
+            elif ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 1 "$TUN_SRV" >/dev/null 2>&1; then
+                record FAIL "the revoked client still pings the server"
+            else
+                record PASS "$detail; CRL file replaced: session ended, the client refused as revoked"
+            fi
             ;;
         mixed)
             # A second real 2.6 client, without any control-channel protection, from a second
@@ -593,6 +610,13 @@ run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
 # (the stateless start with early negotiation and P_CONTROL_WKC_V1) and TCP, our client against
 # the real server both ways, our client from a profile with the key inline, a client key
 # wrapped by another server refused, and plain and tls-crypt-v2 clients on one port.
+# Revocation while running: a CRL file that `/certificate import` read is replaced by one that
+# lists the connected real client; our server ends its session and refuses it.
+run_case ours-srv-udp-crl-file-change SCENARIO=crl-revoke CRL=1 \
+    OUR_SERVER_EXTRA='/certificate import file-name=crl.pem'
+run_case ours-srv-tcp-crl-file-change SCENARIO=crl-revoke CRL=1 PROTO=tcp \
+    OUR_SERVER_EXTRA='/certificate import file-name=crl.pem'
+
 run_case ours-srv-udp-tls-crypt-v2 TLS_MODE=crypt-v2
 run_case ours-srv-tcp-tls-crypt-v2 TLS_MODE=crypt-v2 PROTO=tcp
 run_case ours-cli-udp-tls-crypt-v2 SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt-v2

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod cli;
+pub mod crl_keeper;
 pub mod demo;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

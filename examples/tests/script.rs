@@ -1018,6 +1018,62 @@ fn tls_crypt_v2_keys_serve_and_are_exported() {
     );
 }
 
+/// Revocation in a script: `issued-revoke` signs the CA's CRL and the server's client check
+/// refuses the certificate; `/certificate settings` sets the CRL policy; what cannot be honoured
+/// is refused or warned about on its line.
+#[test]
+fn issued_revoke_and_crl_settings() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SMALL}/interface ovpn-server server set require-client-certificate=yes\n\
+         /certificate issued-revoke client1\n\
+         /certificate settings set crl-expiry=refuse crl-warning-days=3 crl-days-valid=30 crl-download=yes\n"
+    );
+    let s = server(&script, state.path()).unwrap();
+    let settings = s.store.settings();
+    assert_eq!(settings.crl_expiry, ovpn_pki::CrlExpiry::Enforce);
+    assert_eq!(
+        (settings.crl_warning_days, settings.crl_days_valid),
+        (3, 30)
+    );
+    let crl = s
+        .store
+        .crl("ca")
+        .expect("issued-revoke signed the CA's CRL");
+    assert_eq!(crl.revoked().len(), 1);
+    let chain = s.store.chain("client1").unwrap();
+    let check = s.servers[0].config.client_check.as_ref().unwrap();
+    let now = UnixTime::since_unix_epoch(Duration::from_secs(1_795_737_600));
+    let e = check.check(&chain[0], &chain[1..], now).unwrap_err();
+    assert!(e.to_string().contains("certificate revoked"), "{e}");
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.line == Some(14) && w.message.contains("crl-download: no effect here")),
+        "{:#?}",
+        s.warnings
+    );
+    // crl-use=no cannot be honoured, and says so on its line.
+    let errs = errors(server(
+        &format!("{SMALL}/certificate settings set crl-use=no\n"),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(12) && e.message.contains("crl-use=no is not implemented")),
+        "{errs:#?}"
+    );
+    let errs = errors(server(
+        &format!("{SMALL}/certificate settings set crl-expiry=sometimes\n"),
+        state.path(),
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.line == Some(12) && e.message.contains("expected warn or refuse")),
+        "{errs:#?}"
+    );
+}
+
 /// RouterOS's `import-ovpn-configuration`: the profile becomes the interface, its certificates
 /// go into /certificate, and its problems are reported as FILE:LINE on the command's line.
 #[test]

@@ -92,8 +92,8 @@ pub use cert::CertInfo;
 pub use error::{PkiError, VerifyError};
 pub use key::{Curve, EXPORT_PBKDF2_ITERATIONS, KeyType};
 pub use store::{
-    Certificate, Crl, ExportType, ExportedFile, FLAGS_LEGEND, Flags, ImportOptions, ImportSummary,
-    Store, StoreSettings,
+    Certificate, Crl, CrlHealth, CrlState, ExportType, ExportedFile, FLAGS_LEGEND, Flags,
+    ImportOptions, ImportSummary, Store, StoreSettings,
 };
 pub use template::{DigestAlgorithm, KeySize, MAX_DAYS_VALID, Subject, SubjectAltName, Template};
 pub use usage::{KeyUsage, KeyUsages, PeerRole};

@@ -32,8 +32,12 @@ impl Store {
         let s = &self.settings;
         let _ = write!(
             out,
-            "{HEADER}\n[settings]\ncrl-days-valid: {}\nexport-pbkdf2-iterations: {}\nimport-max-kdf-cost: {}\n",
-            s.crl_days_valid, s.export_pbkdf2_iterations, s.import_max_kdf_cost
+            "{HEADER}\n[settings]\ncrl-days-valid: {}\nexport-pbkdf2-iterations: {}\nimport-max-kdf-cost: {}\ncrl-expiry: {}\ncrl-warning-days: {}\n",
+            s.crl_days_valid,
+            s.export_pbkdf2_iterations,
+            s.import_max_kdf_cost,
+            s.crl_expiry,
+            s.crl_warning_days
         );
         for t in &self.templates {
             out.push_str("[template]\n");
@@ -223,6 +227,8 @@ fn settings(fields: &[(String, String)]) -> Result<StoreSettings, String> {
             "crl-days-valid" => s.crl_days_valid = small()?,
             "export-pbkdf2-iterations" => s.export_pbkdf2_iterations = small()?,
             "import-max-kdf-cost" => s.import_max_kdf_cost = num()?,
+            "crl-expiry" => s.crl_expiry = v.parse()?,
+            "crl-warning-days" => s.crl_warning_days = small()?,
             _ => return Err(format!("unknown setting `{k}`")),
         }
     }

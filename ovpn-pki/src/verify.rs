@@ -32,6 +32,29 @@ pub enum CrlExpiry {
     Ignore,
 }
 
+impl core::fmt::Display for CrlExpiry {
+    /// The property value: `refuse` or `warn`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Enforce => "refuse",
+            Self::Ignore => "warn",
+        })
+    }
+}
+
+impl core::str::FromStr for CrlExpiry {
+    type Err = String;
+
+    /// `refuse` or `warn` (the property `crl-expiry`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "refuse" => Ok(Self::Enforce),
+            "warn" => Ok(Self::Ignore),
+            _ => Err("crl-expiry: expected warn or refuse".into()),
+        }
+    }
+}
+
 /// A peer whose chain was accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

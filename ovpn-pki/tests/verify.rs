@@ -236,15 +236,32 @@ fn stale_crl() {
     let issued = 1_735_689_600;
     s.update_crl_until("ca", at(issued), issued + 86_400)
         .unwrap();
+    // The store's default (crl-expiry=warn): the stale CRL is still used, nobody is locked out.
     let v = s.peer_verifier(PeerRole::TlsClient).unwrap();
-    let e = v.verify(&der("client1"), &[], now()).unwrap_err();
-    assert_eq!(e, VerifyError::CrlExpired);
-    assert!(e.to_string().contains("CRL expired"));
-    let v = v.with_crl_expiry(CrlExpiry::Ignore);
     assert_eq!(
         v.verify(&der("client1"), &[], now()).unwrap().common_name,
         "client1"
     );
+    // crl-expiry=refuse: every certificate of that CA is refused, as OpenVPN does.
+    s.settings_mut().crl_expiry = CrlExpiry::Enforce;
+    let v = s.peer_verifier(PeerRole::TlsClient).unwrap();
+    let e = v.verify(&der("client1"), &[], now()).unwrap_err();
+    assert_eq!(e, VerifyError::CrlExpired);
+    assert!(e.to_string().contains("CRL expired"));
+    // A stale CRL that lists a certificate keeps refusing it under warn.
+    let mut w = store_with_ca();
+    w.import(
+        "ca-expired.crl",
+        &pki("ca-expired.crl"),
+        &Default::default(),
+    )
+    .unwrap();
+    let v = w.peer_verifier(PeerRole::TlsClient).unwrap();
+    assert_eq!(
+        v.verify(&der("revoked-client1"), &[], now()).unwrap_err(),
+        VerifyError::Revoked
+    );
+    assert!(v.verify(&der("client1"), &[], now()).is_ok());
     // Renewing the CRL fixes it.
     s.update_crl("ca", now()).unwrap();
     let v = s.peer_verifier(PeerRole::TlsClient).unwrap();

@@ -881,6 +881,16 @@ impl Channel {
     }
 
     /// The key state we send data with: the newest one with keys.
+    /// The certificate chain the peer presented in its latest completed handshake (end entity
+    /// first).
+    pub(crate) fn peer_chain(&self) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|k| k.tls_done())
+            .and_then(|k| k.tls.peer_chain())
+    }
+
     fn current(&self) -> Option<&KeyState> {
         self.keys.iter().rev().find(|k| k.data.is_some())
     }

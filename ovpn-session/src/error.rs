@@ -155,6 +155,10 @@ pub enum DisconnectReason {
     /// The administrator removed the session (`/ppp active remove`).
     #[error("removed by the administrator")]
     Removed,
+    /// The certificate the client logged in with is refused now (revoked by a new CRL, or the
+    /// check changed): [`crate::Server::set_client_check`].
+    #[error("{0}")]
+    CertificateRefused(String),
     /// The peer's device type differs from ours (its options string says `dev-type tap` and we
     /// run `mode=ip`, or the reverse): neither could carry the other's packets.
     #[error("the peer uses {} and we use {}: set the same mode on both ends", mode_name(*.peer), mode_name(*.ours))]

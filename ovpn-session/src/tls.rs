@@ -90,6 +90,12 @@ impl Tls {
         Some(info.subject.common_name).filter(|cn| !cn.is_empty())
     }
 
+    /// The certificate chain the peer presented (end entity first), if any.
+    pub(crate) fn peer_chain(&self) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
+        let certs = self.conn.peer_certificates()?;
+        Some(certs.iter().map(|c| c.clone().into_owned()).collect())
+    }
+
     /// A description of the negotiated protocol and suite for logs (`TLSv1_3 / TLS13_AES_256_GCM_SHA384`).
     pub(crate) fn describe(&self) -> String {
         format!(

@@ -162,8 +162,14 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
         ppp,
         pools,
         pools6,
+        store,
+        crl_files,
         ..
     } = setup;
+    let checks_clients: Vec<bool> = servers
+        .iter()
+        .map(|s| s.config.client_check.is_some())
+        .collect();
     if servers.is_empty() {
         return ExitCode::from(EXIT_CONFIG);
     }
@@ -197,7 +203,15 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
             return ExitCode::from(EXIT_RUNTIME);
         }
     }
+    let keeper = ovpn_examples::crl_keeper::CrlKeeper::new(store, crl_files);
+    let watched: Vec<(Control, bool)> = controls
+        .iter()
+        .cloned()
+        .zip(checks_clients.iter().copied())
+        .collect();
     let failed = std::thread::scope(|scope| {
+        // CRLs: files read again when they change, own CRLs renewed, expiry warned about.
+        scope.spawn(|| ovpn_examples::crl_keeper::keep(keeper, &watched));
         let threads: Vec<_> = runtimes
             .into_iter()
             .map(|mut rt| {

@@ -145,7 +145,12 @@ pub struct Control {
     stop: Arc<AtomicBool>,
     status: Arc<AtomicBool>,
     tx: Arc<UnixStream>,
+    /// A new client certificate check for the loop to take (new CRLs).
+    client_check: Arc<std::sync::Mutex<Option<ClientCheck>>>,
 }
+
+/// A client certificate check handed to a running server.
+pub type ClientCheck = Arc<dyn ovpn_session::verify::PeerCheck>;
 
 /// The loop's end of a [`Control`].
 #[derive(Debug)]
@@ -162,6 +167,7 @@ pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
             stop: Arc::new(AtomicBool::new(false)),
             status: Arc::new(AtomicBool::new(false)),
             tx: Arc::new(tx),
+            client_check: Arc::default(),
         },
         ControlRx(mio::net::UnixStream::from_std(rx)),
     ))
@@ -199,6 +205,20 @@ impl Control {
     pub fn request_status(&self) {
         self.status.store(true, Ordering::SeqCst);
         self.wake();
+    }
+
+    /// Hands the loop a new client certificate check (new CRLs): it applies it to new sessions
+    /// and ends the sessions whose certificates it refuses.
+    pub fn set_client_check(&self, check: ClientCheck) {
+        if let Ok(mut slot) = self.client_check.lock() {
+            *slot = Some(check);
+        }
+        self.wake();
+    }
+
+    /// The client check handed over since the last call.
+    pub fn take_client_check(&self) -> Option<ClientCheck> {
+        self.client_check.lock().ok().and_then(|mut s| s.take())
     }
 
     /// Whether a status was asked for since the last call.

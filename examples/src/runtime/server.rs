@@ -299,6 +299,9 @@ impl<F: TunFactory> ServerRuntime<F> {
             if self.control.take_status_request() {
                 self.log_status();
             }
+            if let Some(check) = self.control.take_client_check() {
+                self.set_client_check(check);
+            }
         }
         self.shutdown();
         Ok(())
@@ -344,6 +347,22 @@ impl<F: TunFactory> ServerRuntime<F> {
         }
         self.drive(now);
         Ok(())
+    }
+
+    /// Uses a new client certificate check (new CRLs): sessions whose certificates it refuses
+    /// end now.
+    pub fn set_client_check(&mut self, check: super::ClientCheck) {
+        let now = now();
+        let _hold = logging::hold();
+        match self.server.set_client_check(now, Some(check)) {
+            Ok(ended) => {
+                tracing::info!(target: "ovpn", "ovpn-server on {}: new CRLs in use; {} sessions ended by them", self.local_addr, ended.len())
+            }
+            Err(e) => {
+                tracing::warn!(target: "ovpn", "ovpn-server on {}: the new CRLs cannot be used: {e}", self.local_addr)
+            }
+        }
+        self.drive(now);
     }
 
     /// Logs the session table and the pools' usage (SIGUSR1).

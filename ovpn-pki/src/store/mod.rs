@@ -8,6 +8,7 @@
 //! - `trust`: what peer checks are built from (trusted CAs, CRLs).
 
 mod crl;
+mod crl_life;
 mod print;
 mod sign;
 mod transfer;
@@ -15,6 +16,7 @@ mod trust;
 
 pub use crate::settings::StoreSettings;
 pub use crl::Crl;
+pub use crl_life::{CrlHealth, CrlState};
 pub use print::{FLAGS_LEGEND, Flags};
 pub use transfer::{ExportType, ExportedFile, ImportOptions, ImportSummary};
 

@@ -24,7 +24,9 @@ impl Store {
 
     /// A verifier for peers of `role`, trusting the store's trusted CAs and using its CRLs.
     pub fn peer_verifier(&self, role: PeerRole) -> Result<PeerVerifier, PkiError> {
-        Ok(PeerVerifier::new(&self.trusted_cas(), role)?.with_crls(&self.crl_ders())?)
+        Ok(PeerVerifier::new(&self.trusted_cas(), role)?
+            .with_crls(&self.crl_ders())?
+            .with_crl_expiry(self.settings.crl_expiry))
     }
 
     /// A verifier for peers of `role` that trusts only the CA called `ca` (RouterOS's
@@ -37,7 +39,9 @@ impl Store {
             });
         }
         let crls: Vec<_> = self.crl(ca).map(|c| c.der.clone()).into_iter().collect();
-        Ok(PeerVerifier::new(core::slice::from_ref(&c.der), role)?.with_crls(&crls)?)
+        Ok(PeerVerifier::new(core::slice::from_ref(&c.der), role)?
+            .with_crls(&crls)?
+            .with_crl_expiry(self.settings.crl_expiry))
     }
 
     /// Checks a peer's chain (end entity first) with [`Store::peer_verifier`].

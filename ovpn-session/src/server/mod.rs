@@ -235,6 +235,53 @@ impl Server {
         Ok(())
     }
 
+    /// Replaces the check of client certificates (new CRLs, another set of CAs) without a
+    /// restart, and checks every live session's certificate again with it at `now`: a session
+    /// whose certificate the new check refuses (a revoked one) ends at once with
+    /// [`DisconnectReason::CertificateRefused`], its client told to restart (and refused at its
+    /// next handshake). New sessions use the new check. Returns the sessions ended; on an error
+    /// nothing changes.
+    pub fn set_client_check(
+        &mut self,
+        now: Instant,
+        check: Option<Arc<dyn crate::verify::PeerCheck>>,
+    ) -> Result<Vec<PeerHandle>, ServerConfigError> {
+        self.enter(now);
+        let mut config = self.config.clone();
+        config.client_check = check.clone();
+        let (gate, tls) = Self::prepare(&config, &self.clock)?;
+        self.gate = gate;
+        self.tls = tls;
+        self.config = config;
+        let Some(check) = check else {
+            return Ok(Vec::new());
+        };
+        let at = rustls::pki_types::UnixTime::since_unix_epoch(Duration::from_secs(
+            self.clock.unix_at(now),
+        ));
+        let refused: Vec<(PeerHandle, String, String)> = self
+            .peers
+            .iter()
+            .filter_map(|p| {
+                let chain = p.channel.peer_chain()?;
+                let (ee, rest) = chain.split_first()?;
+                let why = check.check(ee, rest, at).err()?;
+                Some((p.handle, p.name.clone(), why.to_string()))
+            })
+            .collect();
+        let mut ended = Vec::with_capacity(refused.len());
+        for (peer, name, why) in refused {
+            tracing::warn!(target: "ovpn", "{name}: {why}: disconnected");
+            if self
+                .disconnect(now, peer, DisconnectReason::CertificateRefused(why))
+                .is_ok()
+            {
+                ended.push(peer);
+            }
+        }
+        Ok(ended)
+    }
+
     /// Acts on what changed in the shared tables since last time: a session whose secret was
     /// removed, or that was removed itself, ends. Rare, so it may look at every session.
     fn apply_shared_changes(&mut self, now: Instant) {
