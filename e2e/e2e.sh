@@ -222,14 +222,7 @@ run_case() {
             # clients reach each other and the bridge's address, ARP resolves across the
             # bridge, and a broadcast from the server side reaches both.
             local ns2=ovpne-cli2 c2log="$dir/client2.log" c2pid c2addr mac2 neigh replies
-            ip netns del "$ns2" 2>/dev/null
-            ip netns add "$ns2"
-            ip -n "$NS_S" link add ovpne-veth-s2 type veth peer name ovpne-veth-c2 netns "$ns2"
-            ip -n "$NS_S" addr add 172.31.252.1/30 dev ovpne-veth-s2
-            ip -n "$ns2" addr add 172.31.252.2/30 dev ovpne-veth-c2
-            ip -n "$NS_S" link set ovpne-veth-s2 up
-            ip -n "$ns2" link set ovpne-veth-c2 up
-            ip -n "$ns2" link set lo up
+            second_client_ns "$ns2"
             mkdir -p "$dir/c2"
             SRV_IP=172.31.252.1 USERNAME=client2 PASSWORD=Password2 CLIENT_CERT=client2 \
                 write_openvpn_client "$dir/c2"
@@ -287,14 +280,7 @@ run_case() {
             # A second real 2.6 client, without any control-channel protection, from a second
             # namespace to the same port: both kinds are served at once (MIXED=1 server).
             local ns2=ovpne-cli2 c2log="$dir/client2.log" c2pid c2addr
-            ip netns del "$ns2" 2>/dev/null
-            ip netns add "$ns2"
-            ip -n "$NS_S" link add ovpne-veth-s2 type veth peer name ovpne-veth-c2 netns "$ns2"
-            ip -n "$NS_S" addr add 172.31.252.1/30 dev ovpne-veth-s2
-            ip -n "$ns2" addr add 172.31.252.2/30 dev ovpne-veth-c2
-            ip -n "$NS_S" link set ovpne-veth-s2 up
-            ip -n "$ns2" link set ovpne-veth-c2 up
-            ip -n "$ns2" link set lo up
+            second_client_ns "$ns2"
             mkdir -p "$dir/c2"
             SRV_IP=172.31.252.1 USERNAME=client2 PASSWORD=Password2 CLIENT_CERT=client2 TLS_MODE= \
                 write_openvpn_client "$dir/c2"

@@ -285,3 +285,16 @@ write_openvpn_client() { # dir
     } >"$d/client.conf"
 }
 
+# second_client_ns NS: a second client namespace NS, joined to the server's by its own veth
+# (the server side 172.31.252.1, the client 172.31.252.2).
+second_client_ns() {
+    local ns2="$1"
+    ip netns del "$ns2" 2>/dev/null
+    ip netns add "$ns2"
+    ip -n "$NS_S" link add ovpne-veth-s2 type veth peer name ovpne-veth-c2 netns "$ns2"
+    ip -n "$NS_S" addr add 172.31.252.1/30 dev ovpne-veth-s2
+    ip -n "$ns2" addr add 172.31.252.2/30 dev ovpne-veth-c2
+    ip -n "$NS_S" link set ovpne-veth-s2 up
+    ip -n "$ns2" link set ovpne-veth-c2 up
+    ip -n "$ns2" link set lo up
+}
