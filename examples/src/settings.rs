@@ -177,7 +177,8 @@ pub struct ServerSettings {
     /// `require-user-password` (an extension, `yes` as RouterOS always does): `no` lets a client
     /// with a verified certificate and no user name log in as its certificate's common name.
     pub require_user_password: bool,
-    /// `control-channel-protection`, `tls-key-file`, `key-direction` (an extension).
+    /// `control-channel-protection`, `tls-key-file`, `key-direction`, `tls-crypt-v2-*` (an
+    /// extension).
     pub protection: Protection,
     /// `auth` (`sha1`).
     pub auths: Vec<Digest>,
@@ -477,7 +478,8 @@ pub struct ClientSettings {
     pub reneg: Option<Duration>,
     /// Routes through this interface from `/ip route add dst-address=... gateway=NAME`.
     pub routes: Vec<Ipv4Net>,
-    /// `control-channel-protection`, `tls-key-file`, `key-direction` (an extension).
+    /// `control-channel-protection`, `tls-key-file`, `key-direction`, `tls-crypt-v2-*` (an
+    /// extension).
     pub protection: Protection,
 }
 
