@@ -363,3 +363,30 @@ fn renegotiation_keeps_the_clients_key() {
         sim.drops
     );
 }
+
+/// With `Admission::Ask`, the tls-crypt-v2 client's third packet (`P_CONTROL_WKC_V1`) is what
+/// the driver is asked about; accepted, it makes the session with the client's own key.
+#[test]
+fn admission_asks_about_the_wkc_packet_and_accept_keeps_the_key() {
+    let seed = seed_from_env(77);
+    let key = server_key(19);
+    let mut sc = v2_server(seed, &key);
+    sc.admission = ovpn_session::Admission::Ask;
+    let mut sim = sim(
+        seed,
+        sc,
+        v2_client(seed, client_key(&key, 20)),
+        LinkConfig::default(),
+    );
+    assert!(
+        sim.run_until(LIMIT, |s| !s.incoming.is_empty()),
+        "{}",
+        sim.dump()
+    );
+    assert!(sim.server.sessions(sim.now).is_empty(), "no state kept");
+    let incoming = sim.incoming.remove(0);
+    let now = sim.now;
+    let peer = sim.server.accept(now, incoming).unwrap();
+    assert_eq!(sim.server.sessions(sim.now)[0].peer, peer);
+    connect(&mut sim);
+}
