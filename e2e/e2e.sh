@@ -67,7 +67,7 @@ run_case() {
     EXPECT=pass SERVER_RE="" CLIENT_RE="" KEEPALIVE=60 SCENARIO=ping MANY=1 WAIT=10
     PROFILE_PROPS="" OUR_SERVER_EXTRA="" CLIENT_CONF_EXTRA="" NO_USERPASS=0 TLS_MODE="" TLS_WRONG=0
     EXPORTED=0 DEAD_FIRST_REMOTE=0 OUTER6=0 MODE=ip BRIDGE="" ROUTE6="" MIXED=0
-    SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE="" CRL=0
+    SERVER_PROPS="" CLIENT_PROPS="" SERVER_CONF_EXTRA="" RENEG_RE="" CRL=0 V2_META=""
     local kv
     for kv in "$@"; do export "${kv?}"; done
 
@@ -84,7 +84,11 @@ run_case() {
             openvpn --genkey tls-crypt-v2-server "$dir/other.key" >/dev/null 2>&1
             wrapper="$dir/other.key"
         fi
-        openvpn --tls-crypt-v2 "$wrapper" --genkey tls-crypt-v2-client "$dir/ta-client.key" >/dev/null 2>&1
+        # V2_META=N: N bytes of user metadata (733, the most, makes a 1024-byte wrapped key).
+        local meta=()
+        [ -n "${V2_META:-}" ] && meta=("$(head -c "$V2_META" /dev/zero | tr '\0' m | base64 -w0)")
+        openvpn --tls-crypt-v2 "$wrapper" --genkey tls-crypt-v2-client "$dir/ta-client.key" \
+            "${meta[@]}" >/dev/null 2>&1
     elif [ -n "$TLS_MODE" ]; then
         openvpn --genkey secret "$dir/ta.key" >/dev/null 2>&1
         if [ "$TLS_WRONG" = 1 ]; then
@@ -614,6 +618,9 @@ run_case ours-srv-udp-tls-crypt-v2-reneg TLS_MODE=crypt-v2 SERVER_PROPS="reneg-s
     SCENARIO=reneg RENEG_RE='Control Channel: TLS'
 run_case ours-cli-udp-tls-crypt-v2-reneg SERVER_IMPL=openvpn CLIENT_IMPL=ours TLS_MODE=crypt-v2 \
     SCENARIO=reneg SERVER_CONF_EXTRA='reneg-sec 4' RENEG_RE='Control Channel: TLS'
+run_case ours-srv-udp-tls-crypt-v2-largest-key TLS_MODE=crypt-v2 V2_META=733
+run_case ours-cli-udp-tls-crypt-v2-largest-key SERVER_IMPL=openvpn CLIENT_IMPL=ours \
+    TLS_MODE=crypt-v2 V2_META=733
 run_case refuse-foreign-tls-crypt-v2-key TLS_MODE=crypt-v2 TLS_WRONG=1 EXPECT=fail \
     SERVER_RE='can not unwrap tls-crypt-v2 client key'
 run_case ours-srv-udp-mixed-none-tls-crypt-v2 TLS_MODE=crypt-v2 MIXED=1 SCENARIO=mixed

@@ -390,3 +390,38 @@ fn admission_asks_about_the_wkc_packet_and_accept_keeps_the_key() {
     assert_eq!(sim.server.sessions(sim.now)[0].peer, peer);
     connect(&mut sim);
 }
+
+/// The largest wrapped key (1024 bytes: 733 bytes of metadata) still fits: the `P_CONTROL_WKC_V1`
+/// carries a shorter first piece of the ClientHello, over UDP with loss and over TCP.
+#[test]
+fn the_largest_wrapped_key_connects() {
+    let seed = seed_from_env(78);
+    let key = server_key(21);
+    let big = key
+        .make_client_key([22; 256], &Metadata::user(&[b'm'; 733]).unwrap())
+        .unwrap();
+    assert_eq!(big.wkc().len(), ovpn_crypto::MAX_WKC_LEN);
+    for (tcp_mode, link) in [
+        (false, LinkConfig::lossy(0.2)),
+        (true, LinkConfig::default()),
+    ] {
+        let mut sc = v2_server(seed, &key);
+        sc.auth = AuthMode::Deferred;
+        let mut cc = v2_client(seed, big.clone());
+        if tcp_mode {
+            (cc, sc) = tcp(cc, sc);
+        }
+        let mut sim = sim(seed, sc, cc, link);
+        assert!(
+            sim.run_until(LIMIT, |s| nth_auth_request(s, 0).is_some()),
+            "tcp {tcp_mode}\n{}",
+            sim.dump()
+        );
+        let (peer, request) = nth_auth_request(&sim, 0).unwrap();
+        let meta = Metadata::from_bytes(&request.client_key_metadata.clone().unwrap()).unwrap();
+        assert_eq!(meta.user_data().map(<[u8]>::len), Some(733));
+        let grant = ovpn_ppp::Authenticator::authenticate(&ppp(), &request);
+        sim.server.auth_verdict(sim.now, peer, grant).unwrap();
+        connect(&mut sim);
+    }
+}
