@@ -265,6 +265,37 @@ run_case() {
             stop_pid "$c2pid"
             ip netns del "$ns2" 2>/dev/null
             ;;
+        console)
+            # The running server's console: its tables, its log, a session removed, and another
+            # user refused.
+            local con=("$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c)
+            local ifs act logs other
+            ifs=$("${con[@]}" '/interface ovpn-server print' 2>&1)
+            act=$("${con[@]}" '/ppp active print where name=client1' 2>&1)
+            logs=$("${con[@]}" '/log print where topics~"ovpn"' 2>&1)
+            other=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c '/ppp active print' 2>&1; echo "exit=$?")
+            printf '%s\n' "$ifs" "$act" "$logs" "$other" >"$dir/console.txt"
+            if [[ "$ifs" != *ovpn-incoming1*client1* ]]; then
+                record FAIL "/interface ovpn-server print: $ifs"
+            elif [[ "$act" != *client1*ovpn* ]]; then
+                record FAIL "/ppp active print: $act"
+            elif [[ "$logs" != *"ovpn,info"*"ovpn-incoming1: connected"* ]]; then
+                record FAIL "/log print: $(echo "$logs" | tail -2)"
+            elif [[ "$other" == *exit=0* ]]; then
+                record FAIL "another user got in: $other"
+            elif ! "${con[@]}" '/ppp active remove [find name=client1]' >/dev/null 2>&1; then
+                record FAIL "/ppp active remove failed"
+            elif ! wait_log "$clog" 'server-pushed-connection-reset|process restarting' 10 "$cpid"; then
+                record FAIL "the removed client was not told"
+            elif ! wait_log "$slog" 'removed by the administrator' 5 "$spid"; then
+                record FAIL "no removal logged by the server"
+            elif "${con[@]}" '/ppp active frobnicate' >/dev/null 2>&1; then
+                record FAIL "a bad command succeeded"
+            else
+                record PASS "$detail; console: print, log, remove (client told), another user refused"
+            fi
+            ;;
         crl-revoke)
             # The CA publishes a CRL that lists the connected client's certificate: the server
             # reads the file again, ends that session, and refuses the client when it comes back.
@@ -600,6 +631,9 @@ run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
 # (the stateless start with early negotiation and P_CONTROL_WKC_V1) and TCP, our client against
 # the real server both ways, our client from a profile with the key inline, a client key
 # wrapped by another server refused, and plain and tls-crypt-v2 clients on one port.
+# The console of the running server (issue 12, first part).
+run_case ours-srv-udp-console SCENARIO=console
+
 # Revocation while running: a CRL file that `/certificate import` read is replaced by one that
 # lists the connected real client; our server ends its session and refuses it.
 run_case ours-srv-udp-crl-file-change SCENARIO=crl-revoke CRL=1 \

@@ -23,12 +23,14 @@
 //! ```
 
 pub mod cli;
+pub mod console;
 pub mod crl_keeper;
 pub mod demo;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod limits;
+pub mod log_memory;
 pub mod logging;
 pub mod ovpn_config;
 pub mod profile;

@@ -1,4 +1,4 @@
-//! Log lines in RouterOS's form, on stderr: `HH:MM:SS TOPIC,LEVEL MESSAGE`, for example
+//! Log lines in RouterOS's form, on stderr (and in memory for `/log print`: [`crate::log_memory`]): `HH:MM:SS TOPIC,LEVEL MESSAGE`, for example
 //! `12:00:01 ovpn,info ovpn-incoming1: connected`.
 //!
 //! The libraries log with `tracing`, on the targets `ovpn` and `ppp` (RouterOS's topics); the
@@ -170,8 +170,12 @@ pub fn init(verbosity: u8) {
     let fmt = tracing_subscriber::fmt::layer()
         .event_format(RouterOsFormat { offset })
         .with_writer(HeldStderr);
+    // The memory log (`/log print`) keeps info, warning and error lines, as RouterOS's default
+    // rules do, whatever stderr shows.
+    let memory = crate::log_memory::MemoryLayer { offset }.with_filter(LevelFilter::INFO);
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter(verbosity)))
+        .with(memory)
         .try_init();
 }
 

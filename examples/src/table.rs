@@ -156,13 +156,21 @@ pub fn ppp_active_print(rows: &[SessionInfo]) -> String {
     )
 }
 
+/// A real session row for tests: our client logged in to our server in memory, with the
+/// committed test PKI, then five packets in and six out, an hour, two minutes and three seconds
+/// later.
+#[cfg(test)]
+pub(crate) fn sample_row() -> SessionInfo {
+    tests::row()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A real session: our client logged in to our server in memory, with the committed test
     /// PKI, then five packets in and six out, an hour, two minutes and three seconds later.
-    fn row() -> SessionInfo {
+    pub(super) fn row() -> SessionInfo {
         use ovpn_session::{Client, ClientConfig, ClientState, Server, ServerConfig};
         use rustls::pki_types::pem::PemObject as _;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};

@@ -101,6 +101,13 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         shared_tun: Option<String>,
     },
+    /// Talk to the running server of this --state-dir: one command (-c), or one per line from
+    /// stdin. Exit status 0 when every command succeeded, 1 otherwise
+    Console {
+        /// The command to run, e.g. '/ppp active print'
+        #[arg(short = 'c', value_name = "COMMAND")]
+        command: Option<String>,
+    },
     /// Check the script and report every problem, without starting or writing anything
     Check {
         /// The configuration script (RouterOS commands)
@@ -134,6 +141,9 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
+        Command::Console { command } => {
+            ovpn_examples::console::client::run(&cli.state_dir, command.as_deref())
+        }
         Command::Run {
             config,
             listen,
@@ -149,14 +159,19 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            run(setup, listen, shared_tun)
+            run(setup, &cli.state_dir, listen, shared_tun)
         }
     }
 }
 
 /// Runs every enabled server of the script, each on its own thread, over one set of pools and
 /// PPP tables: until a signal stops them all, or one fails (which stops the others).
-fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> ExitCode {
+fn run(
+    setup: Setup,
+    state_dir: &std::path::Path,
+    listen: Option<IpAddr>,
+    shared_tun: Option<String>,
+) -> ExitCode {
     let Setup {
         servers,
         ppp,
@@ -209,9 +224,32 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
         .cloned()
         .zip(checks_clients.iter().copied())
         .collect();
+    // The console: `ovpn-server --state-dir DIR console`.
+    let console = match ovpn_examples::console::socket::bind(state_dir) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(target: "system", "ovpn-server: no console: {e}");
+            None
+        }
+    };
+    let live = ovpn_examples::console::live::ServerLive {
+        controls: controls.clone(),
+        shared: shared.clone(),
+    };
     let failed = std::thread::scope(|scope| {
         // CRLs: files read again when they change, own CRLs renewed, expiry warned about.
         scope.spawn(|| ovpn_examples::crl_keeper::keep(keeper, &watched));
+        if let Some(listener) = &console {
+            let live = &live;
+            let controls = &controls;
+            scope.spawn(move || {
+                ovpn_examples::console::socket::serve(
+                    listener,
+                    &|line| ovpn_examples::console::exec::run(line, live),
+                    &|| controls.iter().all(Control::is_stopped),
+                );
+            });
+        }
         let threads: Vec<_> = runtimes
             .into_iter()
             .map(|mut rt| {
@@ -232,6 +270,9 @@ fn run(setup: Setup, listen: Option<IpAddr>, shared_tun: Option<String>) -> Exit
             .map(|t| t.join().unwrap_or(true))
             .fold(false, |a, b| a | b)
     });
+    if console.is_some() {
+        let _ = std::fs::remove_file(ovpn_examples::console::socket::path(state_dir));
+    }
     logging::flush();
     if failed {
         ExitCode::from(EXIT_RUNTIME)

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Instant, SystemTime};
 
+use ovpn_session::SessionInfo;
 use ovpn_tun::DeviceConfig;
 
 /// The largest packet read from an interface (the IPv4 maximum).
@@ -147,6 +148,8 @@ pub struct Control {
     tx: Arc<UnixStream>,
     /// A new client certificate check for the loop to take (new CRLs).
     client_check: Arc<std::sync::Mutex<Option<ClientCheck>>>,
+    /// Who waits for the loop's session table (the console).
+    table_requests: Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>>>>,
 }
 
 /// A client certificate check handed to a running server.
@@ -168,6 +171,7 @@ pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
             status: Arc::new(AtomicBool::new(false)),
             tx: Arc::new(tx),
             client_check: Arc::default(),
+            table_requests: Arc::default(),
         },
         ControlRx(mio::net::UnixStream::from_std(rx)),
     ))
@@ -219,6 +223,25 @@ impl Control {
     /// The client check handed over since the last call.
     pub fn take_client_check(&self) -> Option<ClientCheck> {
         self.client_check.lock().ok().and_then(|mut s| s.take())
+    }
+
+    /// Asks the loop for its session table (the logged-in sessions): the answer comes on the
+    /// returned channel after the loop's current turn.
+    pub fn request_sessions(&self) -> std::sync::mpsc::Receiver<Vec<SessionInfo>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Ok(mut q) = self.table_requests.lock() {
+            q.push(tx);
+        }
+        self.wake();
+        rx
+    }
+
+    /// The session-table requests since the last call (the loop answers each).
+    pub fn take_session_requests(&self) -> Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>> {
+        self.table_requests
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
     }
 
     /// Whether a status was asked for since the last call.

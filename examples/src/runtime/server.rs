@@ -302,6 +302,13 @@ impl<F: TunFactory> ServerRuntime<F> {
             if let Some(check) = self.control.take_client_check() {
                 self.set_client_check(check);
             }
+            let asked = self.control.take_session_requests();
+            if !asked.is_empty() {
+                let rows = self.sessions(now());
+                for tx in asked {
+                    let _ = tx.send(rows.clone());
+                }
+            }
         }
         self.shutdown();
         Ok(())

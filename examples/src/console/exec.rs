@@ -1,0 +1,408 @@
+//! The console's commands on a running server: one line in, RouterOS's output (or error) out.
+//!
+//! - `/interface ovpn-server print [detail|terse|count-only] [where ...]`: the dynamic
+//!   `ovpn-incomingN` interfaces;
+//! - `/ppp active print [detail|terse|count-only] [where ...]` and
+//!   `/ppp active remove <number|[find ...]>`;
+//! - `/log print [where ...]`: the memory log.
+//!
+//! Row numbers are the positions in the listing as it is at the moment (oldest session first),
+//! so `remove 0` after `print` removes the first row printed.
+
+use ovpn_session::SessionInfo;
+
+use super::filter::Filter;
+use crate::table;
+
+/// What the console reads and changes in the running program.
+pub trait Live {
+    /// The logged-in sessions of every server, oldest first.
+    fn sessions(&self) -> Vec<SessionInfo>;
+    /// Ends a session (`/ppp active remove`): its server tells the client and frees its address.
+    fn remove_session(&self, session_id: u32) -> Result<(), String>;
+}
+
+/// How `print` lays rows out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Table,
+    Detail,
+    Terse,
+    Count,
+}
+
+/// Splits `... where EXPR` at the word `where` (outside quotes and brackets).
+fn split_where(line: &str) -> (&str, Option<&str>) {
+    let b = line.as_bytes();
+    let (mut quoted, mut depth) = (false, 0usize);
+    for i in 0..b.len() {
+        match b[i] {
+            b'"' if i == 0 || b[i - 1] != b'\\' => quoted = !quoted,
+            b'[' if !quoted => depth += 1,
+            b']' if !quoted => depth = depth.saturating_sub(1),
+            _ if quoted || depth > 0 => {}
+            b'w' if line[i..].starts_with("where")
+                && (i == 0 || b[i - 1].is_ascii_whitespace())
+                && b.get(i + 5).is_none_or(u8::is_ascii_whitespace) =>
+            {
+                return (&line[..i], Some(line[i + 5..].trim()));
+            }
+            _ => {}
+        }
+    }
+    (line, None)
+}
+
+/// A row as `key=value` pairs (for `where`, `detail` and `terse`).
+type Row = Vec<(&'static str, String)>;
+
+fn ppp_active_row(s: &SessionInfo) -> Row {
+    vec![
+        ("name", s.user.clone().unwrap_or_default()),
+        ("service", "ovpn".into()),
+        ("caller-id", s.remote.ip().to_string()),
+        (
+            "encoding",
+            s.encoding.map(|e| e.to_string()).unwrap_or_default(),
+        ),
+        (
+            "address",
+            s.address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("uptime", table::uptime(s.uptime.unwrap_or_default())),
+        (
+            "session-id",
+            s.session_id.map(|i| format!("{i:#x}")).unwrap_or_default(),
+        ),
+        ("interface", s.name.clone().unwrap_or_default()),
+    ]
+}
+
+fn interface_row(s: &SessionInfo) -> Row {
+    vec![
+        ("name", s.name.clone().unwrap_or_default()),
+        ("user", s.user.clone().unwrap_or_default()),
+        ("caller-id", s.remote.to_string()),
+        (
+            "remote-address",
+            s.address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        (
+            "local-address",
+            s.local_address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("mtu", s.mtu.to_string()),
+        (
+            "encoding",
+            s.encoding.map(|e| e.to_string()).unwrap_or_default(),
+        ),
+        ("uptime", table::uptime(s.uptime.unwrap_or_default())),
+        ("rx-byte", s.traffic.bytes_in.to_string()),
+        ("tx-byte", s.traffic.bytes_out.to_string()),
+        ("rx-packet", s.traffic.packets_in.to_string()),
+        ("tx-packet", s.traffic.packets_out.to_string()),
+        ("dynamic", "yes".into()),
+        ("running", "yes".into()),
+    ]
+}
+
+fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
+    move |k| row.iter().find(|(x, _)| *x == k).map(|(_, v)| v.as_str())
+}
+
+/// RouterOS's `print detail`: a numbered block of `key=value` per row, wrapped at 80 columns.
+fn detail(rows: &[(usize, Row)], flags: &str) -> String {
+    let mut out = String::new();
+    if !flags.is_empty() {
+        out.push_str(&format!("Flags: {flags}\n"));
+    }
+    for (n, row) in rows {
+        let mut line = format!("{n:>2}   ");
+        let indent = line.len();
+        for (k, v) in row {
+            let item = format!("{k}={} ", crate::rsc::quote(v));
+            if line.len() + item.len() > 80 && line.len() > indent {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = " ".repeat(indent);
+            }
+            line.push_str(&item);
+        }
+        out.push_str(line.trim_end());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// RouterOS's `print terse`: one line per row.
+fn terse(rows: &[(usize, Row)]) -> String {
+    rows.iter()
+        .map(|(n, row)| {
+            let kv: Vec<String> = row
+                .iter()
+                .map(|(k, v)| format!("{k}={}", crate::rsc::quote(v)))
+                .collect();
+            format!("{n:>2} {}\n", kv.join(" "))
+        })
+        .collect()
+}
+
+/// Runs one console line against `live`. `Ok` holds the output, `Err` RouterOS's error.
+pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
+    let (head, filter) = split_where(line.trim());
+    let filter = Filter::parse(filter.unwrap_or_default()).map_err(|e| e.to_string())?;
+    let commands = crate::rsc::parse(head).map_err(|e| {
+        e.first()
+            .map(|e| format!("syntax error: {}", e.what))
+            .unwrap_or_default()
+    })?;
+    let [c] = commands.as_slice() else {
+        return Err("expected one command".into());
+    };
+    let form = || -> Result<Form, String> {
+        let mut form = Form::Table;
+        for p in &c.positional {
+            form = match p.as_str() {
+                "detail" => Form::Detail,
+                "terse" => Form::Terse,
+                "count-only" => Form::Count,
+                "brief" => Form::Table,
+                other => {
+                    return Err(format!(
+                        "expected end of command (line 1 column {})",
+                        line.find(other).map_or(1, |i| i + 1)
+                    ));
+                }
+            };
+        }
+        if let Some((k, _)) = c.props.first() {
+            return Err(format!(
+                "expected end of command ({k}= is not a print option)"
+            ));
+        }
+        Ok(form)
+    };
+    match (c.menu.as_str(), c.verb.as_str()) {
+        ("interface ovpn-server", "print") => {
+            let form = form()?;
+            let sessions = live.sessions();
+            let rows = select(&sessions, interface_row, &filter);
+            Ok(match form {
+                Form::Table => {
+                    let chosen: Vec<SessionInfo> =
+                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                    table::interface_print(&chosen)
+                }
+                Form::Detail => detail(&number(rows), "D - DYNAMIC; R - RUNNING"),
+                Form::Terse => terse(&number(rows)),
+                Form::Count => format!("{}\n", rows.len()),
+            })
+        }
+        ("ppp active", "print") => {
+            let form = form()?;
+            let sessions = live.sessions();
+            let rows = select(&sessions, ppp_active_row, &filter);
+            Ok(match form {
+                Form::Table => {
+                    let chosen: Vec<SessionInfo> =
+                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                    table::ppp_active_print(&chosen)
+                }
+                Form::Detail => detail(&number(rows), ""),
+                Form::Terse => terse(&number(rows)),
+                Form::Count => format!("{}\n", rows.len()),
+            })
+        }
+        ("ppp active", "remove") => {
+            let sessions = live.sessions();
+            let targets = targets(c, &sessions)?;
+            for s in targets {
+                let id = s.session_id.ok_or("no such item")?;
+                live.remove_session(id)?;
+            }
+            Ok(String::new())
+        }
+        ("log", "print") => {
+            let form = form()?;
+            let today = time::OffsetDateTime::now_utc()
+                .to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC))
+                .date();
+            let lines: Vec<_> = crate::log_memory::lines()
+                .into_iter()
+                .filter(|e| {
+                    let row: Row =
+                        vec![("topics", e.topics.clone()), ("message", e.message.clone())];
+                    filter.matches(&lookup(&row))
+                })
+                .collect();
+            Ok(match form {
+                Form::Count => format!("{}\n", lines.len()),
+                _ => lines
+                    .iter()
+                    .map(|e| crate::log_memory::format_line(e, today) + "\n")
+                    .collect(),
+            })
+        }
+        (menu, verb) => Err(format!("bad command name {verb} (line 1 column {})", {
+            let _ = menu;
+            line.find(verb).map_or(1, |i| i + 1)
+        })),
+    }
+}
+
+/// The rows that pass `filter`, with their index in `sessions`.
+fn select(
+    sessions: &[SessionInfo],
+    row: fn(&SessionInfo) -> Row,
+    filter: &Filter,
+) -> Vec<(usize, Row)> {
+    sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, row(s)))
+        .filter(|(_, r)| filter.matches(&lookup(r)))
+        .collect()
+}
+
+/// Numbers the selected rows 0, 1, ... as printed.
+fn number(rows: Vec<(usize, Row)>) -> Vec<(usize, Row)> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(n, (_, r))| (n, r))
+        .collect()
+}
+
+/// The sessions `remove` names: row numbers (comma-separated) or `[find ...]`.
+fn targets<'a>(
+    c: &crate::rsc::Command,
+    sessions: &'a [SessionInfo],
+) -> Result<Vec<&'a SessionInfo>, String> {
+    let Some(what) = c.positional.first() else {
+        return Err("expected a number or [find ...]".into());
+    };
+    if let Some(inner) = what.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
+        let filter = Filter::parse(inner.trim().trim_start_matches("where").trim())
+            .map_err(|e| e.to_string())?;
+        return Ok(sessions
+            .iter()
+            .filter(|s| filter.matches(&lookup(&ppp_active_row(s))))
+            .collect());
+    }
+    what.split(',')
+        .map(|n| {
+            n.trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| sessions.get(n))
+                .ok_or_else(|| format!("no such item ({})", n.trim()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    struct Fake {
+        rows: Vec<SessionInfo>,
+        removed: RefCell<Vec<u32>>,
+    }
+
+    impl Live for Fake {
+        fn sessions(&self) -> Vec<SessionInfo> {
+            self.rows.clone()
+        }
+        fn remove_session(&self, id: u32) -> Result<(), String> {
+            self.removed.borrow_mut().push(id);
+            Ok(())
+        }
+    }
+
+    fn fake() -> Fake {
+        let a = crate::table::sample_row();
+        let mut b = a.clone();
+        b.user = Some("client2".into());
+        b.name = Some("ovpn-incoming2".into());
+        b.session_id = Some(0x8100_0002);
+        Fake {
+            rows: vec![a, b],
+            removed: RefCell::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn prints_filters_and_removes() {
+        let f = fake();
+        let out = run("/ppp active print", &f).unwrap();
+        assert!(out.starts_with("Columns: NAME, SERVICE"), "{out}");
+        assert!(out.contains("client2"));
+        let out = run("/ppp active print where name=client2", &f).unwrap();
+        assert!(out.contains("client2") && !out.contains("client1"), "{out}");
+        assert_eq!(run("/ppp active print count-only", &f).unwrap(), "2\n");
+        let out = run("/interface ovpn-server print detail where name~\"2$\"", &f).unwrap();
+        assert!(
+            out.starts_with("Flags: D - DYNAMIC; R - RUNNING\n 0   name=ovpn-incoming2"),
+            "{out}"
+        );
+        let out = run("/ppp active print terse", &f).unwrap();
+        assert_eq!(out.lines().count(), 2);
+        assert!(
+            out.lines().nth(1).unwrap().starts_with(" 1 name=client2"),
+            "{out}"
+        );
+        run("/ppp active remove [find name=client2]", &f).unwrap();
+        run("/ppp active remove 0", &f).unwrap();
+        assert_eq!(
+            *f.removed.borrow(),
+            vec![0x8100_0002, f.rows[0].session_id.unwrap()]
+        );
+    }
+
+    #[test]
+    fn errors_are_routeros_words() {
+        let f = fake();
+        assert!(
+            run("/ppp active frobnicate", &f)
+                .unwrap_err()
+                .starts_with("bad command name frobnicate")
+        );
+        assert!(
+            run("/ppp active print sideways", &f)
+                .unwrap_err()
+                .starts_with("expected end of command")
+        );
+        assert!(
+            run("/ppp active remove 7", &f)
+                .unwrap_err()
+                .starts_with("no such item")
+        );
+        assert!(
+            run("/ppp active print where name=", &f)
+                .unwrap_err()
+                .contains("syntax error")
+        );
+        assert!(run("/ppp active print \"", &f).is_err());
+        assert!(f.removed.borrow().is_empty());
+    }
+
+    #[test]
+    fn where_is_found_outside_quotes_and_brackets() {
+        assert_eq!(
+            split_where("/log print where topics~\"ovpn\""),
+            ("/log print ", Some("topics~\"ovpn\""))
+        );
+        assert_eq!(
+            split_where("/x remove [find where name=a]"),
+            ("/x remove [find where name=a]", None)
+        );
+        assert_eq!(
+            split_where("/x print where message~\"where\""),
+            ("/x print ", Some("message~\"where\""))
+        );
+        assert_eq!(
+            split_where("/x print somewhere"),
+            ("/x print somewhere", None)
+        );
+    }
+}

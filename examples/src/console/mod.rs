@@ -1,0 +1,8 @@
+//! The RouterOS console of a running program: row filters (`print where`, `[find]`), the
+//! commands it runs, and the control socket it is reached through.
+
+pub mod client;
+pub mod exec;
+pub mod filter;
+pub mod live;
+pub mod socket;

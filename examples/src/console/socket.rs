@@ -1,0 +1,238 @@
+//! The control socket a running program serves its console on: a Unix stream socket
+//! `console.sock` in the state directory (0700), itself 0600, and only the socket's owner may
+//! talk to it (checked again with the peer's credentials).
+//!
+//! The protocol is lines: the console sends one command per line; for each, the program answers
+//! `ok N` or `error N` on a line, then N bytes of output or of the error. Lines are bounded
+//! ([`crate::rsc::MAX_LINE`]); a longer one ends the connection with an error.
+
+use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The socket's file name in the state directory.
+pub const SOCKET: &str = "console.sock";
+
+/// How long a console may take to send a line before it is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The socket's path for a state directory.
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(SOCKET)
+}
+
+/// Binds the control socket in `state_dir` (replacing a stale one), 0600.
+pub fn bind(state_dir: &Path) -> io::Result<UnixListener> {
+    let p = path(state_dir);
+    if p.exists() {
+        // A live program answers; a stale socket of a dead one is replaced.
+        if UnixStream::connect(&p).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{}: another program serves its console here", p.display()),
+            ));
+        }
+        std::fs::remove_file(&p)?;
+    }
+    let listener = UnixListener::bind(&p)?;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Whether the peer of `stream` runs as our user.
+fn same_user(stream: &UnixStream) -> bool {
+    rustix::net::sockopt::socket_peercred(stream)
+        .is_ok_and(|cred| cred.uid == rustix::process::geteuid())
+}
+
+/// Serves consoles on `listener` until `stopped` says so: each connection on its own thread,
+/// each line run by `run` (`Ok(output)` or `Err(message)`).
+pub fn serve(
+    listener: &UnixListener,
+    run: &(dyn Fn(&str) -> Result<String, String> + Sync),
+    stopped: &(dyn Fn() -> bool + Sync),
+) {
+    if listener.set_nonblocking(true).is_err() {
+        return;
+    }
+    std::thread::scope(|scope| {
+        while !stopped() {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    scope.spawn(move || {
+                        if let Err(e) = session(stream, run) {
+                            tracing::debug!(target: "system", "console: {e}");
+                        }
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => {
+                    tracing::warn!(target: "system", "console: {e}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    });
+}
+
+/// One console connection.
+fn session(
+    stream: UnixStream,
+    run: &(dyn Fn(&str) -> Result<String, String> + Sync),
+) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    let mut out = stream.try_clone()?;
+    if !same_user(&stream) {
+        tracing::warn!(target: "system", "console: a connection of another user refused");
+        return answer(
+            &mut out,
+            Err("not allowed: only the program's user may use its console"),
+        );
+    }
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = Vec::new();
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                if line.is_empty() {
+                    return Ok(());
+                }
+                break;
+            }
+            match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    line.extend_from_slice(&buf[..=i]);
+                    reader.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let n = buf.len();
+                    line.extend_from_slice(buf);
+                    reader.consume(n);
+                }
+            }
+            if line.len() > crate::rsc::MAX_LINE {
+                return answer(&mut out, Err("line too long"));
+            }
+        }
+        if line.len() > crate::rsc::MAX_LINE + 1 {
+            return answer(&mut out, Err("line too long"));
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        answer(&mut out, run(text).as_deref().map_err(String::as_str))?;
+    }
+}
+
+fn answer(out: &mut UnixStream, r: Result<&str, &str>) -> io::Result<()> {
+    let (word, body) = match r {
+        Ok(o) => ("ok", o),
+        Err(e) => ("error", e),
+    };
+    write!(out, "{word} {}\n{body}", body.len())?;
+    out.flush()
+}
+
+/// A console's end: sends `line` and reads the answer (`Ok(output)` or `Err(error)`).
+pub fn ask(stream: &mut UnixStream, line: &str) -> io::Result<Result<String, String>> {
+    writeln!(stream, "{}", line.trim_end())?;
+    stream.flush()?;
+    read_answer(stream)
+}
+
+fn read_answer(stream: &mut UnixStream) -> io::Result<Result<String, String>> {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while head.len() < 32 {
+        if stream.read(&mut b)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the program closed the console",
+            ));
+        }
+        if b[0] == b'\n' {
+            break;
+        }
+        head.push(b[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("bad answer {head:?}"));
+    let (word, len) = head.split_once(' ').ok_or_else(bad)?;
+    let len: usize = len.parse().map_err(|_| bad())?;
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    match word {
+        "ok" => Ok(Ok(body)),
+        "error" => Ok(Err(body)),
+        _ => Err(bad()),
+    }
+}
+
+/// Connects to the console of the program whose state directory is `state_dir`.
+pub fn connect(state_dir: &Path) -> io::Result<UnixStream> {
+    let p = path(state_dir);
+    UnixStream::connect(&p).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "{}: {e} (is the program running with this --state-dir?)",
+                p.display()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn lines_are_answered_in_order_and_long_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = bind(dir.path()).unwrap();
+        let mode = std::fs::metadata(path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A second program cannot take the socket of a live one.
+        assert_eq!(
+            bind(dir.path()).unwrap_err().kind(),
+            io::ErrorKind::AddrInUse
+        );
+        let stop = AtomicBool::new(false);
+        let run = |l: &str| -> Result<String, String> {
+            if l == "fail" {
+                Err("bad command name fail".into())
+            } else {
+                Ok(format!("{l}\n"))
+            }
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| serve(&listener, &run, &|| stop.load(Ordering::SeqCst)));
+            let mut c = connect(dir.path()).unwrap();
+            assert_eq!(
+                ask(&mut c, "/ppp active print").unwrap(),
+                Ok("/ppp active print\n".into())
+            );
+            assert_eq!(
+                ask(&mut c, "fail").unwrap(),
+                Err("bad command name fail".into())
+            );
+            let long = "x".repeat(crate::rsc::MAX_LINE + 10);
+            assert_eq!(ask(&mut c, &long).unwrap(), Err("line too long".into()));
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+}
