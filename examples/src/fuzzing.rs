@@ -52,6 +52,43 @@ pub fn ovpn_profile(data: &[u8]) {
     );
 }
 
+/// A console line against a server with two sessions: parsing and running never panic, a
+/// removal names only existing sessions, and what `where` selects is a subset of all rows.
+pub fn console_command(data: &[u8]) {
+    use std::cell::RefCell;
+    struct Fake {
+        rows: Vec<ovpn_session::SessionInfo>,
+        removed: RefCell<Vec<u32>>,
+    }
+    impl crate::console::exec::Live for Fake {
+        fn sessions(&self) -> Vec<ovpn_session::SessionInfo> {
+            self.rows.clone()
+        }
+        fn remove_session(&self, id: u32) -> Result<(), String> {
+            self.removed.borrow_mut().push(id);
+            Ok(())
+        }
+    }
+    thread_local! {
+        static ROWS: Vec<ovpn_session::SessionInfo> = crate::table::two_rows();
+    }
+    let Ok(line) = core::str::from_utf8(data) else {
+        return;
+    };
+    let fake = Fake {
+        rows: ROWS.with(Clone::clone),
+        removed: RefCell::new(Vec::new()),
+    };
+    if let Ok(out) = crate::console::exec::run(line, &fake)
+        && line.contains("count-only")
+        && let Ok(n) = out.trim().parse::<usize>()
+    {
+        assert!(n <= fake.rows.len().max(crate::log_memory::DEFAULT_LINES));
+    }
+    let ids: Vec<u32> = fake.rows.iter().filter_map(|r| r.session_id).collect();
+    assert!(fake.removed.borrow().iter().all(|id| ids.contains(id)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +104,20 @@ mod tests {
             b"/ppp secret add name=a \\",
         ] {
             rsc_script(input);
+        }
+    }
+
+    #[test]
+    fn console_lines_over_a_few_inputs() {
+        for input in [
+            &b"/ppp active print where name~\"(\" or !(a<1)"[..],
+            b"/ppp active remove 0,1,7",
+            b"/ppp active remove [find name~\"client\"]",
+            b"/interface ovpn-server print detail count-only terse",
+            b"/log print where",
+            b"\xff",
+        ] {
+            console_command(input);
         }
     }
 

@@ -156,24 +156,80 @@ pub fn ppp_active_print(rows: &[SessionInfo]) -> String {
     )
 }
 
-/// A real session row for tests: our client logged in to our server in memory, with the
-/// committed test PKI, then five packets in and six out, an hour, two minutes and three seconds
-/// later.
-#[cfg(test)]
-pub(crate) fn sample_row() -> SessionInfo {
-    tests::row()
+/// Two session rows (`client1` on `ovpn-incoming1`, `client2` on `ovpn-incoming2`) for tests and
+/// fuzzing.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn two_rows() -> Vec<SessionInfo> {
+    let a = rows::row();
+    let mut b = a.clone();
+    b.user = Some("client2".into());
+    b.name = Some("ovpn-incoming2".into());
+    b.session_id = a.session_id.map(|i| i + 1);
+    vec![a, b]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::rows::row;
+    use super::*;
+
+    #[test]
+    fn one_line_form() {
+        assert_eq!(
+            row_line(&row()),
+            "name=ovpn-incoming1 user=client1 caller-id=192.0.2.2:40001 remote-address=10.8.0.2 \
+             encoding=AES-256-GCM uptime=1h2m3s rx-packets=5 tx-packets=6"
+        );
+    }
+
+    #[test]
+    fn tables_line_up() {
+        let t = interface_print(&[row()]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "Flags: D - DYNAMIC; R - RUNNING");
+        assert!(lines[2].starts_with(" #     NAME"), "{t}");
+        assert!(
+            lines[3].starts_with(" 0 DR  ovpn-incoming1  client1"),
+            "{t}"
+        );
+        // Columns start at the same offsets in the header and the row.
+        let col = |l: &str, w: &str| l.find(w).unwrap();
+        assert_eq!(col(lines[2], "ENCODING"), col(lines[3], "AES-256-GCM"));
+        let p = ppp_active_print(&[row()]);
+        assert!(
+            p.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with(" 0  client1  ovpn     192.0.2.2"),
+            "{p}"
+        );
+        assert_eq!(ppp_active_print(&[]).lines().count(), 2);
+    }
+
+    #[test]
+    fn counters_count() {
+        let mut c = Counters::default();
+        c.rx(100);
+        c.rx(50);
+        c.tx(7);
+        assert_eq!(
+            (c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes),
+            (2, 150, 1, 7)
+        );
+    }
+}
+
+/// The sample rows' making (tests and fuzzing).
+#[cfg(any(test, feature = "fuzzing"))]
+mod rows {
     use super::*;
 
     /// A real session: our client logged in to our server in memory, with the committed test
     /// PKI, then five packets in and six out, an hour, two minutes and three seconds later.
     pub(super) fn row() -> SessionInfo {
+        use ovpn_pki::rustls_pki_types::pem::PemObject as _;
+        use ovpn_pki::rustls_pki_types::{CertificateDer, PrivateKeyDer};
         use ovpn_session::{Client, ClientConfig, ClientState, Server, ServerConfig};
-        use rustls::pki_types::pem::PemObject as _;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         use std::sync::Arc;
         use std::time::{Instant, SystemTime};
 
@@ -238,50 +294,5 @@ mod tests {
         server
             .sessions(now + Duration::from_millis(3_723_400))
             .remove(0)
-    }
-
-    #[test]
-    fn one_line_form() {
-        assert_eq!(
-            row_line(&row()),
-            "name=ovpn-incoming1 user=client1 caller-id=192.0.2.2:40001 remote-address=10.8.0.2 \
-             encoding=AES-256-GCM uptime=1h2m3s rx-packets=5 tx-packets=6"
-        );
-    }
-
-    #[test]
-    fn tables_line_up() {
-        let t = interface_print(&[row()]);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "Flags: D - DYNAMIC; R - RUNNING");
-        assert!(lines[2].starts_with(" #     NAME"), "{t}");
-        assert!(
-            lines[3].starts_with(" 0 DR  ovpn-incoming1  client1"),
-            "{t}"
-        );
-        // Columns start at the same offsets in the header and the row.
-        let col = |l: &str, w: &str| l.find(w).unwrap();
-        assert_eq!(col(lines[2], "ENCODING"), col(lines[3], "AES-256-GCM"));
-        let p = ppp_active_print(&[row()]);
-        assert!(
-            p.lines()
-                .nth(2)
-                .unwrap()
-                .starts_with(" 0  client1  ovpn     192.0.2.2"),
-            "{p}"
-        );
-        assert_eq!(ppp_active_print(&[]).lines().count(), 2);
-    }
-
-    #[test]
-    fn counters_count() {
-        let mut c = Counters::default();
-        c.rx(100);
-        c.rx(50);
-        c.tx(7);
-        assert_eq!(
-            (c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes),
-            (2, 150, 1, 7)
-        );
     }
 }

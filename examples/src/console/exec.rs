@@ -320,13 +320,8 @@ mod tests {
     }
 
     fn fake() -> Fake {
-        let a = crate::table::sample_row();
-        let mut b = a.clone();
-        b.user = Some("client2".into());
-        b.name = Some("ovpn-incoming2".into());
-        b.session_id = Some(0x8100_0002);
         Fake {
-            rows: vec![a, b],
+            rows: crate::table::two_rows(),
             removed: RefCell::new(Vec::new()),
         }
     }
@@ -355,7 +350,7 @@ mod tests {
         run("/ppp active remove 0", &f).unwrap();
         assert_eq!(
             *f.removed.borrow(),
-            vec![0x8100_0002, f.rows[0].session_id.unwrap()]
+            vec![f.rows[1].session_id.unwrap(), f.rows[0].session_id.unwrap()]
         );
     }
 
