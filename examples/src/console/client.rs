@@ -1,5 +1,6 @@
 //! The console's end: `ovpn-server --state-dir DIR console [-c COMMAND]` talks to the running
-//! program through its control socket.
+//! program through its control socket: one command (`-c`), commands from a pipe, or an
+//! interactive console with line editing, history and Tab completion (rustyline).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -39,24 +40,16 @@ pub fn run(state_dir: &Path, command: Option<&str>) -> ExitCode {
     };
     if let Some(c) = command {
         one(c);
+    } else if std::io::stdin().is_terminal() {
+        interactive(state_dir, &mut one);
     } else {
-        let interactive = std::io::stdin().is_terminal();
-        let stdin = std::io::stdin();
-        let mut lines = stdin.lock().lines();
-        loop {
-            if interactive {
-                print!("[admin@ovpn] > ");
-                let _ = std::io::stdout().flush();
-            }
-            let Some(Ok(line)) = lines.next() else {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else {
                 break;
             };
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
-            }
-            if line == "quit" || line == "/quit" {
-                break;
             }
             if !one(line) {
                 break;
@@ -67,5 +60,69 @@ pub fn run(state_dir: &Path, command: Option<&str>) -> ExitCode {
         ExitCode::from(crate::cli::EXIT_RUNTIME)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The console's line editor: completion of menus, commands and keys.
+struct Helper;
+
+impl rustyline::completion::Completer for Helper {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        Ok(super::complete::complete(line.get(..pos).unwrap_or(line)))
+    }
+}
+
+impl rustyline::hint::Hinter for Helper {
+    type Hint = String;
+}
+
+impl rustyline::highlight::Highlighter for Helper {}
+
+impl rustyline::validate::Validator for Helper {}
+
+impl rustyline::Helper for Helper {}
+
+/// The interactive console: a RouterOS prompt, line editing, history kept in the state
+/// directory (`console_history`, 0600), Tab to complete. `quit` or Ctrl-D ends it.
+fn interactive(state_dir: &Path, one: &mut dyn FnMut(&str) -> bool) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut editor = match rustyline::Editor::<Helper, rustyline::history::DefaultHistory>::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("console: {e}");
+            return;
+        }
+    };
+    editor.set_helper(Some(Helper));
+    let history = state_dir.join("console_history");
+    let _ = editor.load_history(&history);
+    loop {
+        match editor.readline("[admin@ovpn] > ") {
+            Ok(line) => {
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                if line == "quit" || line == "/quit" {
+                    break;
+                }
+                let _ = editor.add_history_entry(line);
+                if !one(line) {
+                    break;
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => {}
+            Err(_) => break,
+        }
+    }
+    if editor.save_history(&history).is_ok() {
+        let _ = std::fs::set_permissions(&history, std::fs::Permissions::from_mode(0o600));
     }
 }

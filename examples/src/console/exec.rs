@@ -14,6 +14,50 @@ use ovpn_session::SessionInfo;
 use super::filter::Filter;
 use crate::table;
 
+/// The console's commands: each menu with its verbs (for completion and help).
+pub const COMMANDS: &[(&str, &[&str])] = &[
+    ("interface ovpn-server", &["print"]),
+    ("ppp active", &["print", "remove"]),
+    ("log", &["print"]),
+];
+
+/// The words `print` takes.
+pub const PRINT_WORDS: &[&str] = &["detail", "terse", "count-only", "where"];
+
+/// The keys a menu's rows have (for `where` and `[find]`, and their completion).
+pub fn row_keys(menu: &str) -> &'static [&'static str] {
+    match menu {
+        "interface ovpn-server" => &[
+            "name",
+            "user",
+            "caller-id",
+            "remote-address",
+            "local-address",
+            "mtu",
+            "encoding",
+            "uptime",
+            "rx-byte",
+            "tx-byte",
+            "rx-packet",
+            "tx-packet",
+            "dynamic",
+            "running",
+        ],
+        "ppp active" => &[
+            "name",
+            "service",
+            "caller-id",
+            "encoding",
+            "address",
+            "uptime",
+            "session-id",
+            "interface",
+        ],
+        "log" => &["topics", "message"],
+        _ => &[],
+    }
+}
+
 /// What the console reads and changes in the running program.
 pub trait Live {
     /// The logged-in sessions of every server, oldest first.

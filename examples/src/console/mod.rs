@@ -2,6 +2,7 @@
 //! commands it runs, and the control socket it is reached through.
 
 pub mod client;
+pub mod complete;
 pub mod exec;
 pub mod filter;
 pub mod live;
