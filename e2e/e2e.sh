@@ -296,6 +296,22 @@ run_case() {
                 record PASS "$detail; console: print, log, remove (client told), another user refused"
             fi
             ;;
+        client-console)
+            # Our running client's console: its interface's status and its log.
+            local ccon=("$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" console -c)
+            local st lg
+            st=$("${ccon[@]}" '/interface ovpn-client print detail' 2>&1)
+            lg=$("${ccon[@]}" '/log print where topics~"ovpn" and message~"connected"' 2>&1)
+            printf '%s\n' "$st" "$lg" >"$dir/console.txt"
+            if [[ "$st" != *status=connected* ]] || [[ "$st" != *encoding=AES-256-GCM* ]] \
+                || [[ "$st" != *local-address=$caddr/* ]]; then
+                record FAIL "print detail: $(echo "$st" | tr '\n' ' ')"
+            elif [[ "$lg" != *"ovpn-out1: connected"* ]]; then
+                record FAIL "/log print: $lg"
+            else
+                record PASS "$detail; console: print detail reads connected ($caddr), the log has the login"
+            fi
+            ;;
         crl-revoke)
             # The CA publishes a CRL that lists the connected client's certificate: the server
             # reads the file again, ends that session, and refuses the client when it comes back.
@@ -633,6 +649,7 @@ run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
 # wrapped by another server refused, and plain and tls-crypt-v2 clients on one port.
 # The console of the running server (issue 12, first part).
 run_case ours-srv-udp-console SCENARIO=console
+run_case ours-cli-udp-console SERVER_IMPL=openvpn CLIENT_IMPL=ours SCENARIO=client-console
 
 # Revocation while running: a CRL file that `/certificate import` read is replaced by one that
 # lists the connected real client; our server ends its session and refuses it.

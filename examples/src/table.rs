@@ -62,10 +62,18 @@ fn cell(v: Option<impl ToString>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Lays out rows under headers, RouterOS 7 style (` #` column, two spaces between columns).
+/// Lays out rows under headers, RouterOS 7 style (` #` column, two spaces between columns);
+/// with a `flags` legend, every row is flagged `DR` (the dynamic, running interfaces).
 pub fn columns(headers: &[&str], rows: &[Vec<String>], flags: &str) -> String {
+    let marks = if flags.is_empty() { "" } else { "DR" };
+    let flagged: Vec<(&str, Vec<String>)> = rows.iter().map(|r| (marks, r.clone())).collect();
+    columns_flagged(headers, &flagged, flags)
+}
+
+/// [`columns`] with each row's own flags (`R` for a running interface, blank otherwise).
+pub fn columns_flagged(headers: &[&str], rows: &[(&str, Vec<String>)], flags: &str) -> String {
     let mut width: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for r in rows {
+    for (_, r) in rows {
         for (w, c) in width.iter_mut().zip(r) {
             *w = (*w).max(c.len());
         }
@@ -82,11 +90,11 @@ pub fn columns(headers: &[&str], rows: &[Vec<String>], flags: &str) -> String {
         let _ = write!(line, "  {h:<w$}");
     }
     let _ = writeln!(out, "{}", line.trim_end());
-    for (i, r) in rows.iter().enumerate() {
+    for (i, (marks, r)) in rows.iter().enumerate() {
         let mut line = if flags.is_empty() {
             format!(" {i:>num_width$}")
         } else {
-            format!(" {i:>num_width$} DR")
+            format!(" {i:>num_width$} {marks:<2}")
         };
         for (c, w) in r.iter().zip(&width) {
             let _ = write!(line, "  {c:<w$}");

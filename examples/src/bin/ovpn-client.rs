@@ -98,12 +98,23 @@ enum Command {
         #[arg(value_name = "CONFIG.rsc")]
         config: PathBuf,
     },
+    /// Talk to the running client of this --state-dir: one command (-c), or one per line from
+    /// stdin (an interactive console on a terminal). Exit status 0 when every command
+    /// succeeded, 1 otherwise
+    Console {
+        /// The command to run, e.g. '/interface ovpn-client print detail'
+        #[arg(short = 'c', value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
     match cli.command {
+        Command::Console { command } => {
+            ovpn_examples::console::client::run(&cli.state_dir, command.as_deref())
+        }
         Command::Check { config } if is_profile(&config) => {
             // An OpenVPN profile is checked as one (never as a RouterOS script, which would
             // echo its lines, keys included, as unknown commands), without asking for
@@ -178,7 +189,37 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_RUNTIME);
                 }
             };
-            let result = rt.control().stop_on_signals().and_then(|()| rt.run());
+            let control = rt.control();
+            // The console: `ovpn-client --state-dir DIR console`.
+            let console = match ovpn_examples::console::socket::bind(&cli.state_dir) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(target: "system", "ovpn-client: no console: {e}");
+                    None
+                }
+            };
+            let live = ovpn_examples::console::live::ClientLive {
+                control: control.clone(),
+            };
+            let result = std::thread::scope(|scope| {
+                if let Some(listener) = &console {
+                    let (live, control) = (&live, &control);
+                    scope.spawn(move || {
+                        ovpn_examples::console::socket::serve(
+                            listener,
+                            &|line| ovpn_examples::console::exec::run(line, live),
+                            &|| control.is_stopped(),
+                        );
+                    });
+                }
+                let r = control.stop_on_signals().and_then(|()| rt.run());
+                // A loop that failed stops the console too.
+                control.stop();
+                r
+            });
+            if console.is_some() {
+                let _ = std::fs::remove_file(ovpn_examples::console::socket::path(&cli.state_dir));
+            }
             logging::flush();
             match result {
                 Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,8 @@
 //!   `ovpn-incomingN` interfaces;
 //! - `/ppp active print [detail|terse|count-only] [where ...]` and
 //!   `/ppp active remove <number|[find ...]>`;
+//! - `/interface ovpn-client print [detail|terse|count-only] [where ...]`: the client's
+//!   interfaces, with their status (`connected`, `connecting`, `disconnected`, `error` and why);
 //! - `/log print [where ...]`: the memory log.
 //!
 //! Row numbers are the positions in the listing as it is at the moment (oldest session first),
@@ -17,6 +19,7 @@ use crate::table;
 /// The console's commands: each menu with its verbs (for completion and help).
 pub const COMMANDS: &[(&str, &[&str])] = &[
     ("interface ovpn-server", &["print"]),
+    ("interface ovpn-client", &["print"]),
     ("ppp active", &["print", "remove"]),
     ("log", &["print"]),
 ];
@@ -53,17 +56,92 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "session-id",
             "interface",
         ],
+        "interface ovpn-client" => &[
+            "name",
+            "connect-to",
+            "status",
+            "reason",
+            "uptime",
+            "encoding",
+            "mtu",
+            "local-address",
+            "remote-address",
+            "rx-byte",
+            "tx-byte",
+            "rx-packet",
+            "tx-packet",
+            "running",
+        ],
         "log" => &["topics", "message"],
         _ => &[],
     }
 }
 
-/// What the console reads and changes in the running program.
+/// An `ovpn-client` interface as `/interface ovpn-client print` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientRow {
+    /// `ovpn-out1`.
+    pub name: String,
+    /// The server it connects to (`host:port`).
+    pub connect_to: String,
+    /// `connected`, `connecting`, `disconnected` or `error`.
+    pub status: String,
+    /// Why it is not connected, when it says.
+    pub reason: Option<String>,
+    /// Since when it is connected.
+    pub uptime: Option<std::time::Duration>,
+    /// The data channel's cipher (and digest).
+    pub encoding: Option<String>,
+    /// The interface's MTU.
+    pub mtu: Option<u16>,
+    /// Our tunnel address (`10.8.0.2/24`).
+    pub local_address: Option<String>,
+    /// The server's tunnel address.
+    pub remote_address: Option<String>,
+    /// Traffic through the interface.
+    pub counters: table::Counters,
+}
+
+/// What the console reads and changes in the running program. A program implements what it
+/// has: a server its sessions, a client its interfaces.
 pub trait Live {
     /// The logged-in sessions of every server, oldest first.
-    fn sessions(&self) -> Vec<SessionInfo>;
+    fn sessions(&self) -> Vec<SessionInfo> {
+        Vec::new()
+    }
     /// Ends a session (`/ppp active remove`): its server tells the client and frees its address.
-    fn remove_session(&self, session_id: u32) -> Result<(), String>;
+    fn remove_session(&self, session_id: u32) -> Result<(), String> {
+        Err(format!("no such item ({session_id:#x})"))
+    }
+    /// The client interfaces.
+    fn clients(&self) -> Vec<ClientRow> {
+        Vec::new()
+    }
+}
+
+fn client_row(c: &ClientRow) -> Row {
+    vec![
+        ("name", c.name.clone()),
+        ("connect-to", c.connect_to.clone()),
+        ("status", c.status.clone()),
+        ("reason", c.reason.clone().unwrap_or_default()),
+        ("uptime", c.uptime.map(table::uptime).unwrap_or_default()),
+        ("encoding", c.encoding.clone().unwrap_or_default()),
+        ("mtu", c.mtu.map(|m| m.to_string()).unwrap_or_default()),
+        ("local-address", c.local_address.clone().unwrap_or_default()),
+        (
+            "remote-address",
+            c.remote_address.clone().unwrap_or_default(),
+        ),
+        ("rx-byte", c.counters.rx_bytes.to_string()),
+        ("tx-byte", c.counters.tx_bytes.to_string()),
+        ("rx-packet", c.counters.rx_packets.to_string()),
+        ("tx-packet", c.counters.tx_packets.to_string()),
+        (
+            "running",
+            if c.status == "connected" { "yes" } else { "no" }.into(),
+        ),
+    ]
 }
 
 /// How `print` lays rows out.
@@ -257,6 +335,39 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 Form::Count => format!("{}\n", rows.len()),
             })
         }
+        ("interface ovpn-client", "print") => {
+            let form = form()?;
+            let clients = live.clients();
+            let rows: Vec<(usize, Row)> = clients
+                .iter()
+                .map(client_row)
+                .filter(|r| filter.matches(&lookup(r)))
+                .enumerate()
+                .collect();
+            Ok(match form {
+                Form::Table => {
+                    let cells: Vec<(&str, Vec<String>)> = rows
+                        .iter()
+                        .map(|(_, r)| {
+                            let running = lookup(r)("running") == Some("yes");
+                            let cells = ["name", "connect-to", "status", "uptime", "encoding"]
+                                .iter()
+                                .map(|k| lookup(r)(k).unwrap_or_default().to_owned())
+                                .collect();
+                            (if running { "R" } else { "" }, cells)
+                        })
+                        .collect();
+                    table::columns_flagged(
+                        &["NAME", "CONNECT-TO", "STATUS", "UPTIME", "ENCODING"],
+                        &cells,
+                        "R - RUNNING",
+                    )
+                }
+                Form::Detail => detail(&rows, "R - RUNNING"),
+                Form::Terse => terse(&rows),
+                Form::Count => format!("{}\n", rows.len()),
+            })
+        }
         ("ppp active", "remove") => {
             let sessions = live.sessions();
             let targets = targets(c, &sessions)?;
@@ -396,6 +507,39 @@ mod tests {
             *f.removed.borrow(),
             vec![f.rows[1].session_id.unwrap(), f.rows[0].session_id.unwrap()]
         );
+    }
+
+    #[test]
+    fn client_interfaces_print_with_their_status() {
+        struct C;
+        impl Live for C {
+            fn clients(&self) -> Vec<ClientRow> {
+                vec![
+                    ClientRow {
+                        name: "ovpn-out1".into(),
+                        connect_to: "192.0.2.1:1194".into(),
+                        status: "connected".into(),
+                        encoding: Some("AES-256-GCM".into()),
+                        mtu: Some(1500),
+                        ..ClientRow::default()
+                    },
+                    ClientRow {
+                        name: "ovpn-out2".into(),
+                        status: "error".into(),
+                        reason: Some("login incorrect".into()),
+                        ..ClientRow::default()
+                    },
+                ]
+            }
+        }
+        let out = run("/interface ovpn-client print", &C).unwrap();
+        assert!(out.contains(" 0 R   ovpn-out1"), "{out}");
+        assert!(out.contains(" 1     ovpn-out2"), "{out}");
+        let out = run("/interface ovpn-client print detail where status=error", &C).unwrap();
+        assert!(out.contains("reason=\"login incorrect\""), "{out}");
+        assert!(!out.contains("ovpn-out1"), "{out}");
+        // A client has no sessions to remove.
+        assert!(run("/ppp active remove 0", &C).is_err());
     }
 
     #[test]

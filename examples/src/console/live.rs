@@ -1,5 +1,5 @@
-//! The running server program as the console sees it: the session tables of its servers (asked
-//! of each loop) and the shared PPP tables (`/ppp active remove`).
+//! The running programs as the console sees them: a server's session tables (asked of each
+//! loop) and shared PPP tables (`/ppp active remove`); a client's interface.
 
 use std::time::Duration;
 
@@ -42,5 +42,22 @@ impl super::exec::Live for ServerLive {
         // Each loop ends it at its next turn.
         self.controls.iter().for_each(Control::wake);
         Ok(())
+    }
+}
+
+/// A client program: its loop's control.
+#[derive(Debug, Clone)]
+pub struct ClientLive {
+    /// The client loop's control.
+    pub control: Control,
+}
+
+impl super::exec::Live for ClientLive {
+    fn clients(&self) -> Vec<super::exec::ClientRow> {
+        self.control
+            .request_client_row()
+            .recv_timeout(ANSWER)
+            .into_iter()
+            .collect()
     }
 }

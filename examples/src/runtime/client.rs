@@ -54,6 +54,8 @@ pub struct ClientRuntime<F: TunFactory> {
     up: Option<Up<F::Device>>,
     fatal: Option<RunError>,
     counters: Counters,
+    /// The data channel's encoding and since when the tunnel is up.
+    connected: Option<(String, Instant)>,
     rx: Vec<u8>,
     data: Vec<u8>,
     tx: Vec<u8>,
@@ -114,6 +116,7 @@ impl<F: TunFactory> ClientRuntime<F> {
             up: None,
             fatal: None,
             counters: Counters::default(),
+            connected: None,
             rx: vec![0; MAX_PACKET],
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
@@ -145,6 +148,13 @@ impl<F: TunFactory> ClientRuntime<F> {
             }
             if self.control.take_status_request() {
                 self.log_status();
+            }
+            let asked = self.control.take_client_requests();
+            if !asked.is_empty() {
+                let row = self.row(now());
+                for tx in asked {
+                    let _ = tx.send(row.clone());
+                }
             }
         }
         self.shutdown();
@@ -193,6 +203,33 @@ impl<F: TunFactory> ClientRuntime<F> {
         match self.fatal.take() {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// The interface as `/interface ovpn-client print` shows it.
+    pub fn row(&self, now: Instant) -> crate::console::exec::ClientRow {
+        let (status, reason) = match self.client.state() {
+            ClientState::Connecting => ("connecting", None),
+            ClientState::Connected => ("connected", None),
+            ClientState::Disconnected => ("disconnected", None),
+            ClientState::Error(e) => ("error", Some(e.to_string())),
+        };
+        let settings = self.up.as_ref().map(|u| &u.settings);
+        crate::console::exec::ClientRow {
+            name: self.config.name.clone(),
+            connect_to: self.client.remote().to_string(),
+            status: status.to_owned(),
+            reason,
+            uptime: self
+                .connected
+                .as_ref()
+                .map(|(_, since)| now.saturating_duration_since(*since)),
+            encoding: self.connected.as_ref().map(|(e, _)| e.clone()),
+            mtu: settings.map(|s| s.mtu),
+            local_address: settings
+                .and_then(|s| s.address.map(|a| format!("{a}/{}", s.prefix_len))),
+            remote_address: settings.and_then(|s| s.peer.map(|p| p.to_string())),
+            counters: self.counters,
         }
     }
 
@@ -453,11 +490,15 @@ impl<F: TunFactory> ClientRuntime<F> {
         match e {
             ClientEvent::Connected { tun, encoding } => {
                 tracing::debug!(target: "ovpn", "{}: {encoding}, {:?}", self.config.name, tun);
+                self.connected = Some((encoding.to_string(), now()));
                 if let Err(e) = self.up(*tun) {
                     self.fatal = Some(RunError::Setup(format!("{}: {e}", self.config.name)));
                 }
             }
-            ClientEvent::Disconnected { .. } => self.down(),
+            ClientEvent::Disconnected { .. } => {
+                self.connected = None;
+                self.down();
+            }
             ClientEvent::KeysRotated => {
                 tracing::debug!(target: "ovpn", "{}: new data channel keys", self.config.name);
             }

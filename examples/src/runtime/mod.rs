@@ -150,6 +150,9 @@ pub struct Control {
     client_check: Arc<std::sync::Mutex<Option<ClientCheck>>>,
     /// Who waits for the loop's session table (the console).
     table_requests: Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>>>>,
+    /// Who waits for a client loop's interface row (the console).
+    client_requests:
+        Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<crate::console::exec::ClientRow>>>>,
 }
 
 /// A client certificate check handed to a running server.
@@ -172,6 +175,7 @@ pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
             tx: Arc::new(tx),
             client_check: Arc::default(),
             table_requests: Arc::default(),
+            client_requests: Arc::default(),
         },
         ControlRx(mio::net::UnixStream::from_std(rx)),
     ))
@@ -239,6 +243,25 @@ impl Control {
     /// The session-table requests since the last call (the loop answers each).
     pub fn take_session_requests(&self) -> Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>> {
         self.table_requests
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
+    }
+
+    /// Asks a client loop for its interface's row: the answer comes on the returned channel
+    /// after the loop's current turn.
+    pub fn request_client_row(&self) -> mpsc::Receiver<crate::console::exec::ClientRow> {
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut q) = self.client_requests.lock() {
+            q.push(tx);
+        }
+        self.wake();
+        rx
+    }
+
+    /// The client-row requests since the last call (the loop answers each).
+    pub fn take_client_requests(&self) -> Vec<mpsc::Sender<crate::console::exec::ClientRow>> {
+        self.client_requests
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
             .unwrap_or_default()
