@@ -15,8 +15,8 @@ use std::time::Duration;
 /// The socket's file name in the state directory.
 pub const SOCKET: &str = "console.sock";
 
-/// How long a console may take to send a line before it is dropped.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a waiting console connection looks whether the program is stopping.
+const READ_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// The socket's path for a state directory.
 pub fn path(state_dir: &Path) -> PathBuf {
@@ -62,7 +62,7 @@ pub fn serve(
             match listener.accept() {
                 Ok((stream, _)) => {
                     scope.spawn(move || {
-                        if let Err(e) = session(stream, run) {
+                        if let Err(e) = session(stream, run, stopped) {
                             tracing::debug!(target: "system", "console: {e}");
                         }
                     });
@@ -79,10 +79,12 @@ pub fn serve(
     });
 }
 
-/// One console connection.
+/// One console connection, until the console leaves or the program stops (an idle console
+/// never holds up a stop).
 fn session(
     stream: UnixStream,
     run: &(dyn Fn(&str) -> Result<String, String> + Sync),
+    stopped: &(dyn Fn() -> bool + Sync),
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     let mut out = stream.try_clone()?;
@@ -98,7 +100,21 @@ fn session(
     loop {
         let mut line = Vec::new();
         loop {
-            let buf = reader.fill_buf()?;
+            let buf = match reader.fill_buf() {
+                Ok(b) => b,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if stopped() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if buf.is_empty() {
                 if line.is_empty() {
                     return Ok(());
@@ -232,6 +248,8 @@ mod tests {
             );
             let long = "x".repeat(crate::rsc::MAX_LINE + 10);
             assert_eq!(ask(&mut c, &long).unwrap(), Err("line too long".into()));
+            // An idle console connection does not hold the server up when it stops.
+            let _idle = connect(dir.path()).unwrap();
             stop.store(true, Ordering::SeqCst);
         });
     }
