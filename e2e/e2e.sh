@@ -296,6 +296,37 @@ run_case() {
                 record PASS "$detail; console: print, log, remove (client told), another user refused"
             fi
             ;;
+        console-secrets)
+            # A secret added from the console lets a second real client in without a restart;
+            # disabling it ends that session; the change is kept in the state directory.
+            local con=("$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c)
+            local ns2=ovpne-cli2 c2log="$dir/client2.log" c2pid
+            second_client_ns "$ns2"
+            mkdir -p "$dir/c2"
+            if ! "${con[@]}" '/ppp secret add name=client3 password=Password3 profile=ovpn-profile service=ovpn' >"$dir/console.txt" 2>&1; then
+                record FAIL "/ppp secret add: $(cat "$dir/console.txt")"
+            else
+                SRV_IP=172.31.252.1 USERNAME=client3 PASSWORD=Password3 CLIENT_CERT=client2 \
+                    write_openvpn_client "$dir/c2"
+                start "$ns2" "$dir/c2" "$c2log" openvpn --config client.conf
+                c2pid=$STARTED_PID
+                if ! wait_log "$c2log" "$CLIENT_UP_RE" 20 "$c2pid"; then
+                    record FAIL "client3 did not log in: $(tail -2 "$c2log" | tr '\n' ' ' | cut -c1-160)"
+                elif ! "${con[@]}" '/ppp secret disable client3' >/dev/null 2>&1; then
+                    record FAIL "/ppp secret disable failed"
+                elif ! wait_log "$c2log" 'server-pushed-connection-reset|process restarting' 10 "$c2pid"; then
+                    record FAIL "disabling client3 did not end its session"
+                elif ! grep -q 'client3' "$dir/state-s/console.rsc" 2>/dev/null; then
+                    record FAIL "the change is not kept in console.rsc"
+                elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >/dev/null 2>&1; then
+                    record FAIL "client1 was disturbed"
+                else
+                    record PASS "$detail; a secret added from the console let a second real client in, disabling it ended that session, kept in console.rsc"
+                fi
+                stop_pid "$c2pid"
+            fi
+            ip netns del "$ns2" 2>/dev/null
+            ;;
         client-console)
             # Our running client's console: its interface's status and its log.
             local ccon=("$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" console -c)
@@ -650,6 +681,7 @@ run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
 # The console of the running server (issue 12, first part).
 run_case ours-srv-udp-console SCENARIO=console
 run_case ours-cli-udp-console SERVER_IMPL=openvpn CLIENT_IMPL=ours SCENARIO=client-console
+run_case ours-srv-udp-console-secrets SCENARIO=console-secrets
 
 # Revocation while running: a CRL file that `/certificate import` read is replaced by one that
 # lists the connected real client; our server ends its session and refuses it.

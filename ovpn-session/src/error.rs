@@ -149,8 +149,8 @@ pub enum DisconnectReason {
     /// The secret's byte limit (the property named) is reached.
     #[error("{0} reached")]
     LimitReached(&'static str),
-    /// The session's PPP secret was removed (or renamed) while it was up.
-    #[error("secret removed")]
+    /// The session's PPP secret was removed, renamed or disabled while it was up.
+    #[error("secret removed or disabled")]
     SecretRemoved,
     /// The administrator removed the session (`/ppp active remove`).
     #[error("removed by the administrator")]

@@ -335,3 +335,17 @@ fn admission_over_tcp_and_for_a_restarted_client() {
         "it replaced the old one"
     );
 }
+
+#[test]
+fn disabling_a_secret_ends_its_session() {
+    let seed = seed_from_env(63);
+    let shared = shared();
+    let mut sim = sim_on(seed, &shared, server_config(seed), false);
+    assert!(sim.run_until(LIMIT, connected), "{}", sim.dump());
+    shared
+        .change(|ppp, _| ppp.set_secret("client1", [("disabled", "yes")]))
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(1), |s| server_end(s).is_some()));
+    assert_eq!(server_end(&sim), Some(DisconnectReason::SecretRemoved));
+    assert_eq!(used(&shared), 0, "its address is free");
+}

@@ -232,10 +232,22 @@ fn run(
             None
         }
     };
-    let live = ovpn_examples::console::live::ServerLive {
-        controls: controls.clone(),
-        shared: shared.clone(),
-    };
+    let live = ovpn_examples::console::live::ServerLive::new(
+        controls.clone(),
+        shared.clone(),
+        Some(state_dir),
+    );
+    // The console's changes of earlier runs apply after the script.
+    match live.replay() {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(target: "system", "ovpn-server: {n} console changes of earlier runs applied")
+        }
+        Err(e) => {
+            tracing::error!(target: "system", "ovpn-server: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
     let failed = std::thread::scope(|scope| {
         // CRLs: files read again when they change, own CRLs renewed, expiry warned about.
         scope.spawn(|| ovpn_examples::crl_keeper::keep(keeper, &watched));

@@ -42,7 +42,7 @@ pub fn complete(line: &str) -> (usize, Vec<String>) {
                         .map(|w| (*w).to_owned()),
                 );
             }
-            if done.contains(&"where") || verb == "remove" {
+            if done.contains(&"where") || matches!(verb, "remove" | "add" | "set") {
                 out.extend(
                     row_keys(menu)
                         .iter()

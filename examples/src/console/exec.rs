@@ -6,6 +6,8 @@
 //!   `/ppp active remove <number|[find ...]>`;
 //! - `/interface ovpn-client print [detail|terse|count-only] [where ...]`: the client's
 //!   interfaces, with their status (`connected`, `connecting`, `disconnected`, `error` and why);
+//! - `/ppp secret print|add|set|remove|enable|disable`: live (the next login sees the change;
+//!   removing or disabling a secret ends its session), and kept across a restart;
 //! - `/log print [where ...]`: the memory log.
 //!
 //! Row numbers are the positions in the listing as it is at the moment (oldest session first),
@@ -21,6 +23,10 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("interface ovpn-server", &["print"]),
     ("interface ovpn-client", &["print"]),
     ("ppp active", &["print", "remove"]),
+    (
+        "ppp secret",
+        &["print", "add", "set", "remove", "enable", "disable"],
+    ),
     ("log", &["print"]),
 ];
 
@@ -72,6 +78,19 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "tx-packet",
             "running",
         ],
+        "ppp secret" => &[
+            "name",
+            "password",
+            "service",
+            "profile",
+            "local-address",
+            "remote-address",
+            "caller-id",
+            "limit-bytes-in",
+            "limit-bytes-out",
+            "comment",
+            "disabled",
+        ],
         "log" => &["topics", "message"],
         _ => &[],
     }
@@ -117,6 +136,74 @@ pub trait Live {
     fn clients(&self) -> Vec<ClientRow> {
         Vec::new()
     }
+    /// The PPP secrets (`/ppp secret`).
+    fn secrets(&self) -> Vec<ovpn_ppp::Secret> {
+        Vec::new()
+    }
+    /// Changes the PPP tables the servers use (the next login sees the change; a removed or
+    /// disabled secret's session ends).
+    fn change_ppp(
+        &self,
+        change: &mut dyn FnMut(&mut ovpn_ppp::PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let _ = change;
+        Err("bad command name (this program has no /ppp tables)".into())
+    }
+    /// Keeps a change made from the console, so that a restart keeps it.
+    fn keep(&self, line: &str) -> Result<(), String> {
+        let _ = line;
+        Ok(())
+    }
+}
+
+fn secret_row(s: &ovpn_ppp::Secret) -> Row {
+    vec![
+        ("name", s.name.clone()),
+        ("service", s.service.to_string()),
+        ("profile", s.profile.clone()),
+        (
+            "local-address",
+            s.local_address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        (
+            "remote-address",
+            s.remote_address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("caller-id", s.caller_id.clone().unwrap_or_default()),
+        ("limit-bytes-in", s.limit_bytes_in.to_string()),
+        ("limit-bytes-out", s.limit_bytes_out.to_string()),
+        ("comment", s.comment.clone().unwrap_or_default()),
+        ("disabled", if s.disabled { "yes" } else { "no" }.into()),
+    ]
+}
+
+/// The secrets a `set`/`remove`/`enable`/`disable` names: row numbers, `[find ...]`, or names.
+fn secret_targets(
+    c: &crate::rsc::Command,
+    secrets: &[ovpn_ppp::Secret],
+) -> Result<Vec<String>, String> {
+    let Some(what) = c.positional.first() else {
+        return Err("expected a number, a name or [find ...]".into());
+    };
+    if let Some(inner) = what.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
+        let filter = Filter::parse(inner.trim().trim_start_matches("where").trim())
+            .map_err(|e| e.to_string())?;
+        return Ok(secrets
+            .iter()
+            .filter(|s| filter.matches(&lookup(&secret_row(s))))
+            .map(|s| s.name.clone())
+            .collect());
+    }
+    what.split(',')
+        .map(|w| {
+            let w = w.trim();
+            match w.parse::<usize>() {
+                Ok(n) => secrets.get(n).map(|s| s.name.clone()),
+                Err(_) => secrets.iter().find(|s| s.name == w).map(|s| s.name.clone()),
+            }
+            .ok_or_else(|| format!("no such item ({w})"))
+        })
+        .collect()
 }
 
 fn client_row(c: &ClientRow) -> Row {
@@ -367,6 +454,90 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 Form::Terse => terse(&rows),
                 Form::Count => format!("{}\n", rows.len()),
             })
+        }
+        ("ppp secret", "print") => {
+            let form = form()?;
+            let secrets = live.secrets();
+            let rows: Vec<(usize, Row)> = secrets
+                .iter()
+                .map(secret_row)
+                .filter(|r| filter.matches(&lookup(r)))
+                .enumerate()
+                .collect();
+            Ok(match form {
+                Form::Table => {
+                    let cells: Vec<(&str, Vec<String>)> = rows
+                        .iter()
+                        .map(|(_, r)| {
+                            let get = lookup(r);
+                            let mark = if get("disabled") == Some("yes") {
+                                "X"
+                            } else {
+                                ""
+                            };
+                            let cells = ["name", "service", "profile", "remote-address"]
+                                .iter()
+                                .map(|k| get(k).unwrap_or_default().to_owned())
+                                .collect();
+                            (mark, cells)
+                        })
+                        .collect();
+                    table::columns_flagged(
+                        &["NAME", "SERVICE", "PROFILE", "REMOTE-ADDRESS"],
+                        &cells,
+                        "X - DISABLED",
+                    )
+                }
+                Form::Detail => detail(&rows, "X - DISABLED"),
+                Form::Terse => terse(&rows),
+                Form::Count => format!("{}\n", rows.len()),
+            })
+        }
+        ("ppp secret", verb @ ("add" | "set" | "remove" | "enable" | "disable")) => {
+            match verb {
+                "add" => {
+                    if !c.positional.is_empty() {
+                        return Err("expected end of command (add takes properties only)".into());
+                    }
+                    let secret = ovpn_ppp::Secret::from_properties(c.prop_pairs())
+                        .map_err(|e| e.to_string())?;
+                    live.change_ppp(&mut |ppp| {
+                        ppp.add_secret(secret.clone()).map_err(|e| e.to_string())
+                    })?;
+                }
+                _ => {
+                    let names = secret_targets(c, &live.secrets())?;
+                    let props: Vec<(String, String)> = match verb {
+                        "enable" => vec![("disabled".into(), "no".into())],
+                        "disable" => vec![("disabled".into(), "yes".into())],
+                        _ => c.props.clone(),
+                    };
+                    if verb == "set" && props.is_empty() {
+                        return Err("set: no properties given".into());
+                    }
+                    if verb != "set" && verb != "remove" && !c.props.is_empty() {
+                        return Err(format!(
+                            "expected end of command ({verb} takes no properties)"
+                        ));
+                    }
+                    live.change_ppp(&mut |ppp| {
+                        for n in &names {
+                            if verb == "remove" {
+                                ppp.remove_secret(n).map_err(|e| e.to_string())?;
+                            } else {
+                                ppp.set_secret(
+                                    n,
+                                    props.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                                )
+                                .map_err(|e| e.to_string())?;
+                            }
+                        }
+                        Ok(())
+                    })?;
+                }
+            }
+            live.keep(line.trim())?;
+            Ok(String::new())
         }
         ("ppp active", "remove") => {
             let sessions = live.sessions();

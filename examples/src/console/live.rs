@@ -10,13 +10,91 @@ use crate::runtime::Control;
 /// How long the console waits for a loop's answer.
 const ANSWER: Duration = Duration::from_secs(2);
 
-/// The servers of one program: their loops' controls and their shared tables.
-#[derive(Debug, Clone)]
+/// The servers of one program: their loops' controls, their shared tables, and the journal of
+/// console changes (`console.rsc` in the state directory, replayed at the next start).
+#[derive(Debug)]
 pub struct ServerLive {
     /// Each server loop's control.
     pub controls: Vec<Control>,
     /// The tables they share.
     pub shared: Shared,
+    /// The console's changes so far, as command lines.
+    pub journal: std::sync::Mutex<Vec<String>>,
+    /// Where the journal is kept (None: not kept).
+    pub journal_file: Option<std::path::PathBuf>,
+    /// Replaying the journal: changes are collected, the file is left as it is.
+    replaying: std::sync::atomic::AtomicBool,
+}
+
+/// The journal's file name in the state directory.
+pub const JOURNAL: &str = "console.rsc";
+
+/// Writes `lines` to `path` atomically (a temporary file, fsync, rename), 0600.
+fn write_atomically(path: &std::path::Path, lines: &[String]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let tmp = path.with_extension("rsc.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(b"# changes made from the console, applied after the script at start\n")?;
+    for l in lines {
+        f.write_all(l.as_bytes())?;
+        f.write_all(b"\n")?;
+    }
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+impl ServerLive {
+    /// The servers behind `controls` over `shared`, keeping the console's changes in
+    /// `state_dir` (None: not kept).
+    pub fn new(
+        controls: Vec<Control>,
+        shared: Shared,
+        state_dir: Option<&std::path::Path>,
+    ) -> Self {
+        Self {
+            controls,
+            shared,
+            journal: std::sync::Mutex::default(),
+            journal_file: state_dir.map(|d| d.join(JOURNAL)),
+            replaying: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Replays the journal of an earlier run (after the script, before serving): every line
+    /// must apply, or the start is refused with the file's path, the line and why.
+    pub fn replay(&self) -> Result<usize, String> {
+        let Some(path) = &self.journal_file else {
+            return Ok(0);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        use std::sync::atomic::Ordering;
+        self.replaying.store(true, Ordering::SeqCst);
+        let mut n = 0;
+        let mut result = Ok(());
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Err(e) = super::exec::run(line, self) {
+                result = Err(format!("{}:{}: {e}", path.display(), i + 1));
+                break;
+            }
+            n += 1;
+        }
+        self.replaying.store(false, Ordering::SeqCst);
+        result.map(|()| n)
+    }
 }
 
 impl super::exec::Live for ServerLive {
@@ -33,6 +111,37 @@ impl super::exec::Live for ServerLive {
             .collect();
         rows.sort_by_key(|s| s.session_id);
         rows
+    }
+
+    fn secrets(&self) -> Vec<ovpn_ppp::Secret> {
+        self.shared.view(|ppp, _| ppp.secrets().cloned().collect())
+    }
+
+    fn change_ppp(
+        &self,
+        change: &mut dyn FnMut(&mut ovpn_ppp::PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.shared.change(|ppp, _| change(ppp))?;
+        // Each loop looks at the change at its next turn.
+        self.controls.iter().for_each(Control::wake);
+        Ok(())
+    }
+
+    fn keep(&self, line: &str) -> Result<(), String> {
+        let Ok(mut journal) = self.journal.lock() else {
+            return Err("the journal is unusable".into());
+        };
+        journal.push(line.to_owned());
+        let replaying = self.replaying.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some(path) = self.journal_file.as_ref().filter(|_| !replaying) {
+            write_atomically(path, &journal).map_err(|e| {
+                format!(
+                    "{}: {e}: the change applies now but is not kept",
+                    path.display()
+                )
+            })?;
+        }
+        Ok(())
     }
 
     fn remove_session(&self, session_id: u32) -> Result<(), String> {
@@ -59,5 +168,73 @@ impl super::exec::Live for ClientLive {
             .recv_timeout(ANSWER)
             .into_iter()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::exec::run;
+
+    fn shared() -> Shared {
+        let mut ppp = ovpn_ppp::PppConfig::new();
+        ppp.add_secret_text("name=alice password=pw service=ovpn")
+            .unwrap();
+        Shared::new(ppp, ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4))
+    }
+
+    fn live(dir: &std::path::Path, shared: Shared) -> ServerLive {
+        ServerLive::new(Vec::new(), shared, Some(dir))
+    }
+
+    #[test]
+    fn secrets_change_live_and_the_changes_survive_a_restart() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let l = live(dir.path(), shared());
+        run("/ppp secret add name=bob password=secret1 service=ovpn", &l).unwrap();
+        run("/ppp secret disable alice", &l).unwrap();
+        let out = run("/ppp secret print", &l).unwrap();
+        assert!(out.contains(" 0 X   alice"), "{out}");
+        assert!(out.contains(" 1     bob"), "{out}");
+        assert!(!out.contains("secret1"), "passwords are not printed: {out}");
+        let out = run("/ppp secret print detail where name=bob", &l).unwrap();
+        assert!(
+            out.contains("name=bob") && !out.contains("secret1"),
+            "{out}"
+        );
+        // Refusals change nothing and are not kept.
+        assert!(run("/ppp secret add name=bob password=x", &l).is_err());
+        assert!(
+            run("/ppp secret remove 7", &l)
+                .unwrap_err()
+                .contains("no such item")
+        );
+        assert!(run("/ppp secret set bob", &l).is_err());
+        let path = dir.path().join(JOURNAL);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let kept = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            kept.lines().filter(|l| !l.starts_with('#')).count(),
+            2,
+            "{kept}"
+        );
+        // The next start: the script's tables, then the journal.
+        let again = live(dir.path(), shared());
+        assert_eq!(again.replay().unwrap(), 2);
+        let secrets = crate::console::exec::Live::secrets(&again);
+        assert!(secrets.iter().any(|s| s.name == "bob"));
+        assert!(secrets.iter().any(|s| s.name == "alice" && s.disabled));
+        // A journal that no longer applies refuses the start, naming the file and line, and
+        // is left as it was.
+        let broken = "# x\n/ppp secret add name=carol password=p\n/ppp secret remove nobody\n";
+        std::fs::write(&path, broken).unwrap();
+        let e = live(dir.path(), shared()).replay().unwrap_err();
+        assert!(
+            e.contains("console.rsc:3:") && e.contains("no such item"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
     }
 }

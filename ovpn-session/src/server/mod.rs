@@ -298,11 +298,12 @@ impl Server {
                     if p.session_id.is_some_and(|id| shared.removed.contains(&id)) {
                         return Some((p.handle, DisconnectReason::Removed));
                     }
+                    // Removed or disabled (`/ppp secret remove|disable`): the session ends.
                     let secret_gone = p.local_auth
                         && p.grant.is_some()
                         && p.user
                             .as_ref()
-                            .is_some_and(|u| shared.ppp.secret(u).is_none());
+                            .is_some_and(|u| shared.ppp.secret(u).is_none_or(|s| s.disabled));
                     secret_gone.then_some((p.handle, DisconnectReason::SecretRemoved))
                 })
                 .collect()
