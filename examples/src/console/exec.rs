@@ -149,6 +149,12 @@ pub trait Live {
         let _ = change;
         Err("bad command name (this program has no /ppp tables)".into())
     }
+    /// The live tables as a script (`/export`): pools, PPP profiles and secrets, passwords only
+    /// with `show_sensitive`.
+    fn export(&self, show_sensitive: bool) -> String {
+        let _ = show_sensitive;
+        String::new()
+    }
     /// Keeps a change made from the console, so that a restart keeps it.
     fn keep(&self, line: &str) -> Result<(), String> {
         let _ = line;
@@ -358,8 +364,24 @@ fn terse(rows: &[(usize, Row)]) -> String {
 
 /// Runs one console line against `live`. `Ok` holds the output, `Err` RouterOS's error.
 pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
-    let (head, filter) = split_where(line.trim());
-    let filter = Filter::parse(filter.unwrap_or_default()).map_err(|e| e.to_string())?;
+    let (head, filter_text) = split_where(line.trim());
+    let filter = Filter::parse(filter_text.unwrap_or_default()).map_err(|e| e.to_string())?;
+    // `/export [terse] [show-sensitive]`: the root menu's command.
+    let mut words = head.split_whitespace();
+    if words.next() == Some("/export") {
+        let mut sensitive = false;
+        for w in words {
+            match w {
+                "show-sensitive" => sensitive = true,
+                "terse" => {}
+                other => return Err(format!("expected end of command ({other})")),
+            }
+        }
+        if filter_text.is_some() {
+            return Err("expected end of command (where)".into());
+        }
+        return Ok(live.export(sensitive));
+    }
     let commands = crate::rsc::parse(head).map_err(|e| {
         e.first()
             .map(|e| format!("syntax error: {}", e.what))

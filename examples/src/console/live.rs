@@ -127,6 +127,65 @@ impl super::exec::Live for ServerLive {
         Ok(())
     }
 
+    fn export(&self, show_sensitive: bool) -> String {
+        use std::fmt::Write as _;
+        self.shared.view(|ppp, pools| {
+            let mut out = String::from(
+                "# the live pools and PPP tables (the server settings and certificates are the\n# configuration script's)\n",
+            );
+            if pools.pools().next().is_some() {
+                out.push_str("/ip pool\n");
+                for p in pools.pools() {
+                    let _ = write!(out, "add name={}", crate::rsc::quote(p.name()));
+                    if let Some(r) = p.ranges() {
+                        let _ = write!(out, " ranges={}", crate::rsc::quote(&r.to_string()));
+                    }
+                    if let Some(n) = p.next_pool() {
+                        let _ = write!(out, " next-pool={}", crate::rsc::quote(n));
+                    }
+                    if let Some(c) = p.comment() {
+                        let _ = write!(out, " comment={}", crate::rsc::quote(c));
+                    }
+                    out.push('\n');
+                }
+            }
+            let custom: Vec<_> = ppp
+                .profiles()
+                .filter(|p| {
+                    !ovpn_ppp::Profile::is_builtin(&p.name)
+                        || (p.name == ovpn_ppp::Profile::DEFAULT
+                            && **p != ovpn_ppp::Profile::builtin_default())
+                        || (p.name == ovpn_ppp::Profile::DEFAULT_ENCRYPTION
+                            && **p != ovpn_ppp::Profile::builtin_default_encryption())
+                })
+                .collect();
+            if !custom.is_empty() {
+                out.push_str("/ppp profile\n");
+                for p in custom {
+                    if ovpn_ppp::Profile::is_builtin(&p.name) {
+                        let text = p.to_string();
+                        let props = text.split_once(' ').map_or("", |(_, r)| r);
+                        let _ = writeln!(out, "set {} {props}", crate::rsc::quote(&p.name));
+                    } else {
+                        let _ = writeln!(out, "add {p}");
+                    }
+                }
+            }
+            let secrets: Vec<_> = ppp.secrets().collect();
+            if !secrets.is_empty() {
+                out.push_str("/ppp secret\n");
+                for s in secrets {
+                    if show_sensitive {
+                        let _ = writeln!(out, "add {}", s.show_sensitive());
+                    } else {
+                        let _ = writeln!(out, "add {s}");
+                    }
+                }
+            }
+            out
+        })
+    }
+
     fn keep(&self, line: &str) -> Result<(), String> {
         let Ok(mut journal) = self.journal.lock() else {
             return Err("the journal is unusable".into());
@@ -185,6 +244,70 @@ mod tests {
 
     fn live(dir: &std::path::Path, shared: Shared) -> ServerLive {
         ServerLive::new(Vec::new(), shared, Some(dir))
+    }
+
+    #[test]
+    fn export_hides_passwords_unless_asked_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared();
+        shared
+            .change(|ppp, pools| {
+                ppp.add_profile_text("name=p1 local-address=10.8.0.1 remote-address=pool1 dns-server=8.8.8.8")?;
+                pools
+                    .add(ovpn_pool::Pool::ipv4("pool1", "10.8.0.2-10.8.0.9".parse().unwrap()).unwrap())
+                    .unwrap();
+                ppp.add_secret_text("name=bob password=\"two words\" profile=p1 service=ovpn remote-address=10.8.0.5")
+            })
+            .unwrap();
+        let l = live(dir.path(), shared.clone());
+        let hidden = run("/export", &l).unwrap();
+        assert!(!hidden.contains("password"), "{hidden}");
+        assert!(hidden.contains("add name=bob"), "{hidden}");
+        let shown = run("/export show-sensitive", &l).unwrap();
+        assert!(shown.contains("password=\"two words\""), "{shown}");
+        // Fed back (as a script's lines), it gives the same tables.
+        let mut ppp = ovpn_ppp::PppConfig::new();
+        let mut pools = ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4);
+        let mut menu = "";
+        for line in shown.lines().filter(|l| !l.starts_with('#')) {
+            if let Some(m) = line.strip_prefix('/') {
+                menu = m;
+                continue;
+            }
+            let props = line.strip_prefix("add ").unwrap();
+            match menu {
+                "ip pool" => pools
+                    .add(
+                        ovpn_pool::Pool::from_properties(
+                            ovpn_pool::Family::Ipv4,
+                            ovpn_rsc::parse_properties(props).unwrap(),
+                        )
+                        .unwrap(),
+                    )
+                    .unwrap(),
+                "ppp profile" => ppp.add_profile_text(props).unwrap(),
+                "ppp secret" => ppp.add_secret_text(props).unwrap(),
+                other => panic!("{other}"),
+            }
+        }
+        shared.view(|live_ppp, live_pools| {
+            assert_eq!(
+                ppp.secrets().collect::<Vec<_>>(),
+                live_ppp.secrets().collect::<Vec<_>>()
+            );
+            assert_eq!(ppp.profile("p1"), live_ppp.profile("p1"));
+            assert_eq!(
+                pools
+                    .get("pool1")
+                    .and_then(|p| p.ranges())
+                    .map(ToString::to_string),
+                live_pools
+                    .get("pool1")
+                    .and_then(|p| p.ranges())
+                    .map(ToString::to_string)
+            );
+        });
+        assert!(run("/export sideways", &l).is_err());
     }
 
     #[test]
