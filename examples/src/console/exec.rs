@@ -8,6 +8,7 @@
 //!   interfaces, with their status (`connected`, `connecting`, `disconnected`, `error` and why);
 //! - `/ppp secret print|add|set|remove|enable|disable`: live (the next login sees the change;
 //!   removing or disabling a secret ends its session), and kept across a restart;
+//! - `/ppp profile print|add|set|remove`: live (the next login uses the change), kept;
 //! - `/log print [where ...]`: the memory log.
 //!
 //! Row numbers are the positions in the listing as it is at the moment (oldest session first),
@@ -91,6 +92,23 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "comment",
             "disabled",
         ],
+        "ppp profile" => &[
+            "name",
+            "local-address",
+            "remote-address",
+            "remote-ipv6-prefix-pool",
+            "dns-server",
+            "use-compression",
+            "use-encryption",
+            "only-one",
+            "change-tcp-mss",
+            "session-timeout",
+            "idle-timeout",
+            "rate-limit",
+            "address-list",
+            "bridge",
+            "comment",
+        ],
         "log" => &["topics", "message"],
         _ => &[],
     }
@@ -140,6 +158,10 @@ pub trait Live {
     fn secrets(&self) -> Vec<ovpn_ppp::Secret> {
         Vec::new()
     }
+    /// The PPP profiles (`/ppp profile`).
+    fn profiles(&self) -> Vec<ovpn_ppp::Profile> {
+        Vec::new()
+    }
     /// Changes the PPP tables the servers use (the next login sees the change; a removed or
     /// disabled secret's session ends).
     fn change_ppp(
@@ -181,6 +203,52 @@ fn secret_row(s: &ovpn_ppp::Secret) -> Row {
         ("comment", s.comment.clone().unwrap_or_default()),
         ("disabled", if s.disabled { "yes" } else { "no" }.into()),
     ]
+}
+
+fn profile_row(p: &ovpn_ppp::Profile) -> Row {
+    let text = p.to_string();
+    let mut row: Row = vec![("name", p.name.clone())];
+    // Every property the profile sets, as `/ppp profile print detail` lists them.
+    if let Ok(props) = ovpn_rsc::parse_properties(&text) {
+        for (k, v) in props.into_iter().filter(|(k, _)| k != "name") {
+            if let Some(key) = row_keys("ppp profile").iter().find(|x| **x == k) {
+                row.push((key, v));
+            }
+        }
+    }
+    row
+}
+
+/// The names a `set`/`remove`/`enable`/`disable` targets among `names` (listing order): row
+/// numbers, `[find ...]` over the rows, or names.
+fn named_targets(
+    c: &crate::rsc::Command,
+    names: &[String],
+    rows: &[Row],
+) -> Result<Vec<String>, String> {
+    let Some(what) = c.positional.first() else {
+        return Err("expected a number, a name or [find ...]".into());
+    };
+    if let Some(inner) = what.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
+        let filter = Filter::parse(inner.trim().trim_start_matches("where").trim())
+            .map_err(|e| e.to_string())?;
+        return Ok(names
+            .iter()
+            .zip(rows)
+            .filter(|(_, r)| filter.matches(&lookup(r)))
+            .map(|(n, _)| n.clone())
+            .collect());
+    }
+    what.split(',')
+        .map(|w| {
+            let w = w.trim();
+            match w.parse::<usize>() {
+                Ok(n) => names.get(n).cloned(),
+                Err(_) => names.iter().find(|s| *s == w).cloned(),
+            }
+            .ok_or_else(|| format!("no such item ({w})"))
+        })
+        .collect()
 }
 
 /// The secrets a `set`/`remove`/`enable`/`disable` names: row numbers, `[find ...]`, or names.
@@ -557,6 +625,76 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                         Ok(())
                     })?;
                 }
+            }
+            live.keep(line.trim())?;
+            Ok(String::new())
+        }
+        ("ppp profile", "print") => {
+            let form = form()?;
+            let rows: Vec<(usize, Row)> = live
+                .profiles()
+                .iter()
+                .map(profile_row)
+                .filter(|r| filter.matches(&lookup(r)))
+                .enumerate()
+                .collect();
+            Ok(match form {
+                Form::Table => {
+                    let cells: Vec<(&str, Vec<String>)> = rows
+                        .iter()
+                        .map(|(_, r)| {
+                            let get = lookup(r);
+                            let cells =
+                                ["name", "local-address", "remote-address", "use-encryption"]
+                                    .iter()
+                                    .map(|k| get(k).unwrap_or_default().to_owned())
+                                    .collect();
+                            ("", cells)
+                        })
+                        .collect();
+                    table::columns_flagged(
+                        &["NAME", "LOCAL-ADDRESS", "REMOTE-ADDRESS", "USE-ENCRYPTION"],
+                        &cells,
+                        "",
+                    )
+                }
+                Form::Detail => detail(&rows, ""),
+                Form::Terse => terse(&rows),
+                Form::Count => format!("{}\n", rows.len()),
+            })
+        }
+        ("ppp profile", verb @ ("add" | "set" | "remove")) => {
+            if verb == "add" {
+                if !c.positional.is_empty() {
+                    return Err("expected end of command (add takes properties only)".into());
+                }
+                let profile = ovpn_ppp::Profile::from_properties(c.prop_pairs())
+                    .map_err(|e| e.to_string())?;
+                live.change_ppp(&mut |ppp| {
+                    ppp.add_profile(profile.clone()).map_err(|e| e.to_string())
+                })?;
+            } else {
+                let profiles = live.profiles();
+                let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
+                let rows: Vec<Row> = profiles.iter().map(profile_row).collect();
+                let targets = named_targets(c, &names, &rows)?;
+                if verb == "set" && c.props.is_empty() {
+                    return Err("set: no properties given".into());
+                }
+                if verb == "remove" && !c.props.is_empty() {
+                    return Err("expected end of command (remove takes no properties)".into());
+                }
+                live.change_ppp(&mut |ppp| {
+                    for n in &targets {
+                        if verb == "remove" {
+                            ppp.remove_profile(n).map_err(|e| e.to_string())?;
+                        } else {
+                            ppp.set_profile(n, c.prop_pairs())
+                                .map_err(|e| e.to_string())?;
+                        }
+                    }
+                    Ok(())
+                })?;
             }
             live.keep(line.trim())?;
             Ok(String::new())

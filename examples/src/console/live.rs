@@ -117,6 +117,10 @@ impl super::exec::Live for ServerLive {
         self.shared.view(|ppp, _| ppp.secrets().cloned().collect())
     }
 
+    fn profiles(&self) -> Vec<ovpn_ppp::Profile> {
+        self.shared.view(|ppp, _| ppp.profiles().cloned().collect())
+    }
+
     fn change_ppp(
         &self,
         change: &mut dyn FnMut(&mut ovpn_ppp::PppConfig) -> Result<(), String>,
@@ -317,6 +321,18 @@ mod tests {
         let l = live(dir.path(), shared());
         run("/ppp secret add name=bob password=secret1 service=ovpn", &l).unwrap();
         run("/ppp secret disable alice", &l).unwrap();
+        run(
+            "/ppp profile add name=p2 local-address=10.9.0.1 only-one=yes",
+            &l,
+        )
+        .unwrap();
+        run("/ppp profile set p2 dns-server=9.9.9.9", &l).unwrap();
+        let out = run("/ppp profile print detail where name=p2", &l).unwrap();
+        assert!(
+            out.contains("local-address=10.9.0.1") && out.contains("dns-server=9.9.9.9"),
+            "{out}"
+        );
+        assert!(run("/ppp profile remove nothing", &l).is_err());
         let out = run("/ppp secret print", &l).unwrap();
         assert!(out.contains(" 0 X   alice"), "{out}");
         assert!(out.contains(" 1     bob"), "{out}");
@@ -340,12 +356,17 @@ mod tests {
         let kept = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             kept.lines().filter(|l| !l.starts_with('#')).count(),
-            2,
+            4,
             "{kept}"
         );
         // The next start: the script's tables, then the journal.
         let again = live(dir.path(), shared());
-        assert_eq!(again.replay().unwrap(), 2);
+        assert_eq!(again.replay().unwrap(), 4);
+        assert!(
+            crate::console::exec::Live::profiles(&again)
+                .iter()
+                .any(|p| p.name == "p2")
+        );
         let secrets = crate::console::exec::Live::secrets(&again);
         assert!(secrets.iter().any(|s| s.name == "bob"));
         assert!(secrets.iter().any(|s| s.name == "alice" && s.disabled));
