@@ -486,31 +486,21 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             let form = form()?;
             let sessions = live.sessions();
             let rows = select(&sessions, interface_row, &filter);
-            Ok(match form {
-                Form::Table => {
-                    let chosen: Vec<SessionInfo> =
-                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
-                    table::interface_print(&chosen)
-                }
-                Form::Detail => detail(&number(rows), "D - DYNAMIC; R - RUNNING"),
-                Form::Terse => terse(&number(rows)),
-                Form::Count => format!("{}\n", rows.len()),
-            })
+            Ok(render(form, rows, "D - DYNAMIC; R - RUNNING", |rows| {
+                let chosen: Vec<SessionInfo> =
+                    rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                table::interface_print(&chosen)
+            }))
         }
         ("ppp active", "print") => {
             let form = form()?;
             let sessions = live.sessions();
             let rows = select(&sessions, ppp_active_row, &filter);
-            Ok(match form {
-                Form::Table => {
-                    let chosen: Vec<SessionInfo> =
-                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
-                    table::ppp_active_print(&chosen)
-                }
-                Form::Detail => detail(&number(rows), ""),
-                Form::Terse => terse(&number(rows)),
-                Form::Count => format!("{}\n", rows.len()),
-            })
+            Ok(render(form, rows, "", |rows| {
+                let chosen: Vec<SessionInfo> =
+                    rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                table::ppp_active_print(&chosen)
+            }))
         }
         ("interface ovpn-client", "print") => {
             let form = form()?;
@@ -521,29 +511,24 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 .filter(|r| filter.matches(&lookup(r)))
                 .enumerate()
                 .collect();
-            Ok(match form {
-                Form::Table => {
-                    let cells: Vec<(&str, Vec<String>)> = rows
-                        .iter()
-                        .map(|(_, r)| {
-                            let running = lookup(r)("running") == Some("yes");
-                            let cells = ["name", "connect-to", "status", "uptime", "encoding"]
-                                .iter()
-                                .map(|k| lookup(r)(k).unwrap_or_default().to_owned())
-                                .collect();
-                            (if running { "R" } else { "" }, cells)
-                        })
-                        .collect();
-                    table::columns_flagged(
-                        &["NAME", "CONNECT-TO", "STATUS", "UPTIME", "ENCODING"],
-                        &cells,
-                        "R - RUNNING",
-                    )
-                }
-                Form::Detail => detail(&rows, "R - RUNNING"),
-                Form::Terse => terse(&rows),
-                Form::Count => format!("{}\n", rows.len()),
-            })
+            Ok(render(form, rows, "R - RUNNING", |rows| {
+                let cells: Vec<(&str, Vec<String>)> = rows
+                    .iter()
+                    .map(|(_, r)| {
+                        let running = lookup(r)("running") == Some("yes");
+                        let cells = ["name", "connect-to", "status", "uptime", "encoding"]
+                            .iter()
+                            .map(|k| lookup(r)(k).unwrap_or_default().to_owned())
+                            .collect();
+                        (if running { "R" } else { "" }, cells)
+                    })
+                    .collect();
+                table::columns_flagged(
+                    &["NAME", "CONNECT-TO", "STATUS", "UPTIME", "ENCODING"],
+                    &cells,
+                    "R - RUNNING",
+                )
+            }))
         }
         ("ppp secret", "print") => {
             let form = form()?;
@@ -554,34 +539,29 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 .filter(|r| filter.matches(&lookup(r)))
                 .enumerate()
                 .collect();
-            Ok(match form {
-                Form::Table => {
-                    let cells: Vec<(&str, Vec<String>)> = rows
-                        .iter()
-                        .map(|(_, r)| {
-                            let get = lookup(r);
-                            let mark = if get("disabled") == Some("yes") {
-                                "X"
-                            } else {
-                                ""
-                            };
-                            let cells = ["name", "service", "profile", "remote-address"]
-                                .iter()
-                                .map(|k| get(k).unwrap_or_default().to_owned())
-                                .collect();
-                            (mark, cells)
-                        })
-                        .collect();
-                    table::columns_flagged(
-                        &["NAME", "SERVICE", "PROFILE", "REMOTE-ADDRESS"],
-                        &cells,
-                        "X - DISABLED",
-                    )
-                }
-                Form::Detail => detail(&rows, "X - DISABLED"),
-                Form::Terse => terse(&rows),
-                Form::Count => format!("{}\n", rows.len()),
-            })
+            Ok(render(form, rows, "X - DISABLED", |rows| {
+                let cells: Vec<(&str, Vec<String>)> = rows
+                    .iter()
+                    .map(|(_, r)| {
+                        let get = lookup(r);
+                        let mark = if get("disabled") == Some("yes") {
+                            "X"
+                        } else {
+                            ""
+                        };
+                        let cells = ["name", "service", "profile", "remote-address"]
+                            .iter()
+                            .map(|k| get(k).unwrap_or_default().to_owned())
+                            .collect();
+                        (mark, cells)
+                    })
+                    .collect();
+                table::columns_flagged(
+                    &["NAME", "SERVICE", "PROFILE", "REMOTE-ADDRESS"],
+                    &cells,
+                    "X - DISABLED",
+                )
+            }))
         }
         ("ppp secret", verb @ ("add" | "set" | "remove" | "enable" | "disable")) => {
             match verb {
@@ -638,30 +618,24 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 .filter(|r| filter.matches(&lookup(r)))
                 .enumerate()
                 .collect();
-            Ok(match form {
-                Form::Table => {
-                    let cells: Vec<(&str, Vec<String>)> = rows
-                        .iter()
-                        .map(|(_, r)| {
-                            let get = lookup(r);
-                            let cells =
-                                ["name", "local-address", "remote-address", "use-encryption"]
-                                    .iter()
-                                    .map(|k| get(k).unwrap_or_default().to_owned())
-                                    .collect();
-                            ("", cells)
-                        })
-                        .collect();
-                    table::columns_flagged(
-                        &["NAME", "LOCAL-ADDRESS", "REMOTE-ADDRESS", "USE-ENCRYPTION"],
-                        &cells,
-                        "",
-                    )
-                }
-                Form::Detail => detail(&rows, ""),
-                Form::Terse => terse(&rows),
-                Form::Count => format!("{}\n", rows.len()),
-            })
+            Ok(render(form, rows, "", |rows| {
+                let cells: Vec<(&str, Vec<String>)> = rows
+                    .iter()
+                    .map(|(_, r)| {
+                        let get = lookup(r);
+                        let cells = ["name", "local-address", "remote-address", "use-encryption"]
+                            .iter()
+                            .map(|k| get(k).unwrap_or_default().to_owned())
+                            .collect();
+                        ("", cells)
+                    })
+                    .collect();
+                table::columns_flagged(
+                    &["NAME", "LOCAL-ADDRESS", "REMOTE-ADDRESS", "USE-ENCRYPTION"],
+                    &cells,
+                    "",
+                )
+            }))
         }
         ("ppp profile", verb @ ("add" | "set" | "remove")) => {
             if verb == "add" {
@@ -748,6 +722,22 @@ fn select(
         .map(|(i, s)| (i, row(s)))
         .filter(|(_, r)| filter.matches(&lookup(r)))
         .collect()
+}
+
+/// `print` in `form`: `table` lays out the selected rows (with their indexes in the source),
+/// the other forms number them 0, 1, ... as printed.
+fn render(
+    form: Form,
+    rows: Vec<(usize, Row)>,
+    legend: &str,
+    table: impl FnOnce(&[(usize, Row)]) -> String,
+) -> String {
+    match form {
+        Form::Table => table(&rows),
+        Form::Detail => detail(&number(rows), legend),
+        Form::Terse => terse(&number(rows)),
+        Form::Count => format!("{}\n", rows.len()),
+    }
 }
 
 /// Numbers the selected rows 0, 1, ... as printed.
