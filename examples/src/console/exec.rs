@@ -437,18 +437,35 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
     // `/export [terse] [show-sensitive]`: the root menu's command.
     let mut words = head.split_whitespace();
     if words.next() == Some("/export") {
-        let mut sensitive = false;
+        let (mut sensitive, mut terse) = (false, false);
         for w in words {
             match w {
                 "show-sensitive" => sensitive = true,
-                "terse" => {}
+                "terse" => terse = true,
                 other => return Err(format!("expected end of command ({other})")),
             }
         }
         if filter_text.is_some() {
             return Err("expected end of command (where)".into());
         }
-        return Ok(live.export(sensitive));
+        let text = live.export(sensitive);
+        if !terse {
+            return Ok(text);
+        }
+        // `terse`: every command on one line with its whole menu path.
+        let mut menu = String::new();
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                out.push_str(line);
+                out.push('\n');
+            } else if let Some(m) = line.strip_prefix('/') {
+                menu = m.to_owned();
+            } else {
+                out.push_str(&format!("/{menu} {line}\n"));
+            }
+        }
+        return Ok(out);
     }
     let commands = crate::rsc::parse(head).map_err(|e| {
         e.first()

@@ -312,6 +312,15 @@ mod tests {
             );
         });
         assert!(run("/export sideways", &l).is_err());
+        let terse = run("/export terse", &l).unwrap();
+        assert!(terse.contains("\n/ppp secret add name=bob"), "{terse}");
+        assert!(
+            terse.lines().all(|l| l.starts_with('#')
+                || l.starts_with("/ip pool add")
+                || l.starts_with("/ppp profile add")
+                || l.starts_with("/ppp secret add")),
+            "{terse}"
+        );
     }
 
     #[test]
