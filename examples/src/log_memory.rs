@@ -57,16 +57,6 @@ pub fn lines() -> Vec<Entry> {
         .unwrap_or_default()
 }
 
-/// Sets how many lines are kept (`memory-lines`), dropping the oldest if fewer.
-pub fn set_max_lines(max: usize) {
-    if let Ok(mut r) = RING.lock() {
-        r.max = max;
-        while r.lines.len() > max {
-            r.lines.pop_front();
-        }
-    }
-}
-
 /// `/log print`'s form of a line: ` HH:MM:SS topics message` for a line of `today` (a date,
 /// local), with the date before the time otherwise.
 pub fn format_line(e: &Entry, today: time::Date) -> String {
