@@ -4,7 +4,8 @@
 //!
 //! The protocol is lines: the console sends one command per line; for each, the program answers
 //! `ok N` or `error N` on a line, then N bytes of output or of the error. Lines are bounded
-//! ([`crate::rsc::MAX_LINE`]); a longer one ends the connection with an error.
+//! ([`crate::rsc::MAX_LINE`]); a longer one is read to its end, dropped and answered with an
+//! error.
 
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
@@ -98,7 +99,10 @@ fn session(
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let mut reader = BufReader::new(stream);
     loop {
+        // A line longer than the bound is read to its end and dropped, then refused: the
+        // console stays usable, and its writer never meets a closed socket.
         let mut line = Vec::new();
+        let mut too_long = false;
         loop {
             let buf = match reader.fill_buf() {
                 Ok(b) => b,
@@ -116,29 +120,30 @@ fn session(
                 Err(e) => return Err(e),
             };
             if buf.is_empty() {
-                if line.is_empty() {
+                if line.is_empty() && !too_long {
                     return Ok(());
                 }
                 break;
             }
-            match buf.iter().position(|b| *b == b'\n') {
-                Some(i) => {
-                    line.extend_from_slice(&buf[..=i]);
-                    reader.consume(i + 1);
-                    break;
-                }
-                None => {
-                    let n = buf.len();
-                    line.extend_from_slice(buf);
-                    reader.consume(n);
+            let (take, end) = match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if !too_long {
+                line.extend_from_slice(&buf[..take]);
+                if line.len() > crate::rsc::MAX_LINE + 1 {
+                    too_long = true;
+                    line = Vec::new();
                 }
             }
-            if line.len() > crate::rsc::MAX_LINE {
-                return answer(&mut out, Err("line too long"));
+            reader.consume(take);
+            if end {
+                break;
             }
         }
-        if line.len() > crate::rsc::MAX_LINE + 1 {
-            return answer(&mut out, Err("line too long"));
+        if too_long {
+            answer(&mut out, Err("line too long"))?;
+            continue;
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim();
@@ -235,9 +240,20 @@ mod tests {
                 Ok(format!("{l}\n"))
             }
         };
+        /// Stops the server when the test's body ends, even by a failed assertion (or the
+        /// scope would wait for the server for ever).
+        struct StopOnDrop<'a>(&'a AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
         std::thread::scope(|s| {
             s.spawn(|| serve(&listener, &run, &|| stop.load(Ordering::SeqCst)));
+            let _stop = StopOnDrop(&stop);
             let mut c = connect(dir.path()).unwrap();
+            // A fail-safe only: an answer that never comes fails the test instead of hanging it.
+            c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
             assert_eq!(
                 ask(&mut c, "/ppp active print").unwrap(),
                 Ok("/ppp active print\n".into())
@@ -246,11 +262,17 @@ mod tests {
                 ask(&mut c, "fail").unwrap(),
                 Err("bad command name fail".into())
             );
-            let long = "x".repeat(crate::rsc::MAX_LINE + 10);
-            assert_eq!(ask(&mut c, &long).unwrap(), Err("line too long".into()));
+            // Longer than the bound, and longer than a socket buffer: refused, and the
+            // connection still answers.
+            for n in [crate::rsc::MAX_LINE + 10, 1 << 20] {
+                let long = "x".repeat(n);
+                assert_eq!(ask(&mut c, &long).unwrap(), Err("line too long".into()));
+            }
+            let exact = "y".repeat(crate::rsc::MAX_LINE);
+            assert_eq!(ask(&mut c, &exact).unwrap(), Ok(format!("{exact}\n")));
+            assert_eq!(ask(&mut c, "after").unwrap(), Ok("after\n".into()));
             // An idle console connection does not hold the server up when it stops.
             let _idle = connect(dir.path()).unwrap();
-            stop.store(true, Ordering::SeqCst);
         });
     }
 }
