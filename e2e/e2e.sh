@@ -327,6 +327,63 @@ run_case() {
             fi
             ip netns del "$ns2" 2>/dev/null
             ;;
+        console-set)
+            # `server set cipher=` on the running server: the session up keeps its cipher, the
+            # next one (the real client, removed, comes back) gets the new one; `/export` of
+            # the running configuration passes `check`.
+            local con=("$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c)
+            local pr a1 a2 chk
+            "${con[@]}" '/interface ovpn-server server set cipher=aes128-gcm' >"$dir/console.txt" 2>&1
+            pr=$("${con[@]}" '/interface ovpn-server server print' 2>&1)
+            a1=$("${con[@]}" '/ppp active print detail where name=client1' 2>&1)
+            printf '%s\n' "$pr" "$a1" >>"$dir/console.txt"
+            if [[ "$pr" != *"cipher: aes128-gcm"* ]]; then
+                record FAIL "server print after set: $(echo "$pr" | tr '\n' ' ')"
+            elif [[ "$a1" != *AES-256-GCM* ]]; then
+                record FAIL "the session up changed its cipher: $(echo "$a1" | tr '\n' ' ')"
+            elif ! "${con[@]}" '/ppp active remove [find name=client1]' >/dev/null 2>&1; then
+                record FAIL "/ppp active remove failed"
+            elif ! wait_log "$clog" "Data Channel: cipher 'AES-128-GCM'" 30 "$cpid"; then
+                record FAIL "the next session did not get AES-128-GCM: $(grep 'Data Channel' "$clog" | tail -2 | tr '\n' ' ')"
+            elif ! a2=$("${con[@]}" '/ppp active print detail where name=client1' 2>&1) \
+                || [[ "$a2" != *AES-128-GCM* ]]; then
+                record FAIL "/ppp active after the new login: $(echo "$a2" | tr '\n' ' ')"
+            elif ! "${con[@]}" '/export' >"$dir/export.rsc" 2>&1; then
+                record FAIL "/export: $(head -2 "$dir/export.rsc")"
+            elif ! chk=$("$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" check "$dir/export.rsc" 2>&1) \
+                || [[ "$chk" != *"OK:"*"cipher=AES-128-GCM"* ]]; then
+                record FAIL "check of the export: $(echo "$chk" | tail -3 | tr '\n' ' ')"
+            else
+                record PASS "$detail; server set cipher=aes128-gcm: the session up kept AES-256-GCM, the next got AES-128-GCM; /export passes check"
+            fi
+            ;;
+        client-console-disable)
+            # `disable` on our running client: it reads disconnected and the real server sees
+            # the exit notification; `enable` connects again; the state is kept.
+            local ccon=("$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" console -c)
+            local st
+            if ! "${ccon[@]}" '/interface ovpn-client disable ovpn-out1' >"$dir/console.txt" 2>&1; then
+                record FAIL "disable: $(cat "$dir/console.txt")"
+            elif ! st=$("${ccon[@]}" '/interface ovpn-client print detail' 2>&1) \
+                || [[ "$st" != *status=disconnected* ]] || [[ "$st" != *disabled=yes* ]]; then
+                record FAIL "print detail after disable: $(echo "$st" | tr '\n' ' ')"
+            elif ! wait_log "$slog" 'remote-exit|client-instance exiting' 10 "$spid"; then
+                record FAIL "the real server saw no exit notification: $(tail -2 "$slog" | tr '\n' ' ')"
+            elif ! grep -q 'disable ovpn-out1' "$dir/state-c/console.rsc" 2>/dev/null; then
+                record FAIL "the change is not kept in console.rsc"
+            elif ! "${ccon[@]}" '/interface ovpn-client enable 0' >>"$dir/console.txt" 2>&1; then
+                record FAIL "enable: $(cat "$dir/console.txt")"
+            elif ! wait_count "$clog" 'ovpn-out1: connected' 2 20 "$cpid"; then
+                record FAIL "enable did not connect again: $(tail -2 "$clog" | tr '\n' ' ')"
+            elif ! st=$("${ccon[@]}" '/interface ovpn-client print detail' 2>&1) \
+                || [[ "$st" != *status=connected* ]]; then
+                record FAIL "print detail after enable: $(echo "$st" | tr '\n' ' ')"
+            elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >/dev/null 2>&1; then
+                record FAIL "no traffic after enable"
+            else
+                record PASS "$detail; disable: disconnected, the real server saw the exit notification; enable: connected again, traffic flows"
+            fi
+            ;;
         client-console)
             # Our running client's console: its interface's status and its log.
             local ccon=("$BIN_DIR/ovpn-client" --state-dir "$dir/state-c" console -c)
@@ -682,6 +739,9 @@ run_case refuse-wrong-tls-key TLS_MODE=auth TLS_WRONG=1 EXPECT=fail \
 run_case ours-srv-udp-console SCENARIO=console
 run_case ours-cli-udp-console SERVER_IMPL=openvpn CLIENT_IMPL=ours SCENARIO=client-console
 run_case ours-srv-udp-console-secrets SCENARIO=console-secrets
+run_case ours-srv-udp-console-set SCENARIO=console-set \
+    CLIENT_CONF_EXTRA='data-ciphers AES-256-GCM:AES-128-GCM'
+run_case ours-cli-udp-console-disable SERVER_IMPL=openvpn CLIENT_IMPL=ours SCENARIO=client-console-disable
 
 # Revocation while running: a CRL file that `/certificate import` read is replaced by one that
 # lists the connected real client; our server ends its session and refuses it.

@@ -48,6 +48,20 @@ wait_log() {
     return 1
 }
 
+# wait_count FILE REGEX N SECS [PID]: until REGEX matches at least N lines of FILE.
+wait_count() {
+    local file="$1" re="$2" n="$3" secs="$4" pid="${5:-}" i
+    for i in $(seq 1 $((secs * 20))); do
+        [ "$(grep -Ec -- "$re" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+        if [ -n "$pid" ] && ! alive "$pid"; then
+            [ "$(grep -Ec -- "$re" "$file" 2>/dev/null)" -ge "$n" ] && return 0
+            return 1
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
 netns_up() {
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null

@@ -162,6 +162,10 @@ pub struct Setup {
     pub kept: Vec<String>,
     /// The files `/certificate import` took CRLs from, to read again when they change.
     pub crl_files: Vec<CrlSource>,
+    /// The script's `/certificate` commands that make the store (add, sign, import, set,
+    /// issued-revoke, settings set), as command lines for `/export`: run again with the same
+    /// state directory, they give the same certificates (generated ones are kept there).
+    pub certificate_commands: Vec<String>,
 }
 
 /// A file a CRL was imported from (`/certificate import file-name=X`).
@@ -325,6 +329,18 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Fai
             }
         }
     }
+    let certificate_commands = commands
+        .iter()
+        .filter(|c| {
+            (c.menu == "certificate"
+                && matches!(
+                    c.verb.as_str(),
+                    "add" | "sign" | "import" | "set" | "issued-revoke"
+                ))
+                || (c.menu == "certificate settings" && c.verb == "set")
+        })
+        .map(ToString::to_string)
+        .collect();
     // Lines that do not parse are reported with the rest, never instead of the rest.
     it.errors
         .extend(syntax.into_iter().map(|e| Problem::at(e.line, e.what)));
@@ -333,7 +349,10 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Fai
             it.errors.push(Problem::at(c.line, e));
         }
     }
-    it.finish()
+    it.finish().map(|mut setup| {
+        setup.certificate_commands = certificate_commands;
+        setup
+    })
 }
 
 impl Interpreter<'_> {
@@ -1550,6 +1569,7 @@ impl Interpreter<'_> {
             warnings: self.warnings,
             kept: self.kept,
             crl_files: self.crl_files,
+            certificate_commands: Vec::new(),
         })
     }
 }

@@ -217,7 +217,37 @@ pub struct ServerSettings {
     pub limits: crate::limits::Limits,
     /// The line where each property was last set (for errors found later).
     pub lines: BTreeMap<String, usize>,
+    /// Each property as it was last set, in its text form (for print and export).
+    pub values: BTreeMap<String, String>,
 }
+
+/// The properties `/interface ovpn-server server print` always shows, with RouterOS's defaults
+/// (RouterOS 7's order).
+const SERVER_PRINT: &[(&str, &str)] = &[
+    ("port", "1194"),
+    ("mode", "ip"),
+    ("protocol", "tcp"),
+    ("netmask", "24"),
+    ("max-mtu", "1500"),
+    ("keepalive-timeout", "60"),
+    ("default-profile", "default"),
+    ("certificate", "none"),
+    ("require-client-certificate", "no"),
+    ("auth", "sha1"),
+    ("cipher", "aes128-cbc"),
+    ("tls-version", "any"),
+    ("user-auth-method", "pap"),
+    ("redirect-gateway", "disabled"),
+    ("push-routes", ""),
+    ("reneg-sec", "3600"),
+    ("enable-tun-ipv6", "no"),
+    ("ipv6-prefix-len", "64"),
+    ("tun-server-ipv6", "::"),
+];
+
+/// The properties that need the server to listen anew (its sessions end, as RouterOS's
+/// restart of the server).
+pub const RESTARTING: &[&str] = &["port", "protocol", "mode"];
 
 impl Default for ServerSettings {
     fn default() -> Self {
@@ -250,6 +280,7 @@ impl Default for ServerSettings {
             redirect_gateway_ipv6: false,
             limits: crate::limits::Limits::default(),
             lines: BTreeMap::new(),
+            values: BTreeMap::new(),
         }
     }
 }
@@ -354,7 +385,50 @@ impl ServerSettings {
             _ => return Err(format!("unknown property {key:?}")),
         }
         self.lines.insert(key.to_owned(), line);
+        if key == "disabled" {
+            self.values.remove("disabled");
+            self.values.insert(
+                "enabled".into(),
+                if self.enabled { "yes" } else { "no" }.into(),
+            );
+        } else if key != "name" {
+            self.values.insert(key.to_owned(), v.to_owned());
+        }
         Ok(note)
+    }
+
+    /// The properties as `/interface ovpn-server server print` shows them: `name` and
+    /// `enabled`, RouterOS's properties (as set, or their defaults), then the extensions that
+    /// were set.
+    pub fn print_rows(&self) -> Vec<(String, String)> {
+        let mut rows = vec![
+            ("name".to_owned(), self.name.clone()),
+            (
+                "enabled".to_owned(),
+                if self.enabled { "yes" } else { "no" }.to_owned(),
+            ),
+        ];
+        for (k, default) in SERVER_PRINT {
+            let v = self.values.get(*k).map_or(*default, String::as_str);
+            rows.push(((*k).to_owned(), v.to_owned()));
+        }
+        for (k, v) in &self.values {
+            if k != "enabled" && !SERVER_PRINT.iter().any(|(p, _)| p == k) {
+                rows.push((k.clone(), v.clone()));
+            }
+        }
+        rows
+    }
+
+    /// The properties that were set, as `key=value` words for `/export` (in the order of
+    /// [`Self::print_rows`]).
+    pub fn export_words(&self) -> String {
+        self.print_rows()
+            .into_iter()
+            .filter(|(k, _)| k == "enabled" || self.values.contains_key(k))
+            .map(|(k, v)| format!("{k}={}", crate::rsc::quote(&v)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The line a property was set on.

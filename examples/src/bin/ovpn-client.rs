@@ -182,6 +182,21 @@ fn main() -> ExitCode {
                 tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
                 (client_config, settings.routes.clone())
             };
+            // The console's changes of earlier runs (enable/disable) apply before the start.
+            let mut live = ovpn_examples::console::live::ClientLive::new(
+                &client_config.name,
+                Some(&cli.state_dir),
+            );
+            match live.replay() {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(target: "system", "ovpn-client: {n} console changes of earlier runs applied")
+                }
+                Err(e) => {
+                    tracing::error!(target: "system", "ovpn-client: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
             let mut rt = match ClientRuntime::new(client_config, routes, SystemTuns) {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -189,7 +204,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_RUNTIME);
                 }
             };
+            if !live.enabled() {
+                let _ = rt.change(ovpn_examples::runtime::ClientChange::Disable);
+            }
             let control = rt.control();
+            live.set_control(control.clone());
             // The console: `ovpn-client --state-dir DIR console`.
             let console = match ovpn_examples::console::socket::bind(&cli.state_dir) {
                 Ok(l) => Some(l),
@@ -197,9 +216,6 @@ fn main() -> ExitCode {
                     tracing::warn!(target: "system", "ovpn-client: no console: {e}");
                     None
                 }
-            };
-            let live = ovpn_examples::console::live::ClientLive {
-                control: control.clone(),
             };
             let result = std::thread::scope(|scope| {
                 if let Some(listener) = &console {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
+use ovpn_examples::console::live::{RunningServer, ServerLive};
 use ovpn_examples::logging;
 use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
 use ovpn_examples::runtime::{Control, SystemTuns};
@@ -179,12 +180,9 @@ fn run(
         pools6,
         store,
         crl_files,
+        certificate_commands,
         ..
     } = setup;
-    let checks_clients: Vec<bool> = servers
-        .iter()
-        .map(|s| s.config.client_check.is_some())
-        .collect();
     if servers.is_empty() {
         return ExitCode::from(EXIT_CONFIG);
     }
@@ -193,6 +191,36 @@ fn run(
         return ExitCode::from(EXIT_CONFIG);
     }
     let shared = Shared::new(ppp, pools).with_ipv6_pools(pools6);
+    // The console's view of the servers; the changes it made in earlier runs apply after the
+    // script, before anything starts.
+    let running = servers
+        .into_iter()
+        .map(|s| RunningServer {
+            settings: s.settings,
+            config: s.config,
+        })
+        .collect();
+    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir)).with_servers(
+        running,
+        store.clone(),
+        certificate_commands,
+        listen,
+    );
+    match live.replay() {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(target: "system", "ovpn-server: {n} console changes of earlier runs applied")
+        }
+        Err(e) => {
+            tracing::error!(target: "system", "ovpn-server: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
+    let servers = live.running();
+    let checks_clients: Vec<bool> = servers
+        .iter()
+        .map(|s| s.config.client_check.is_some())
+        .collect();
     let mut runtimes = Vec::new();
     for s in servers {
         tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));
@@ -218,6 +246,7 @@ fn run(
             return ExitCode::from(EXIT_RUNTIME);
         }
     }
+    live.set_controls(controls.clone());
     let keeper = ovpn_examples::crl_keeper::CrlKeeper::new(store, crl_files);
     let watched: Vec<(Control, bool)> = controls
         .iter()
@@ -232,22 +261,6 @@ fn run(
             None
         }
     };
-    let live = ovpn_examples::console::live::ServerLive::new(
-        controls.clone(),
-        shared.clone(),
-        Some(state_dir),
-    );
-    // The console's changes of earlier runs apply after the script.
-    match live.replay() {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(target: "system", "ovpn-server: {n} console changes of earlier runs applied")
-        }
-        Err(e) => {
-            tracing::error!(target: "system", "ovpn-server: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    }
     let failed = std::thread::scope(|scope| {
         // CRLs: files read again when they change, own CRLs renewed, expiry warned about.
         scope.spawn(|| ovpn_examples::crl_keeper::keep(keeper, &watched));

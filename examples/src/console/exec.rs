@@ -4,12 +4,22 @@
 //!   `ovpn-incomingN` interfaces;
 //! - `/ppp active print [detail|terse|count-only] [where ...]` and
 //!   `/ppp active remove <number|[find ...]>`;
+//! - `/interface ovpn-server server print [detail|terse|count-only]`: the servers' properties
+//!   (`key: value` for the one server, as RouterOS before 7.17);
+//! - `/interface ovpn-server server set [NAME] ...`: live; new sessions get the new settings
+//!   (cipher, auth, keepalive-timeout, max-mtu, default-profile, certificate, ...), established
+//!   ones keep theirs; a new `port`, `protocol` or `mode` makes the server listen anew, ending
+//!   its sessions (RouterOS's restart); kept across a restart;
 //! - `/interface ovpn-client print [detail|terse|count-only] [where ...]`: the client's
 //!   interfaces, with their status (`connected`, `connecting`, `disconnected`, `error` and why);
+//! - `/interface ovpn-client enable|disable <name|number|[find ...]>`: `disable` ends the
+//!   session, telling the server, and the interface stays down until `enable`; kept;
 //! - `/ppp secret print|add|set|remove|enable|disable`: live (the next login sees the change;
 //!   removing or disabling a secret ends its session), and kept across a restart;
 //! - `/ppp profile print|add|set|remove`: live (the next login uses the change), kept;
-//! - `/log print [where ...]`: the memory log.
+//! - `/log print [where ...]`: the memory log;
+//! - `/export [terse] [show-sensitive]`: the running configuration as a script (certificates,
+//!   pools, PPP tables, servers), passwords and passphrases only with `show-sensitive`.
 //!
 //! Row numbers are the positions in the listing as it is at the moment (oldest session first),
 //! so `remove 0` after `print` removes the first row printed.
@@ -22,7 +32,8 @@ use crate::table;
 /// The console's commands: each menu with its verbs (for completion and help).
 pub const COMMANDS: &[(&str, &[&str])] = &[
     ("interface ovpn-server", &["print"]),
-    ("interface ovpn-client", &["print"]),
+    ("interface ovpn-server server", &["print", "set"]),
+    ("interface ovpn-client", &["print", "enable", "disable"]),
     ("ppp active", &["print", "remove"]),
     (
         "ppp secret",
@@ -78,6 +89,7 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "rx-packet",
             "tx-packet",
             "running",
+            "disabled",
         ],
         "ppp secret" => &[
             "name",
@@ -137,6 +149,8 @@ pub struct ClientRow {
     pub remote_address: Option<String>,
     /// Traffic through the interface.
     pub counters: table::Counters,
+    /// Disabled from the console (`disable`).
+    pub disabled: bool,
 }
 
 /// What the console reads and changes in the running program. A program implements what it
@@ -176,6 +190,26 @@ pub trait Live {
     fn export(&self, show_sensitive: bool) -> String {
         let _ = show_sensitive;
         String::new()
+    }
+    /// Enables or disables a client interface (`/interface ovpn-client enable|disable`).
+    fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
+        let _ = (name, enable);
+        Err("bad command name (this program has no client interfaces)".into())
+    }
+    /// The servers' `/interface ovpn-server server` properties.
+    fn servers(&self) -> Vec<crate::settings::ServerSettings> {
+        Vec::new()
+    }
+    /// Changes a server's properties (`/interface ovpn-server server set [NAME] ...`): new
+    /// sessions get the new settings; a new port, protocol or mode makes it listen anew,
+    /// ending its sessions. Returns the warnings of properties without effect.
+    fn set_server(
+        &self,
+        which: Option<&str>,
+        props: &[(String, String)],
+    ) -> Result<String, String> {
+        let _ = (which, props);
+        Err("bad command name (this program runs no server)".into())
     }
     /// Keeps a change made from the console, so that a restart keeps it.
     fn keep(&self, line: &str) -> Result<(), String> {
@@ -302,6 +336,7 @@ fn client_row(c: &ClientRow) -> Row {
             "running",
             if c.status == "connected" { "yes" } else { "no" }.into(),
         ),
+        ("disabled", if c.disabled { "yes" } else { "no" }.into()),
     ]
 }
 
@@ -394,7 +429,7 @@ fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
 }
 
 /// RouterOS's `print detail`: a numbered block of `key=value` per row, wrapped at 80 columns.
-fn detail(rows: &[(usize, Row)], flags: &str) -> String {
+fn detail<K: AsRef<str>>(rows: &[(usize, Vec<(K, String)>)], flags: &str) -> String {
     let mut out = String::new();
     if !flags.is_empty() {
         out.push_str(&format!("Flags: {flags}\n"));
@@ -403,7 +438,7 @@ fn detail(rows: &[(usize, Row)], flags: &str) -> String {
         let mut line = format!("{n:>2}   ");
         let indent = line.len();
         for (k, v) in row {
-            let item = format!("{k}={} ", crate::rsc::quote(v));
+            let item = format!("{}={} ", k.as_ref(), crate::rsc::quote(v));
             if line.len() + item.len() > 80 && line.len() > indent {
                 out.push_str(line.trim_end());
                 out.push('\n');
@@ -509,6 +544,78 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 table::interface_print(&chosen)
             }))
         }
+        ("interface ovpn-server server", "print") => {
+            let form = form()?;
+            let servers = live.servers();
+            let rows: Vec<(usize, Vec<(String, String)>)> = servers
+                .iter()
+                .map(crate::settings::ServerSettings::print_rows)
+                .filter(|r| {
+                    filter
+                        .matches(&|k: &str| r.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()))
+                })
+                .enumerate()
+                .collect();
+            Ok(match form {
+                Form::Count => format!("{}\n", rows.len()),
+                // The one server (RouterOS before 7.17): `key: value`, keys aligned right.
+                Form::Table if servers.len() == 1 => rows
+                    .first()
+                    .map(|(_, r)| {
+                        let width = r.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+                        r.iter()
+                            .map(|(k, v)| format!("{}\n", format!("{k:>width$}: {v}").trim_end()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                Form::Terse => rows
+                    .iter()
+                    .map(|(n, r)| {
+                        let kv: Vec<String> = r
+                            .iter()
+                            .map(|(k, v)| format!("{k}={}", crate::rsc::quote(v)))
+                            .collect();
+                        format!("{n:>2} {}\n", kv.join(" "))
+                    })
+                    .collect(),
+                _ => detail(&rows, "X - DISABLED"),
+            })
+        }
+        ("interface ovpn-server server", "set") => {
+            if c.positional.len() > 1 {
+                return Err(format!("expected end of command ({})", c.positional[1]));
+            }
+            let which = match c.positional.first() {
+                Some(p) if p.starts_with("[find") => {
+                    let inner = p
+                        .strip_prefix("[find")
+                        .and_then(|s| s.strip_suffix(']'))
+                        .unwrap_or_default();
+                    let f = Filter::parse(inner.trim().trim_start_matches("where").trim())
+                        .map_err(|e| e.to_string())?;
+                    let found: Vec<String> = live
+                        .servers()
+                        .iter()
+                        .filter(|s| {
+                            let r = s.print_rows();
+                            f.matches(&|k: &str| {
+                                r.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str())
+                            })
+                        })
+                        .map(|s| s.name.clone())
+                        .collect();
+                    match found.as_slice() {
+                        [one] => Some(one.clone()),
+                        [] => return Err("no such item".into()),
+                        _ => return Err("set one server at a time".into()),
+                    }
+                }
+                other => other.cloned(),
+            };
+            let out = live.set_server(which.as_deref(), &c.props)?;
+            live.keep(line.trim())?;
+            Ok(out)
+        }
         ("ppp active", "print") => {
             let form = form()?;
             let sessions = live.sessions();
@@ -528,24 +635,45 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 .filter(|r| filter.matches(&lookup(r)))
                 .enumerate()
                 .collect();
-            Ok(render(form, rows, "R - RUNNING", |rows| {
+            Ok(render(form, rows, "X - DISABLED; R - RUNNING", |rows| {
                 let cells: Vec<(&str, Vec<String>)> = rows
                     .iter()
                     .map(|(_, r)| {
                         let running = lookup(r)("running") == Some("yes");
+                        let disabled = lookup(r)("disabled") == Some("yes");
                         let cells = ["name", "connect-to", "status", "uptime", "encoding"]
                             .iter()
                             .map(|k| lookup(r)(k).unwrap_or_default().to_owned())
                             .collect();
-                        (if running { "R" } else { "" }, cells)
+                        let flag = match (disabled, running) {
+                            (true, _) => "X",
+                            (false, true) => "R",
+                            (false, false) => "",
+                        };
+                        (flag, cells)
                     })
                     .collect();
                 table::columns_flagged(
                     &["NAME", "CONNECT-TO", "STATUS", "UPTIME", "ENCODING"],
                     &cells,
-                    "R - RUNNING",
+                    "X - DISABLED; R - RUNNING",
                 )
             }))
+        }
+        ("interface ovpn-client", verb @ ("enable" | "disable")) => {
+            if !c.props.is_empty() {
+                return Err(format!(
+                    "expected end of command ({verb} takes no properties)"
+                ));
+            }
+            let clients = live.clients();
+            let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+            let rows: Vec<Row> = clients.iter().map(client_row).collect();
+            for n in named_targets(c, &names, &rows)? {
+                live.enable_client(&n, verb == "enable")?;
+            }
+            live.keep(line.trim())?;
+            Ok(String::new())
         }
         ("ppp secret", "print") => {
             let form = form()?;

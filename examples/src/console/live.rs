@@ -1,11 +1,15 @@
 //! The running programs as the console sees them: a server's session tables (asked of each
 //! loop) and shared PPP tables (`/ppp active remove`); a client's interface.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use ovpn_session::{SessionInfo, Shared};
+use ovpn_session::{ServerConfig, SessionInfo, Shared};
 
-use crate::runtime::Control;
+use super::journal::Journal;
+use crate::runtime::{Control, ServerChange};
+use crate::settings::ServerSettings;
 
 /// How long the console waits for a loop's answer.
 const ANSWER: Duration = Duration::from_secs(2);
@@ -14,40 +18,44 @@ const ANSWER: Duration = Duration::from_secs(2);
 /// console changes (`console.rsc` in the state directory, replayed at the next start).
 #[derive(Debug)]
 pub struct ServerLive {
-    /// Each server loop's control.
-    pub controls: Vec<Control>,
+    /// Each server loop's control (in the order of `servers`).
+    controls: Vec<Control>,
+    /// The servers' settings and configurations as they run now.
+    servers: Mutex<Vec<RunningServer>>,
+    /// The certificates the servers' certificates come from.
+    store: ovpn_pki::Store,
+    /// The script's `/certificate` commands (for `/export`).
+    certificate_commands: Vec<String>,
+    /// The address the servers listen on (`--listen`; all addresses when `None`).
+    listen: Option<IpAddr>,
     /// The tables they share.
     pub shared: Shared,
-    /// The console's changes so far, as command lines.
-    pub journal: std::sync::Mutex<Vec<String>>,
-    /// Where the journal is kept (None: not kept).
-    pub journal_file: Option<std::path::PathBuf>,
-    /// Replaying the journal: changes are collected, the file is left as it is.
-    replaying: std::sync::atomic::AtomicBool,
+    /// The console's changes, kept for the next start.
+    journal: Journal,
 }
 
-/// The journal's file name in the state directory.
-pub const JOURNAL: &str = "console.rsc";
-
-/// Writes `lines` to `path` atomically (a temporary file, fsync, rename), 0600.
-fn write_atomically(path: &std::path::Path, lines: &[String]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp = path.with_extension("rsc.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(b"# changes made from the console, applied after the script at start\n")?;
-    for l in lines {
-        f.write_all(l.as_bytes())?;
-        f.write_all(b"\n")?;
-    }
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+/// A running server: its `/interface ovpn-server server` properties and the session
+/// configuration made of them.
+#[derive(Debug, Clone)]
+pub struct RunningServer {
+    /// Its properties.
+    pub settings: ServerSettings,
+    /// Its session configuration.
+    pub config: ServerConfig,
 }
+
+/// The properties that cannot change while the server runs (the script's, read at start).
+const FIXED: &[&str] = &[
+    "name",
+    "enabled",
+    "disabled",
+    "control-channel-protection",
+    "tls-key-file",
+    "key-direction",
+    "tls-crypt-v2-key-file",
+    "tls-crypt-v2-max-age",
+    "tls-crypt-v2-force-cookie",
+];
 
 impl ServerLive {
     /// The servers behind `controls` over `shared`, keeping the console's changes in
@@ -59,41 +67,47 @@ impl ServerLive {
     ) -> Self {
         Self {
             controls,
+            servers: Mutex::default(),
+            store: ovpn_pki::Store::default(),
+            certificate_commands: Vec::new(),
+            listen: None,
             shared,
-            journal: std::sync::Mutex::default(),
-            journal_file: state_dir.map(|d| d.join(JOURNAL)),
-            replaying: std::sync::atomic::AtomicBool::new(false),
+            journal: Journal::new(state_dir),
         }
+    }
+
+    /// The servers the console shows and changes, their certificates' store, the script's
+    /// certificate commands (for `/export`), and the address they listen on.
+    pub fn with_servers(
+        mut self,
+        servers: Vec<RunningServer>,
+        store: ovpn_pki::Store,
+        certificate_commands: Vec<String>,
+        listen: Option<IpAddr>,
+    ) -> Self {
+        self.servers = Mutex::new(servers);
+        self.store = store;
+        self.certificate_commands = certificate_commands;
+        self.listen = listen;
+        self
+    }
+
+    /// The servers as they are now (after a replay: what to start).
+    pub fn running(&self) -> Vec<RunningServer> {
+        self.servers.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Connects the console to the servers' loops, one control per server in the order of
+    /// [`Self::running`] (before that, changes apply to the settings alone: the journal's
+    /// replay before the loops start).
+    pub fn set_controls(&mut self, controls: Vec<Control>) {
+        self.controls = controls;
     }
 
     /// Replays the journal of an earlier run (after the script, before serving): every line
     /// must apply, or the start is refused with the file's path, the line and why.
     pub fn replay(&self) -> Result<usize, String> {
-        let Some(path) = &self.journal_file else {
-            return Ok(0);
-        };
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
-        use std::sync::atomic::Ordering;
-        self.replaying.store(true, Ordering::SeqCst);
-        let mut n = 0;
-        let mut result = Ok(());
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            if let Err(e) = super::exec::run(line, self) {
-                result = Err(format!("{}:{}: {e}", path.display(), i + 1));
-                break;
-            }
-            n += 1;
-        }
-        self.replaying.store(false, Ordering::SeqCst);
-        result.map(|()| n)
+        self.journal.replay(|line| super::exec::run(line, self))
     }
 }
 
@@ -133,10 +147,35 @@ impl super::exec::Live for ServerLive {
 
     fn export(&self, show_sensitive: bool) -> String {
         use std::fmt::Write as _;
+        // (The IPv6 pools first: the tables' lock is taken once at a time.)
+        let pools6: Vec<String> = self.shared.view_ipv6(|p6| {
+            p6.pools()
+                .filter_map(|p| {
+                    let prefix = p.prefix()?;
+                    Some(format!(
+                        "add name={} prefix={prefix} prefix-length={}",
+                        crate::rsc::quote(p.name()),
+                        p.lease_prefix_len()
+                    ))
+                })
+                .collect()
+        });
         self.shared.view(|ppp, pools| {
-            let mut out = String::from(
-                "# the live pools and PPP tables (the server settings and certificates are the\n# configuration script's)\n",
-            );
+            let mut out = String::from("# the running configuration\n");
+            if !self.certificate_commands.is_empty() {
+                out.push_str("/certificate\n");
+                for c in &self.certificate_commands {
+                    let line = c.strip_prefix("/certificate ").unwrap_or(c);
+                    if let Some(settings) = line.strip_prefix("settings ") {
+                        let _ = writeln!(
+                            out,
+                            "# settings\n/certificate settings\n{settings}\n/certificate"
+                        );
+                        continue;
+                    }
+                    let _ = writeln!(out, "{}", hide_sensitive(line, show_sensitive));
+                }
+            }
             if pools.pools().next().is_some() {
                 out.push_str("/ip pool\n");
                 for p in pools.pools() {
@@ -150,6 +189,13 @@ impl super::exec::Live for ServerLive {
                     if let Some(c) = p.comment() {
                         let _ = write!(out, " comment={}", crate::rsc::quote(c));
                     }
+                    out.push('\n');
+                }
+            }
+            if !pools6.is_empty() {
+                out.push_str("/ipv6 pool\n");
+                for l in pools6 {
+                    out.push_str(&l);
                     out.push('\n');
                 }
             }
@@ -186,25 +232,128 @@ impl super::exec::Live for ServerLive {
                     }
                 }
             }
+            let servers = self.running();
+            if !servers.is_empty() {
+                out.push_str("/interface ovpn-server server\n");
+                for r in &servers {
+                    let words = r.settings.export_words();
+                    let sets: Vec<_> = words
+                        .split(' ')
+                        .filter(|w| !w.is_empty())
+                        .map(|w| hide_sensitive(w, show_sensitive))
+                        .collect();
+                    if servers.len() == 1 && r.settings.name == "ovpn-server1" {
+                        let _ = writeln!(out, "set {}", sets.join(" "));
+                    } else {
+                        let _ = writeln!(
+                            out,
+                            "add name={} {}",
+                            crate::rsc::quote(&r.settings.name),
+                            sets.join(" ")
+                        );
+                    }
+                }
+            }
             out
         })
     }
 
     fn keep(&self, line: &str) -> Result<(), String> {
-        let Ok(mut journal) = self.journal.lock() else {
-            return Err("the journal is unusable".into());
+        self.journal.keep(line)
+    }
+
+    fn servers(&self) -> Vec<ServerSettings> {
+        self.running().into_iter().map(|r| r.settings).collect()
+    }
+
+    fn set_server(
+        &self,
+        which: Option<&str>,
+        props: &[(String, String)],
+    ) -> Result<String, String> {
+        let Ok(mut servers) = self.servers.lock() else {
+            return Err("the server table is unusable".into());
         };
-        journal.push(line.to_owned());
-        let replaying = self.replaying.load(std::sync::atomic::Ordering::SeqCst);
-        if let Some(path) = self.journal_file.as_ref().filter(|_| !replaying) {
-            write_atomically(path, &journal).map_err(|e| {
-                format!(
-                    "{}: {e}: the change applies now but is not kept",
-                    path.display()
-                )
-            })?;
+        let i = match which {
+            None if servers.len() == 1 => 0,
+            None => {
+                return Err(format!(
+                    "several servers ({}): name the one to set",
+                    servers
+                        .iter()
+                        .map(|s| s.settings.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Some(w) => w
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n < servers.len())
+                .or_else(|| servers.iter().position(|s| s.settings.name == w))
+                .ok_or_else(|| format!("no such item ({w})"))?,
+        };
+        if props.is_empty() {
+            return Err("set: no properties given".into());
         }
-        Ok(())
+        let old = &servers[i];
+        let mut settings = old.settings.clone();
+        let mut notes = Vec::new();
+        for (k, v) in props {
+            if FIXED.contains(&k.as_str()) {
+                return Err(format!(
+                    "{k}: cannot change while the server runs (change the script and restart)"
+                ));
+            }
+            if let Some(n) = settings.set(k, v, 0).map_err(|e| format!("{k}={v}: {e}"))? {
+                notes.push(n);
+            }
+        }
+        if !self
+            .shared
+            .view(|ppp, _| ppp.profile(&settings.default_profile).is_some())
+        {
+            return Err(format!(
+                "default-profile={}: no such /ppp profile",
+                settings.default_profile
+            ));
+        }
+        let mut config = settings.session_config(&self.store)?;
+        config.protection = old.config.protection.clone();
+        config.tls_crypt_v2 = old.config.tls_crypt_v2.clone();
+        let restart = (settings.port, settings.transport, settings.mode)
+            != (old.settings.port, old.settings.transport, old.settings.mode);
+        if restart
+            && let Some(other) = servers.iter().enumerate().find(|(j, o)| {
+                *j != i
+                    && o.settings.port == settings.port
+                    && o.settings.transport == settings.transport
+            })
+        {
+            return Err(format!(
+                "port={}: server {}'s already",
+                settings.port, other.1.settings.name
+            ));
+        }
+        let listen = restart.then(|| {
+            SocketAddr::new(
+                self.listen
+                    .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
+                settings.port,
+            )
+        });
+        if let Some(control) = self.controls.get(i) {
+            let answer = control
+                .request_change(ServerChange {
+                    config: config.clone(),
+                    listen,
+                })
+                .recv_timeout(ANSWER)
+                .map_err(|_| "the server did not answer".to_owned())??;
+            tracing::info!(target: "ovpn", "{}: changed from the console: {answer}", settings.name);
+        }
+        servers[i] = RunningServer { settings, config };
+        Ok(notes.into_iter().map(|n| n + "\n").collect())
     }
 
     fn remove_session(&self, session_id: u32) -> Result<(), String> {
@@ -217,20 +366,115 @@ impl super::exec::Live for ServerLive {
     }
 }
 
-/// A client program: its loop's control.
-#[derive(Debug, Clone)]
+/// `line` without the values of its sensitive properties (passphrases), unless `show`.
+fn hide_sensitive(line: &str, show: bool) -> String {
+    if show {
+        return line.to_owned();
+    }
+    // A sensitive property is dropped whole, as RouterOS's export leaves it out.
+    let sensitive = ["passphrase=", "key-passphrase=", "export-passphrase="];
+    let mut out = Vec::new();
+    let mut words = line.split(' ').peekable();
+    while let Some(w) = words.next() {
+        if sensitive.iter().any(|s| w.starts_with(s)) {
+            // A quoted value may hold spaces: skip to its closing quote.
+            let v = w.split_once('=').map_or("", |(_, v)| v);
+            if v.starts_with('"') && !(v.len() > 1 && v.ends_with('"')) {
+                for rest in words.by_ref() {
+                    if rest.ends_with('"') {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(w);
+    }
+    out.join(" ")
+}
+
+/// A client program: its interface's loop, and the journal of console changes
+/// (`enable`/`disable`), kept in the state directory and replayed at the next start.
+#[derive(Debug)]
 pub struct ClientLive {
-    /// The client loop's control.
-    pub control: Control,
+    /// The client loop's control (None while the journal is replayed, before the loop runs).
+    control: Option<Control>,
+    /// The interface's name (`ovpn-out1`).
+    name: String,
+    /// Whether the interface is enabled (what the console last said).
+    enabled: std::sync::atomic::AtomicBool,
+    journal: Journal,
+}
+
+impl ClientLive {
+    /// The client interface `name`, keeping the console's changes in `state_dir` (None: not
+    /// kept).
+    pub fn new(name: &str, state_dir: Option<&std::path::Path>) -> Self {
+        Self {
+            control: None,
+            name: name.to_owned(),
+            enabled: std::sync::atomic::AtomicBool::new(true),
+            journal: Journal::new(state_dir),
+        }
+    }
+
+    /// Replays the journal of an earlier run (before the loop starts): every line must apply,
+    /// or the start is refused with the file's path, the line and why.
+    pub fn replay(&self) -> Result<usize, String> {
+        self.journal.replay(|line| super::exec::run(line, self))
+    }
+
+    /// Whether the console left the interface enabled (after [`Self::replay`]: how to start).
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Connects the console to the running loop.
+    pub fn set_control(&mut self, control: Control) {
+        self.control = Some(control);
+    }
 }
 
 impl super::exec::Live for ClientLive {
     fn clients(&self) -> Vec<super::exec::ClientRow> {
-        self.control
-            .request_client_row()
-            .recv_timeout(ANSWER)
-            .into_iter()
-            .collect()
+        match &self.control {
+            Some(c) => c
+                .request_client_row()
+                .recv_timeout(ANSWER)
+                .into_iter()
+                .collect(),
+            None => vec![super::exec::ClientRow {
+                name: self.name.clone(),
+                status: "disconnected".into(),
+                disabled: !self.enabled(),
+                ..Default::default()
+            }],
+        }
+    }
+
+    fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
+        if name != self.name {
+            return Err(format!("no such item ({name})"));
+        }
+        if let Some(c) = &self.control {
+            let change = if enable {
+                crate::runtime::ClientChange::Enable
+            } else {
+                crate::runtime::ClientChange::Disable
+            };
+            let said = c
+                .request_client_change(change)
+                .recv_timeout(ANSWER)
+                .map_err(|_| "the client did not answer".to_owned())??;
+            tracing::debug!(target: "ovpn", "{name}: {said}");
+        }
+        self.enabled
+            .store(enable, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn keep(&self, line: &str) -> Result<(), String> {
+        self.journal.keep(line)
     }
 }
 
@@ -238,6 +482,7 @@ impl super::exec::Live for ClientLive {
 mod tests {
     use super::*;
     use crate::console::exec::run;
+    use crate::console::journal::JOURNAL;
 
     fn shared() -> Shared {
         let mut ppp = ovpn_ppp::PppConfig::new();
@@ -389,5 +634,143 @@ mod tests {
             "{e}"
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+    }
+
+    /// A server made by the script interpreter (keys: P-256, quick to make).
+    const SERVER_SCRIPT: &str = "/certificate add name=ca common-name=ca key-size=prime256v1 key-usage=key-cert-sign,crl-sign
+/certificate sign ca
+/certificate add name=server common-name=server key-size=prime256v1
+/certificate sign server ca=ca
+/certificate import file-name=none.crt passphrase=\"two words\"
+/ip pool add name=pool1 ranges=10.8.0.2-10.8.0.9
+/ppp profile add name=p1 local-address=10.8.0.1 remote-address=pool1
+/ppp secret add name=alice password=pw profile=p1 service=ovpn
+/interface ovpn-server server set enabled=yes certificate=server cipher=aes256-gcm port=1195 protocol=udp
+";
+
+    fn interpret(script: &str, dir: &std::path::Path) -> Result<crate::script::Setup, String> {
+        let env = crate::script::Env {
+            script_dir: dir.to_owned(),
+            state_dir: dir.to_owned(),
+            now: rustls::pki_types::UnixTime::now(),
+            allow_outside_paths: false,
+        };
+        crate::script::interpret(crate::script::Program::Server, script, &env)
+            .map_err(|f| format!("{f:?}"))
+    }
+
+    fn server_live(dir: &std::path::Path) -> ServerLive {
+        // The import's file is missing: the script is the server's without that line.
+        let script: String = SERVER_SCRIPT
+            .lines()
+            .filter(|l| !l.contains("import"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let setup = interpret(&script, dir).unwrap();
+        let running = setup
+            .servers
+            .into_iter()
+            .map(|s| RunningServer {
+                settings: s.settings,
+                config: s.config,
+            })
+            .collect();
+        let shared = Shared::new(setup.ppp, setup.pools);
+        let mut commands = setup.certificate_commands;
+        commands.push("/certificate import file-name=none.crt passphrase=\"two words\"".into());
+        ServerLive::new(Vec::new(), shared, Some(dir)).with_servers(
+            running,
+            setup.store,
+            commands,
+            None,
+        )
+    }
+
+    #[test]
+    fn server_settings_print_change_live_and_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = server_live(dir.path());
+        let out = run("/interface ovpn-server server print", &l).unwrap();
+        let has = |out: &str, line: &str| out.lines().any(|l| l.trim_start() == line);
+        assert!(has(&out, "cipher: aes256-gcm"), "{out}");
+        assert!(
+            has(&out, "port: 1195") && has(&out, "keepalive-timeout: 60"),
+            "{out}"
+        );
+        // Keys are aligned on their colons.
+        let colons: std::collections::HashSet<usize> =
+            out.lines().filter_map(|l| l.find(": ")).collect();
+        assert_eq!(colons.len(), 1, "{out}");
+        run(
+            "/interface ovpn-server server set cipher=aes128-gcm,aes256-gcm keepalive-timeout=30",
+            &l,
+        )
+        .unwrap();
+        let now = l.running().remove(0);
+        assert_eq!(
+            now.config.ciphers,
+            vec![
+                ovpn_crypto::Cipher::Aes128Gcm,
+                ovpn_crypto::Cipher::Aes256Gcm
+            ]
+        );
+        assert_eq!(now.config.keepalive_timeout, Some(Duration::from_secs(30)));
+        let out = run("/interface ovpn-server server print detail", &l).unwrap();
+        assert!(out.contains("cipher=aes128-gcm,aes256-gcm"), "{out}");
+        // Refusals name the property and change nothing.
+        for (line, says) in [
+            ("set certificate=nosuch", "nosuch"),
+            (
+                "set tls-key-file=ta.key",
+                "cannot change while the server runs",
+            ),
+            ("set default-profile=nope", "no such /ppp profile"),
+            ("set bogus=1", "bogus"),
+            ("set cipher=rot13", "unknown cipher"),
+            ("set ovpn-server9 port=1", "no such item"),
+            ("set", "no properties"),
+        ] {
+            let e = run(&format!("/interface ovpn-server server {line}"), &l).unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        assert_eq!(l.running()[0].config.ciphers, now.config.ciphers);
+        // `/export`: certificates, pools, PPP tables and the server; the passphrase hidden.
+        let export = run("/export", &l).unwrap();
+        assert!(
+            export.contains("/certificate\nadd name=ca")
+                && export.contains("sign server ca=ca")
+                && export.contains("set enabled=yes port=1195")
+                && export.contains("cipher=aes128-gcm,aes256-gcm")
+                && export.contains("keepalive-timeout=30"),
+            "{export}"
+        );
+        assert!(
+            !export.contains("two words") && export.contains("import file-name=none.crt"),
+            "{export}"
+        );
+        assert!(
+            run("/export show-sensitive", &l)
+                .unwrap()
+                .contains("passphrase=\"two words\"")
+        );
+        // Fed back to the interpreter (`check`), it makes the same server.
+        let script: String = export
+            .lines()
+            .filter(|l| !l.contains("import"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let again = interpret(&script, dir.path()).unwrap();
+        let s = &again.servers[0];
+        assert_eq!(s.config.ciphers, now.config.ciphers);
+        assert_eq!(s.config.keepalive_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.settings.port, 1195);
+        // The change is kept: a restart's replay gives the same settings.
+        let next = server_live(dir.path());
+        assert_eq!(next.replay().unwrap(), 1);
+        assert_eq!(next.running()[0].config.ciphers, now.config.ciphers);
+        assert_eq!(
+            next.running()[0].config.keepalive_timeout,
+            Some(Duration::from_secs(30))
+        );
     }
 }

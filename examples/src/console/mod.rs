@@ -5,5 +5,6 @@ pub mod client;
 pub mod complete;
 pub mod exec;
 pub mod filter;
+pub mod journal;
 pub mod live;
 pub mod socket;

@@ -56,6 +56,8 @@ pub struct ClientRuntime<F: TunFactory> {
     counters: Counters,
     /// The data channel's encoding and since when the tunnel is up.
     connected: Option<(String, Instant)>,
+    /// Disabled from the console: no session until enabled again.
+    disabled: bool,
     rx: Vec<u8>,
     data: Vec<u8>,
     tx: Vec<u8>,
@@ -117,6 +119,7 @@ impl<F: TunFactory> ClientRuntime<F> {
             fatal: None,
             counters: Counters::default(),
             connected: None,
+            disabled: false,
             rx: vec![0; MAX_PACKET],
             data: vec![0; HEADROOM + MAX_PACKET + TAILROOM],
             tx: Vec::with_capacity(2048),
@@ -148,6 +151,9 @@ impl<F: TunFactory> ClientRuntime<F> {
             }
             if self.control.take_status_request() {
                 self.log_status();
+            }
+            for (change, reply) in self.control.take_client_changes() {
+                let _ = reply.send(self.change(change));
             }
             let asked = self.control.take_client_requests();
             if !asked.is_empty() {
@@ -206,9 +212,43 @@ impl<F: TunFactory> ClientRuntime<F> {
         }
     }
 
+    /// Enables or disables the interface (`/interface ovpn-client enable|disable`): disabling
+    /// closes the session, telling the server (`disconnect-notify`), and removes the
+    /// interface; enabling starts a new session.
+    pub fn change(&mut self, change: super::ClientChange) -> Result<String, String> {
+        let _hold = logging::hold();
+        let now = now();
+        match change {
+            super::ClientChange::Disable if self.disabled => Ok("already disabled".into()),
+            super::ClientChange::Enable if !self.disabled => Ok("already enabled".into()),
+            super::ClientChange::Disable => {
+                self.client.close(now);
+                self.drive(now);
+                if let Conn::Tcp { io, .. } = &mut self.conn {
+                    io.flush();
+                }
+                self.close_conn();
+                self.down();
+                self.connected = None;
+                self.disabled = true;
+                tracing::info!(target: "ovpn", "{}: disabled", self.config.name);
+                Ok("disabled".into())
+            }
+            super::ClientChange::Enable => {
+                self.client = Client::new(self.config.clone(), now, unix_now())
+                    .map_err(|e| format!("the client configuration: {e}"))?;
+                self.disabled = false;
+                tracing::info!(target: "ovpn", "{}: enabled", self.config.name);
+                self.drive(now);
+                Ok("enabled".into())
+            }
+        }
+    }
+
     /// The interface as `/interface ovpn-client print` shows it.
     pub fn row(&self, now: Instant) -> crate::console::exec::ClientRow {
         let (status, reason) = match self.client.state() {
+            _ if self.disabled => ("disconnected", Some("disabled".to_owned())),
             ClientState::Connecting => ("connecting", None),
             ClientState::Connected => ("connected", None),
             ClientState::Disconnected => ("disconnected", None),
@@ -230,6 +270,7 @@ impl<F: TunFactory> ClientRuntime<F> {
                 .and_then(|s| s.address.map(|a| format!("{a}/{}", s.prefix_len))),
             remote_address: settings.and_then(|s| s.peer.map(|p| p.to_string())),
             counters: self.counters,
+            disabled: self.disabled,
         }
     }
 

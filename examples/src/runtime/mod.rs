@@ -150,10 +150,37 @@ pub struct Control {
     client_check: Arc<std::sync::Mutex<Option<ClientCheck>>>,
     /// Who waits for the loop's session table (the console).
     table_requests: Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>>>>,
+    /// Server changes for the loop to make, each with who waits for the outcome (the console).
+    server_changes: Arc<std::sync::Mutex<Vec<(ServerChange, ChangeReply)>>>,
+    /// Client changes for the loop to make, each with who waits for the outcome.
+    client_changes: Arc<std::sync::Mutex<Vec<(ClientChange, ChangeReply)>>>,
     /// Who waits for a client loop's interface row (the console).
     client_requests:
         Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<crate::console::exec::ClientRow>>>>,
 }
+
+/// A change of a running server's configuration (`/interface ovpn-server server set`).
+#[derive(Debug, Clone)]
+pub struct ServerChange {
+    /// The new session configuration.
+    pub config: ovpn_session::ServerConfig,
+    /// `Some`: the port or protocol changed, so the loop listens anew there, ending the
+    /// sessions (RouterOS restarts the server); `None`: new sessions get the new settings and
+    /// established ones keep theirs.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// A change of a running client interface (`/interface ovpn-client enable|disable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientChange {
+    /// `enable`: connects (again).
+    Enable,
+    /// `disable`: disconnects, telling the server, and stays disconnected.
+    Disable,
+}
+
+/// Where a loop answers a [`ServerChange`]: what it did, or why it did nothing.
+pub type ChangeReply = mpsc::Sender<Result<String, String>>;
 
 /// A client certificate check handed to a running server.
 pub type ClientCheck = Arc<dyn ovpn_session::verify::PeerCheck>;
@@ -175,6 +202,8 @@ pub(crate) fn control_pair() -> Result<(Control, ControlRx), RunError> {
             tx: Arc::new(tx),
             client_check: Arc::default(),
             table_requests: Arc::default(),
+            server_changes: Arc::default(),
+            client_changes: Arc::default(),
             client_requests: Arc::default(),
         },
         ControlRx(mio::net::UnixStream::from_std(rx)),
@@ -243,6 +272,47 @@ impl Control {
     /// The session-table requests since the last call (the loop answers each).
     pub fn take_session_requests(&self) -> Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>> {
         self.table_requests
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
+    }
+
+    /// Asks a server loop to change its configuration: the outcome comes on the returned
+    /// channel after the loop's current turn.
+    pub fn request_change(&self, change: ServerChange) -> mpsc::Receiver<Result<String, String>> {
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut q) = self.server_changes.lock() {
+            q.push((change, tx));
+        }
+        self.wake();
+        rx
+    }
+
+    /// The server changes asked for since the last call (the loop makes and answers each).
+    pub fn take_changes(&self) -> Vec<(ServerChange, ChangeReply)> {
+        self.server_changes
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
+    }
+
+    /// Asks a client loop to enable or disable its interface: the outcome comes on the
+    /// returned channel after the loop's current turn.
+    pub fn request_client_change(
+        &self,
+        change: ClientChange,
+    ) -> mpsc::Receiver<Result<String, String>> {
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut q) = self.client_changes.lock() {
+            q.push((change, tx));
+        }
+        self.wake();
+        rx
+    }
+
+    /// The client changes asked for since the last call (the loop makes and answers each).
+    pub fn take_client_changes(&self) -> Vec<(ClientChange, ChangeReply)> {
+        self.client_changes
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
             .unwrap_or_default()

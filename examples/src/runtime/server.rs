@@ -181,36 +181,8 @@ impl<F: TunFactory> ServerRuntime<F> {
         let server = Server::new(config, shared, now(), unix_now())
             .map_err(|e| RunError::Setup(format!("the server configuration: {e}")))?;
         let what = format!("listening on {}", options.listen);
-        let bind = |at: SocketAddr| -> io::Result<Listener> {
-            Ok(match transport {
-                Transport::Udp => Listener::Udp(UdpSocket::bind(at)?),
-                Transport::Tcp => Listener::Tcp(TcpListener::bind(at)?),
-            })
-        };
-        // `[::]` is dual stack (IPv6 and IPv4); on a host without IPv6, IPv4 alone.
-        let mut listener = match bind(options.listen) {
-            Err(e) if options.listen.ip() == IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) => {
-                tracing::info!(target: "ovpn", "ovpn-server: no IPv6 here ({e}): listening on IPv4 only");
-                bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), options.listen.port()))
-            }
-            r => r,
-        }
-        .map_err(io_err(&what))?;
-        let local_addr = match &mut listener {
-            Listener::Udp(s) => {
-                poll.registry()
-                    .register(s, SOCKET, Interest::READABLE)
-                    .map_err(io_err(&what))?;
-                s.local_addr()
-            }
-            Listener::Tcp(s) => {
-                poll.registry()
-                    .register(s, SOCKET, Interest::READABLE)
-                    .map_err(io_err(&what))?;
-                s.local_addr()
-            }
-        }
-        .map_err(io_err(&what))?;
+        let mut listener = bind_listener(options.listen, transport).map_err(io_err(&what))?;
+        let local_addr = register_listener(&poll, &mut listener).map_err(io_err(&what))?;
         let (control, mut control_rx) = control_pair()?;
         poll.registry()
             .register(control_rx.source(), CONTROL, Interest::READABLE)
@@ -232,11 +204,7 @@ impl<F: TunFactory> ServerRuntime<F> {
             }
             None => None,
         };
-        let proto = match transport {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        };
-        tracing::info!(target: "ovpn", "ovpn-server: listening on {proto} {local_addr}");
+        tracing::info!(target: "ovpn", "ovpn-server: listening on {} {local_addr}", proto(transport));
         Ok(Self {
             server,
             factory,
@@ -301,6 +269,9 @@ impl<F: TunFactory> ServerRuntime<F> {
             }
             if let Some(check) = self.control.take_client_check() {
                 self.set_client_check(check);
+            }
+            for (change, reply) in self.control.take_changes() {
+                let _ = reply.send(self.change(change));
             }
             let asked = self.control.take_session_requests();
             if !asked.is_empty() {
@@ -370,6 +341,79 @@ impl<F: TunFactory> ServerRuntime<F> {
             }
         }
         self.drive(now);
+    }
+
+    /// Makes a configuration change (`/interface ovpn-server server set`): without a new
+    /// address, new sessions get the new settings and established ones keep theirs; with one
+    /// (port or protocol changed), the loop listens there with a new server, ending every
+    /// session as RouterOS's restart does. On an error nothing changes.
+    pub fn change(&mut self, change: super::ServerChange) -> Result<String, String> {
+        let mut config = change.config;
+        // The check in use may be newer than the configuration's (CRLs read since).
+        if config.client_check.is_some() && self.server.config().client_check.is_some() {
+            config.client_check = self.server.config().client_check.clone();
+        }
+        self.fit_config(&mut config)?;
+        let Some(listen) = change.listen else {
+            self.server.reconfigure(config).map_err(|e| e.to_string())?;
+            self.mtu = self.server.config().max_mtu;
+            return Ok("new sessions use the new settings".into());
+        };
+        let transport = config.transport;
+        let same_socket =
+            transport == self.server.config().transport && listen.port() == self.local_addr.port();
+        // The new socket first: a port in use leaves the running server as it was.
+        let listener = if same_socket {
+            None
+        } else {
+            Some(
+                bind_listener(listen, transport)
+                    .map_err(|e| format!("listening on {listen}: {e}"))?,
+            )
+        };
+        let server = Server::new(config, self.server.shared().clone(), now(), unix_now())
+            .map_err(|e| format!("the server configuration: {e}"))?;
+        let ended = self.sessions(now()).len();
+        self.shutdown();
+        let tokens: Vec<Token> = self.conns.keys().copied().collect();
+        for t in tokens {
+            self.drop_conn(t);
+        }
+        self.server = server;
+        self.mtu = self.server.config().max_mtu;
+        self.mode = self.server.config().mode;
+        if let Some(mut listener) = listener {
+            let _ = match &mut self.listener {
+                Listener::Udp(s) => self.poll.registry().deregister(s),
+                Listener::Tcp(s) => self.poll.registry().deregister(s),
+            };
+            let local = register_listener(&self.poll, &mut listener)
+                .map_err(|e| format!("listening on {listen}: {e}"))?;
+            self.listener = listener;
+            self.local_addr = local;
+        }
+        tracing::info!(target: "ovpn", "ovpn-server: listening on {} {}", proto(transport), self.local_addr);
+        Ok(format!(
+            "restarted on {} {} ({ended} sessions ended)",
+            proto(transport),
+            self.local_addr
+        ))
+    }
+
+    /// What the loop does to every configuration: no switching between the clients' own
+    /// interfaces in mode=ethernet (the bridge switches), descriptors within the limit.
+    fn fit_config(&self, config: &mut ServerConfig) -> Result<(), String> {
+        if config.mode == Mode::Ethernet {
+            if self.shared.is_some() {
+                return Err("--shared-tun is for mode=ip".into());
+            }
+            config.switching = Switching::Off;
+        }
+        if self.shared.is_some() && config.ipv6.is_some() {
+            return Err("--shared-tun carries IPv4 only for now".into());
+        }
+        fit_fd_limit(config, self.shared.is_none());
+        Ok(())
     }
 
     /// Logs the session table and the pools' usage (SIGUSR1).
@@ -707,6 +751,45 @@ const FD_RESERVE: u64 = 64;
 /// Raises the open-file limit as far as allowed, and keeps `max-clients` and `max-connections`
 /// within it: each client costs a descriptor for its interface (unless `shared_tun` is off) and,
 /// over TCP, one for its connection; a connection that never becomes a client costs one.
+fn proto(t: Transport) -> &'static str {
+    match t {
+        Transport::Udp => "udp",
+        Transport::Tcp => "tcp",
+    }
+}
+
+/// Binds the server's socket; `[::]` is dual stack (IPv6 and IPv4), and on a host without IPv6
+/// IPv4 alone.
+fn bind_listener(at: SocketAddr, transport: Transport) -> io::Result<Listener> {
+    let bind = |at: SocketAddr| -> io::Result<Listener> {
+        Ok(match transport {
+            Transport::Udp => Listener::Udp(UdpSocket::bind(at)?),
+            Transport::Tcp => Listener::Tcp(TcpListener::bind(at)?),
+        })
+    };
+    match bind(at) {
+        Err(e) if at.ip() == IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) => {
+            tracing::info!(target: "ovpn", "ovpn-server: no IPv6 here ({e}): listening on IPv4 only");
+            bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), at.port()))
+        }
+        r => r,
+    }
+}
+
+/// Registers the server's socket with the poll; returns its address.
+fn register_listener(poll: &Poll, listener: &mut Listener) -> io::Result<SocketAddr> {
+    match listener {
+        Listener::Udp(s) => {
+            poll.registry().register(s, SOCKET, Interest::READABLE)?;
+            s.local_addr()
+        }
+        Listener::Tcp(s) => {
+            poll.registry().register(s, SOCKET, Interest::READABLE)?;
+            s.local_addr()
+        }
+    }
+}
+
 fn fit_fd_limit(config: &mut ServerConfig, tun_per_client: bool) {
     let Some(limit) = raise_fd_limit() else {
         return;

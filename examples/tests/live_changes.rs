@@ -1,0 +1,177 @@
+//! Console changes on running loops: `/interface ovpn-server server set` (settings for new
+//! sessions change in place; a new port or protocol makes the loop listen anew, RouterOS's
+//! restart), and `/interface ovpn-client disable|enable`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::mpsc;
+
+use ovpn_examples::demo::{DemoOptions, client_script, server_script};
+use ovpn_examples::runtime::client::ClientRuntime;
+use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
+use ovpn_examples::runtime::{ClientChange, PipeTuns, ServerChange};
+use ovpn_examples::script::{Env, Program, interpret};
+use ovpn_session::Transport;
+
+fn env(script_dir: &std::path::Path, state_dir: &std::path::Path) -> Env {
+    Env {
+        script_dir: script_dir.to_owned(),
+        state_dir: state_dir.to_owned(),
+        now: rustls::pki_types::UnixTime::now(),
+        allow_outside_paths: false,
+    }
+}
+
+fn runtime(dir: &std::path::Path) -> (ServerRuntime<PipeTuns>, ovpn_session::ServerConfig) {
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir, dir),
+    )
+    .unwrap();
+    let config = setup.servers.into_iter().next().unwrap().config;
+    let (tx, _rx) = mpsc::channel();
+    let rt = ServerRuntime::new(
+        config.clone(),
+        ovpn_session::Shared::new(setup.ppp, setup.pools),
+        &ServerOptions {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            shared_tun: None,
+        },
+        PipeTuns::new(tx),
+    )
+    .unwrap();
+    (rt, config)
+}
+
+#[test]
+fn settings_change_in_place_and_a_new_port_or_protocol_listens_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut rt, config) = runtime(dir.path());
+    let first = rt.local_addr();
+
+    // In place: the socket stays, new sessions get the new cipher set.
+    let mut c = config.clone();
+    c.ciphers = vec![ovpn_crypto::Cipher::Aes128Gcm];
+    let said = rt
+        .change(ServerChange {
+            config: c,
+            listen: None,
+        })
+        .unwrap();
+    assert!(said.contains("new sessions"), "{said}");
+    assert_eq!(rt.local_addr(), first);
+    assert_eq!(
+        rt.server().config().ciphers,
+        vec![ovpn_crypto::Cipher::Aes128Gcm]
+    );
+
+    // A protocol change in place is refused, and nothing changes.
+    let mut c = config.clone();
+    c.transport = Transport::Tcp;
+    let e = rt
+        .change(ServerChange {
+            config: c.clone(),
+            listen: None,
+        })
+        .unwrap_err();
+    assert!(e.contains("protocol"), "{e}");
+    assert_eq!(rt.server().config().transport, Transport::Udp);
+
+    // A port already taken: refused, and the server stays where it was.
+    let taken = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let e = rt
+        .change(ServerChange {
+            config: c.clone(),
+            listen: Some(taken.local_addr().unwrap()),
+        })
+        .unwrap_err();
+    assert!(e.contains("listening on"), "{e}");
+    assert_eq!(rt.local_addr(), first);
+    assert_eq!(rt.server().config().transport, Transport::Udp);
+
+    // Over TCP on a new port: the old UDP port is free again, the new one accepts connections.
+    let said = rt
+        .change(ServerChange {
+            config: c,
+            listen: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
+        })
+        .unwrap();
+    assert!(said.starts_with("restarted on tcp"), "{said}");
+    let now_at = rt.local_addr();
+    assert_ne!(now_at.port(), first.port());
+    assert_eq!(rt.server().config().transport, Transport::Tcp);
+    std::net::UdpSocket::bind(first).expect("the old port is closed");
+    std::net::TcpStream::connect(now_at).expect("the new listener accepts");
+}
+
+/// The opcode of a control-channel packet (the first byte's high five bits).
+fn opcode(datagram: &[u8]) -> u8 {
+    datagram[0] >> 3
+}
+
+#[test]
+fn a_disabled_client_sends_nothing_and_enable_starts_a_new_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_state = dir.path().join("server");
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir.path(), &server_state),
+    )
+    .unwrap();
+    setup.write_files(&server_state).unwrap();
+    // A stand-in server: a UDP socket that only receives.
+    let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    let csetup = interpret(
+        Program::Client,
+        &client_script(&DemoOptions::default(), port),
+        &env(&server_state, &dir.path().join("client")),
+    )
+    .unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let mut rt =
+        ClientRuntime::new(csetup.client_config.unwrap(), Vec::new(), PipeTuns::new(tx)).unwrap();
+    let mut buf = [0u8; 2048];
+    // The first turn sends the hard reset (P_CONTROL_HARD_RESET_CLIENT_V2 = 7, or V3 = 10).
+    rt.turn().unwrap();
+    let (n, _) = server.recv_from(&mut buf).unwrap();
+    assert!(
+        matches!(opcode(&buf[..n]), 7 | 10),
+        "{:?}",
+        &buf[..n.min(8)]
+    );
+    let first_session = buf[1..9].to_vec();
+
+    assert_eq!(rt.change(ClientChange::Disable).unwrap(), "disabled");
+    let row = rt.row(ovpn_examples::runtime::now());
+    assert_eq!(
+        (row.status.as_str(), row.reason.as_deref(), row.disabled),
+        ("disconnected", Some("disabled"), true)
+    );
+    assert_eq!(
+        rt.change(ClientChange::Disable).unwrap(),
+        "already disabled"
+    );
+    // Nothing more leaves while disabled: a woken turn sends nothing.
+    server.set_nonblocking(true).unwrap();
+    while server.recv_from(&mut buf).is_ok() {}
+    rt.control().wake();
+    rt.turn().unwrap();
+    assert_eq!(
+        server.recv_from(&mut buf).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+    server.set_nonblocking(false).unwrap();
+
+    assert_eq!(rt.change(ClientChange::Enable).unwrap(), "enabled");
+    let row = rt.row(ovpn_examples::runtime::now());
+    assert_eq!((row.status.as_str(), row.disabled), ("connecting", false));
+    rt.turn().unwrap();
+    let (n, _) = server.recv_from(&mut buf).unwrap();
+    assert!(matches!(opcode(&buf[..n]), 7 | 10));
+    assert_ne!(buf[1..9].to_vec(), first_session, "a new session id");
+}
