@@ -170,9 +170,15 @@ pub fn init(verbosity: u8) {
     let fmt = tracing_subscriber::fmt::layer()
         .event_format(RouterOsFormat { offset })
         .with_writer(HeldStderr);
-    // The memory log (`/log print`) keeps info, warning and error lines, as RouterOS's default
-    // rules do, whatever stderr shows.
-    let memory = crate::log_memory::MemoryLayer { offset }.with_filter(LevelFilter::INFO);
+    // The memory log (`/log print`) keeps the lines its rules choose (`/system logging`; by
+    // default info, warning and error, as RouterOS's), whatever stderr shows; debug lines
+    // only with -v.
+    let memory_level = if verbosity == 0 {
+        LevelFilter::INFO
+    } else {
+        LevelFilter::DEBUG
+    };
+    let memory = crate::log_memory::MemoryLayer { offset }.with_filter(memory_level);
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter(verbosity)))
         .with(memory)

@@ -240,6 +240,54 @@ impl PoolSet {
         Ok(entry.pool)
     }
 
+    /// Replaces a pool by a new one of the same name (`/ip pool set NAME ranges=...
+    /// comment=...`), keeping its place as other pools' `next-pool`; returns the old one.
+    ///
+    /// Fails if the name is unknown, the pool has addresses in use (they would change pool),
+    /// the new pool is of the other family, overlaps another pool, or its `next-pool` is unknown
+    /// or leads back to it. On an error nothing changes.
+    pub fn replace(&mut self, pool: Pool) -> Result<Pool, PoolError> {
+        if pool.family() != self.family {
+            return Err(PoolError::WrongFamily {
+                what: pool.name().to_owned(),
+            });
+        }
+        let name = pool.name().to_owned();
+        let entry = self.entry(&name)?;
+        if entry.used.len() > 0 {
+            return Err(PoolError::PoolInUse {
+                pool: name,
+                used: entry.used.len(),
+            });
+        }
+        if let Some(other) = self
+            .pools
+            .values()
+            .find(|e| e.pool.name() != name && e.pool.overlaps(&pool))
+        {
+            return Err(PoolError::OverlappingPools {
+                pool: name,
+                other: other.pool.name().to_owned(),
+            });
+        }
+        self.check_next_pool(&name, pool.next_pool())?;
+        let mut used = Used::default();
+        let inside: Vec<IpAddr> = self
+            .fixed
+            .keys()
+            .filter(|a| pool.contains(**a))
+            .copied()
+            .collect();
+        for address in inside {
+            if let (Some(owner), Some(unit)) = (self.fixed.remove(&address), pool.unit_of(address))
+            {
+                used.insert(unit, &owner);
+            }
+        }
+        let old = self.pools.insert(name.clone(), Entry { pool, used });
+        old.map(|e| e.pool).ok_or(PoolError::UnknownPool(name))
+    }
+
     /// Changes a pool's `next-pool` (`/ip pool set NAME next-pool=...`), refusing unknown pools
     /// and cycles.
     pub fn set_next_pool(&mut self, name: &str, next_pool: Option<&str>) -> Result<(), PoolError> {
@@ -550,6 +598,44 @@ mod tests {
             s.add(p.clone()).unwrap();
         }
         s
+    }
+
+    #[test]
+    fn replace_keeps_references_and_refuses_what_would_break() {
+        let mut s = set(&[
+            v4("b", "10.0.1.1-10.0.1.2", None),
+            v4("a", "10.0.0.1-10.0.0.2", Some("b")),
+        ]);
+        // b, a's next-pool, gets other ranges; a still chains to it.
+        let old = s.replace(v4("b", "10.0.2.1-10.0.2.4", None)).unwrap();
+        assert_eq!(old.ranges().unwrap().to_string(), "10.0.1.1-10.0.1.2");
+        assert_eq!(s.stats("b").unwrap().total, 4);
+        s.acquire("a", "u1").unwrap();
+        s.acquire("a", "u2").unwrap();
+        assert_eq!(s.acquire("a", "u3").unwrap().address, ip("10.0.2.1"));
+        let before = format!("{s:?}");
+        // b has an address in use, a would overlap a, c is unknown, b -> a -> b loops.
+        for (p, e) in [
+            (v4("b", "10.0.3.1", None), "in use"),
+            (v4("c", "10.0.4.1", None), "c"),
+        ] {
+            assert!(s.replace(p).unwrap_err().to_string().contains(e));
+        }
+        let mut t = set(&[
+            v4("b", "10.0.1.1-10.0.1.2", None),
+            v4("a", "10.0.0.1-10.0.0.2", Some("b")),
+        ]);
+        assert!(matches!(
+            t.replace(v4("b", "10.0.0.2-10.0.0.3", None)),
+            Err(PoolError::OverlappingPools { .. })
+        ));
+        assert!(t.replace(v4("b", "10.0.1.1", Some("a"))).is_err());
+        assert!(
+            PoolSet::new(Family::Ipv6)
+                .replace(v4("b", "10.0.1.1", None))
+                .is_err()
+        );
+        assert_eq!(format!("{s:?}"), before, "a refusal changes nothing");
     }
 
     #[test]

@@ -19,27 +19,31 @@ pub fn run(state_dir: &Path, command: Option<&str>) -> ExitCode {
         }
     };
     let mut failed = false;
-    let mut one = |line: &str| -> bool {
+    let mut one = |line: &str| -> Step {
         match crate::console::socket::ask(&mut stream, line) {
             Ok(Ok(out)) => {
                 print!("{out}");
                 let _ = std::io::stdout().flush();
-                true
+                Step::Done
             }
             Ok(Err(e)) => {
                 eprintln!("{e}");
                 failed = true;
-                true
+                Step::Failed
             }
             Err(e) => {
                 eprintln!("console: {e}");
                 failed = true;
-                false
+                Step::Lost
             }
         }
     };
     if let Some(c) = command {
-        one(c);
+        if is_monitor(c) {
+            monitor(c, &mut one);
+        } else {
+            one(c);
+        }
     } else if std::io::stdin().is_terminal() {
         interactive(state_dir, &mut one);
     } else {
@@ -51,7 +55,10 @@ pub fn run(state_dir: &Path, command: Option<&str>) -> ExitCode {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if !one(line) {
+            if line == "/quit" || line == "quit" {
+                break;
+            }
+            if one(line) == Step::Lost {
                 break;
             }
         }
@@ -61,6 +68,60 @@ pub fn run(state_dir: &Path, command: Option<&str>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Whether `line` is a `monitor` to repeat (without `once`).
+fn is_monitor(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.contains(&"monitor") && !words.contains(&"once")
+}
+
+/// `monitor` without `once`: the figures again every second (the screen cleared on a
+/// terminal) until Ctrl-C, which ends the monitor, not the console.
+fn monitor(line: &str, one: &mut dyn FnMut(&str) -> Step) -> Step {
+    use std::io::{IsTerminal as _, Write as _};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let id = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone()).ok();
+    let tty = std::io::stdout().is_terminal();
+    let once = format!("{line} once");
+    let mut step = Step::Done;
+    while !interrupted.load(Ordering::SeqCst) {
+        if tty {
+            print!("\x1b[H\x1b[2J");
+            let _ = std::io::stdout().flush();
+        }
+        step = one(&once);
+        if step != Step::Done {
+            break;
+        }
+        if id.is_none() {
+            break; // no way to be interrupted: once is all
+        }
+        // The refresh interval (RouterOS's: one second).
+        for _ in 0..10 {
+            if interrupted.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    if let Some(id) = id {
+        signal_hook::low_level::unregister(id);
+    }
+    step
+}
+
+/// How a command went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Its output was printed.
+    Done,
+    /// Its error was printed.
+    Failed,
+    /// The program cannot be reached any more.
+    Lost,
 }
 
 /// The console's line editor: completion of menus, commands and keys.
@@ -91,7 +152,7 @@ impl rustyline::Helper for Helper {}
 
 /// The interactive console: a RouterOS prompt, line editing, history kept in the state
 /// directory (`console_history`, 0600), Tab to complete. `quit` or Ctrl-D ends it.
-fn interactive(state_dir: &Path, one: &mut dyn FnMut(&str) -> bool) {
+fn interactive(state_dir: &Path, one: &mut dyn FnMut(&str) -> Step) {
     use std::os::unix::fs::PermissionsExt as _;
     let mut editor = match rustyline::Editor::<Helper, rustyline::history::DefaultHistory>::new() {
         Ok(e) => e,
@@ -114,7 +175,12 @@ fn interactive(state_dir: &Path, one: &mut dyn FnMut(&str) -> bool) {
                     break;
                 }
                 let _ = editor.add_history_entry(line);
-                if !one(line) {
+                let step = if is_monitor(line) {
+                    monitor(line, one)
+                } else {
+                    one(line)
+                };
+                if step == Step::Lost {
                     break;
                 }
             }

@@ -31,14 +31,26 @@ use crate::table;
 
 /// The console's commands: each menu with its verbs (for completion and help).
 pub const COMMANDS: &[(&str, &[&str])] = &[
-    ("interface ovpn-server", &["print"]),
+    ("interface ovpn-server", &["print", "monitor"]),
     ("interface ovpn-server server", &["print", "set"]),
-    ("interface ovpn-client", &["print", "enable", "disable"]),
+    (
+        "interface ovpn-client",
+        &["print", "monitor", "enable", "disable"],
+    ),
     ("ppp active", &["print", "remove"]),
     (
         "ppp secret",
         &["print", "add", "set", "remove", "enable", "disable"],
     ),
+    ("interface", &["print"]),
+    ("system resource", &["print"]),
+    (
+        "system logging",
+        &["print", "add", "set", "remove", "enable", "disable"],
+    ),
+    ("system logging action", &["print", "set"]),
+    ("ip pool", &["print", "add", "set", "remove"]),
+    ("ip pool used", &["print"]),
     ("log", &["print"]),
 ];
 
@@ -121,6 +133,19 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "bridge",
             "comment",
         ],
+        "ip pool" => &[
+            "name",
+            "ranges",
+            "next-pool",
+            "comment",
+            "total",
+            "used",
+            "available",
+        ],
+        "ip pool used" => &["pool", "address", "owner", "info"],
+        "interface" => &["name", "type", "actual-mtu", "dynamic", "running"],
+        "system logging" => &["topics", "action", "prefix", "disabled", "default"],
+        "system logging action" => &["memory-lines"],
         "log" => &["topics", "message"],
         _ => &[],
     }
@@ -196,6 +221,23 @@ pub trait Live {
         let _ = (name, enable);
         Err("bad command name (this program has no client interfaces)".into())
     }
+    /// When the program started (`/system resource print`'s uptime).
+    fn started(&self) -> Option<std::time::Instant> {
+        None
+    }
+    /// Reads the IP pools the servers share (`/ip pool print`, `/ip pool used print`).
+    fn view_pools(&self, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
+        let _ = view;
+    }
+    /// Changes the IP pools (`/ip pool add|set|remove`), with the PPP tables to look at: the
+    /// next login sees the change.
+    fn change_pools(
+        &self,
+        change: &mut dyn FnMut(&mut ovpn_pool::PoolSet, &ovpn_ppp::PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let _ = change;
+        Err("bad command name (this program has no /ip pool)".into())
+    }
     /// The servers' `/interface ovpn-server server` properties.
     fn servers(&self) -> Vec<crate::settings::ServerSettings> {
         Vec::new()
@@ -255,7 +297,7 @@ fn profile_row(p: &ovpn_ppp::Profile) -> Row {
 
 /// The names a `set`/`remove`/`enable`/`disable` targets among `names` (listing order): row
 /// numbers, `[find ...]` over the rows, or names.
-fn named_targets(
+pub(super) fn named_targets(
     c: &crate::rsc::Command,
     names: &[String],
     rows: &[Row],
@@ -342,7 +384,7 @@ fn client_row(c: &ClientRow) -> Row {
 
 /// How `print` lays rows out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
+pub(super) enum Form {
     Table,
     Detail,
     Terse,
@@ -372,7 +414,7 @@ fn split_where(line: &str) -> (&str, Option<&str>) {
 }
 
 /// A row as `key=value` pairs (for `where`, `detail` and `terse`).
-type Row = Vec<(&'static str, String)>;
+pub(super) type Row = Vec<(&'static str, String)>;
 
 fn ppp_active_row(s: &SessionInfo) -> Row {
     vec![
@@ -424,7 +466,7 @@ fn interface_row(s: &SessionInfo) -> Row {
     ]
 }
 
-fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
+pub(super) fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
     move |k| row.iter().find(|(x, _)| *x == k).map(|(_, v)| v.as_str())
 }
 
@@ -452,6 +494,59 @@ fn detail<K: AsRef<str>>(rows: &[(usize, Vec<(K, String)>)], flags: &str) -> Str
     out
 }
 
+/// RouterOS's `monitor`: `key: value` lines, keys aligned right.
+fn monitor(row: &Row, server: bool) -> String {
+    let keys: &[&str] = if server {
+        &[
+            "name",
+            "user",
+            "caller-id",
+            "encoding",
+            "local-address",
+            "remote-address",
+            "mtu",
+            "uptime",
+            "rx-byte",
+            "tx-byte",
+            "rx-packet",
+            "tx-packet",
+        ]
+    } else {
+        &[
+            "name",
+            "status",
+            "reason",
+            "connect-to",
+            "encoding",
+            "local-address",
+            "remote-address",
+            "mtu",
+            "uptime",
+            "rx-byte",
+            "tx-byte",
+            "rx-packet",
+            "tx-packet",
+        ]
+    };
+    let get = lookup(row);
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    if server {
+        lines.push(("status", "connected".to_owned()));
+    }
+    for k in keys {
+        let v = get(k).unwrap_or_default();
+        if *k == "reason" && v.is_empty() {
+            continue;
+        }
+        lines.push((k, v.to_owned()));
+    }
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+    lines
+        .iter()
+        .map(|(k, v)| format!("{}\n", format!("{k:>width$}: {v}").trim_end()))
+        .collect()
+}
+
 /// RouterOS's `print terse`: one line per row.
 fn terse(rows: &[(usize, Row)]) -> String {
     rows.iter()
@@ -471,7 +566,15 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
     let filter = Filter::parse(filter_text.unwrap_or_default()).map_err(|e| e.to_string())?;
     // `/export [terse] [show-sensitive]`: the root menu's command.
     let mut words = head.split_whitespace();
-    if words.next() == Some("/export") {
+    let first = words.next();
+    if first == Some("/quit") {
+        // The console ends (its client leaves); the program runs on.
+        return match words.next() {
+            None => Ok(String::new()),
+            Some(w) => Err(format!("expected end of command ({w})")),
+        };
+    }
+    if first == Some("/export") {
         let (mut sensitive, mut terse) = (false, false);
         for w in words {
             match w {
@@ -533,7 +636,53 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         }
         Ok(form)
     };
+    if let Some(out) = super::system::run(c, form, &filter, live)? {
+        return Ok(out);
+    }
+    if c.menu.starts_with("system logging")
+        && let Some(out) = super::logging_rules::run(c, form, &filter)?
+    {
+        if c.verb != "print" {
+            live.keep(line.trim())?;
+        }
+        return Ok(out);
+    }
+    if c.menu.starts_with("ip pool")
+        && let Some(out) = super::pools::run(c, form, &filter, live)?
+    {
+        if c.verb != "print" {
+            live.keep(line.trim())?;
+        }
+        return Ok(out);
+    }
     match (c.menu.as_str(), c.verb.as_str()) {
+        (menu @ ("interface ovpn-server" | "interface ovpn-client"), "monitor") => {
+            let (mut which, mut once) = (None, false);
+            for p in &c.positional {
+                match p.as_str() {
+                    "once" => once = true,
+                    w if which.is_none() => which = Some(w),
+                    other => return Err(format!("expected end of command ({other})")),
+                }
+            }
+            let _ = once; // the console's end repeats the command every second without it
+            if let Some((k, _)) = c.props.first() {
+                return Err(format!("expected end of command ({k}=)"));
+            }
+            let which = which.ok_or("expected an interface name or number")?;
+            let rows: Vec<Row> = if menu == "interface ovpn-server" {
+                live.sessions().iter().map(interface_row).collect()
+            } else {
+                live.clients().iter().map(client_row).collect()
+            };
+            let row = which
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| rows.get(n))
+                .or_else(|| rows.iter().find(|r| lookup(r)("name") == Some(which)))
+                .ok_or_else(|| format!("no such item ({which})"))?;
+            Ok(monitor(row, menu == "interface ovpn-server"))
+        }
         ("interface ovpn-server", "print") => {
             let form = form()?;
             let sessions = live.sessions();
@@ -871,7 +1020,7 @@ fn select(
 
 /// `print` in `form`: `table` lays out the selected rows (with their indexes in the source),
 /// the other forms number them 0, 1, ... as printed.
-fn render(
+pub(super) fn render(
     form: Form,
     rows: Vec<(usize, Row)>,
     legend: &str,
@@ -973,6 +1122,49 @@ mod tests {
             *f.removed.borrow(),
             vec![f.rows[1].session_id.unwrap(), f.rows[0].session_id.unwrap()]
         );
+    }
+
+    #[test]
+    fn monitor_shows_one_interface() {
+        let f = fake();
+        let out = run("/interface ovpn-server monitor ovpn-incoming2 once", &f).unwrap();
+        let keys: Vec<&str> = out
+            .lines()
+            .map(|l| l.split(':').next().unwrap().trim())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "status",
+                "name",
+                "user",
+                "caller-id",
+                "encoding",
+                "local-address",
+                "remote-address",
+                "mtu",
+                "uptime",
+                "rx-byte",
+                "tx-byte",
+                "rx-packet",
+                "tx-packet"
+            ],
+            "{out}"
+        );
+        assert!(out.contains("user: client2"), "{out}");
+        // By number too; one interface at a time; a name that is not there.
+        assert_eq!(
+            run("/interface ovpn-server monitor 1", &f).unwrap(),
+            out,
+            "without once, the same figures (the console repeats them)"
+        );
+        assert!(run("/interface ovpn-server monitor 0 1", &f).is_err());
+        assert!(
+            run("/interface ovpn-server monitor ovpn-incoming9", &f)
+                .unwrap_err()
+                .contains("no such item")
+        );
+        assert!(run("/interface ovpn-server monitor", &f).is_err());
     }
 
     #[test]

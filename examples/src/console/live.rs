@@ -28,6 +28,8 @@ pub struct ServerLive {
     certificate_commands: Vec<String>,
     /// The address the servers listen on (`--listen`; all addresses when `None`).
     listen: Option<IpAddr>,
+    /// When the program started.
+    started: std::time::Instant,
     /// The tables they share.
     pub shared: Shared,
     /// The console's changes, kept for the next start.
@@ -71,6 +73,7 @@ impl ServerLive {
             store: ovpn_pki::Store::default(),
             certificate_commands: Vec::new(),
             listen: None,
+            started: crate::runtime::now(),
             shared,
             journal: Journal::new(state_dir),
         }
@@ -262,6 +265,23 @@ impl super::exec::Live for ServerLive {
         self.journal.keep(line)
     }
 
+    fn started(&self) -> Option<std::time::Instant> {
+        Some(self.started)
+    }
+
+    fn view_pools(&self, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
+        self.shared.view(|_, pools| view(pools));
+    }
+
+    fn change_pools(
+        &self,
+        change: &mut dyn FnMut(&mut ovpn_pool::PoolSet, &ovpn_ppp::PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.shared.change(|ppp, pools| change(pools, ppp))?;
+        self.controls.iter().for_each(Control::wake);
+        Ok(())
+    }
+
     fn servers(&self) -> Vec<ServerSettings> {
         self.running().into_iter().map(|r| r.settings).collect()
     }
@@ -404,6 +424,8 @@ pub struct ClientLive {
     /// Whether the interface is enabled (what the console last said).
     enabled: std::sync::atomic::AtomicBool,
     journal: Journal,
+    /// When the program started.
+    started: std::time::Instant,
 }
 
 impl ClientLive {
@@ -415,6 +437,7 @@ impl ClientLive {
             name: name.to_owned(),
             enabled: std::sync::atomic::AtomicBool::new(true),
             journal: Journal::new(state_dir),
+            started: crate::runtime::now(),
         }
     }
 
@@ -450,6 +473,10 @@ impl super::exec::Live for ClientLive {
                 ..Default::default()
             }],
         }
+    }
+
+    fn started(&self) -> Option<std::time::Instant> {
+        Some(self.started)
     }
 
     fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {

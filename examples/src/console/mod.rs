@@ -7,4 +7,7 @@ pub mod exec;
 pub mod filter;
 pub mod journal;
 pub mod live;
+pub mod logging_rules;
+pub mod pools;
 pub mod socket;
+pub mod system;

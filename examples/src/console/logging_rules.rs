@@ -1,0 +1,277 @@
+//! `/system logging` (the rules that choose the memory log's lines) and `/system logging
+//! action` (`memory-lines`), at run time and kept across a restart.
+//!
+//! - `print [detail|terse|count-only]`, `add topics=ovpn,ppp action=memory [prefix=]
+//!   [disabled=]`, `set`, `remove` (a default rule can be disabled, not removed), `enable`,
+//!   `disable`;
+//! - `/system logging action print`, `set memory memory-lines=N`.
+//!
+//! Only the `memory` action exists here: every line goes to stderr already (`echo`), and
+//! `disk` and `remote` are refused with their names.
+
+use super::exec::{Form, Row, lookup, named_targets, render};
+use crate::log_memory::{self, Rule};
+use crate::table;
+
+fn rule_row(r: &Rule) -> Row {
+    vec![
+        ("topics", r.topics.join(",")),
+        ("action", "memory".to_owned()),
+        ("prefix", r.prefix.clone()),
+        ("disabled", if r.disabled { "yes" } else { "no" }.to_owned()),
+        ("default", if r.default { "yes" } else { "no" }.to_owned()),
+    ]
+}
+
+fn action(v: &str) -> Result<(), String> {
+    match v {
+        "memory" => Ok(()),
+        "echo" => Err(
+            "action=echo: every line goes to stderr already; rules here choose the memory log"
+                .into(),
+        ),
+        other => Err(format!(
+            "action={other}: only action=memory exists here (the memory log)"
+        )),
+    }
+}
+
+/// Applies `key=value` to a rule.
+fn set(rule: &mut Rule, key: &str, v: &str) -> Result<(), String> {
+    match key {
+        "topics" => rule.topics = Rule::new(v, "")?.topics,
+        "prefix" => rule.prefix = v.to_owned(),
+        "action" => action(v)?,
+        "disabled" => rule.disabled = crate::settings::yes_no(v)?,
+        "comment" => {}
+        other => {
+            return Err(format!(
+                "unknown property {other:?} (topics, action, prefix, disabled)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a `/system logging` command; `None` when `c` is not one.
+pub(super) fn run(
+    c: &crate::rsc::Command,
+    form: impl FnOnce() -> Result<Form, String>,
+    filter: &super::filter::Filter,
+) -> Result<Option<String>, String> {
+    match (c.menu.as_str(), c.verb.as_str()) {
+        ("system logging", "print") => {
+            let form = form()?;
+            let rows: Vec<(usize, Row)> = log_memory::rules()
+                .iter()
+                .map(rule_row)
+                .filter(|r| filter.matches(&lookup(r)))
+                .enumerate()
+                .collect();
+            Ok(Some(render(
+                form,
+                rows,
+                "X - DISABLED; * - DEFAULT",
+                |rows| {
+                    let cells: Vec<(&str, Vec<String>)> = rows
+                        .iter()
+                        .map(|(_, r)| {
+                            let get = lookup(r);
+                            let flag = match (
+                                get("disabled") == Some("yes"),
+                                get("default") == Some("yes"),
+                            ) {
+                                (true, true) => "X*",
+                                (true, false) => "X",
+                                (false, true) => "*",
+                                (false, false) => "",
+                            };
+                            let cells = ["topics", "action", "prefix"]
+                                .iter()
+                                .map(|k| get(k).unwrap_or_default().to_owned())
+                                .collect();
+                            (flag, cells)
+                        })
+                        .collect();
+                    table::columns_flagged(
+                        &["TOPICS", "ACTION", "PREFIX"],
+                        &cells,
+                        "X - DISABLED; * - DEFAULT",
+                    )
+                },
+            )))
+        }
+        ("system logging", "add") => {
+            if !c.positional.is_empty() {
+                return Err("expected end of command (add takes properties only)".into());
+            }
+            let topics = c.prop("topics").ok_or("topics is required")?;
+            let mut rule = Rule::new(topics, "")?;
+            for (k, v) in c.props.iter().filter(|(k, _)| k != "topics") {
+                set(&mut rule, k, v)?;
+            }
+            log_memory::change_rules(|rules| {
+                rules.push(rule);
+                Ok(())
+            })?;
+            Ok(Some(String::new()))
+        }
+        ("system logging", verb @ ("set" | "remove" | "enable" | "disable")) => {
+            let rules = log_memory::rules();
+            let names: Vec<String> = (0..rules.len()).map(|i| i.to_string()).collect();
+            let rows: Vec<Row> = rules.iter().map(rule_row).collect();
+            let targets: Vec<usize> = named_targets(c, &names, &rows)?
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            let props: Vec<(String, String)> = match verb {
+                "enable" => vec![("disabled".into(), "no".into())],
+                "disable" => vec![("disabled".into(), "yes".into())],
+                _ => c.props.clone(),
+            };
+            if verb == "set" && props.is_empty() {
+                return Err("set: no properties given".into());
+            }
+            if verb != "set" && !c.props.is_empty() {
+                return Err(format!(
+                    "expected end of command ({verb} takes no properties)"
+                ));
+            }
+            log_memory::change_rules(|rules| {
+                if verb == "remove" {
+                    if targets
+                        .iter()
+                        .any(|i| rules.get(*i).is_some_and(|r| r.default))
+                    {
+                        return Err("a default rule cannot be removed (disable it)".into());
+                    }
+                    let mut i = 0;
+                    rules.retain(|_| {
+                        i += 1;
+                        !targets.contains(&(i - 1))
+                    });
+                    return Ok(());
+                }
+                for i in &targets {
+                    let r = rules.get_mut(*i).ok_or("no such item")?;
+                    for (k, v) in &props {
+                        set(r, k, v)?;
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(Some(String::new()))
+        }
+        ("system logging action", "print") => {
+            form()?;
+            Ok(Some(table::columns_flagged(
+                &["NAME", "TARGET", "MEMORY-LINES"],
+                &[(
+                    "*",
+                    vec![
+                        "memory".to_owned(),
+                        "memory".to_owned(),
+                        log_memory::max_lines().to_string(),
+                    ],
+                )],
+                "* - DEFAULT",
+            )))
+        }
+        ("system logging action", "set") => {
+            match c.positional.first().map(String::as_str) {
+                Some("memory" | "0") => {}
+                Some(other) => {
+                    return Err(format!("no such item ({other}): the one action is memory"));
+                }
+                None => return Err("expected a number, a name or [find ...]".into()),
+            }
+            for (k, v) in &c.props {
+                match k.as_str() {
+                    "memory-lines" => {
+                        let n: usize = v
+                            .parse()
+                            .ok()
+                            .filter(|n| (1..=65_535).contains(n))
+                            .ok_or("memory-lines: expected 1..65535")?;
+                        log_memory::set_max_lines(n);
+                    }
+                    other => {
+                        return Err(format!("unknown property {other:?} (memory-lines)"));
+                    }
+                }
+            }
+            Ok(Some(String::new()))
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::console::exec::run;
+    use crate::console::live::ClientLive;
+
+    /// The rules are the process's: one test changes them.
+    #[test]
+    fn rules_print_add_set_remove_and_memory_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = ClientLive::new("ovpn-out1", Some(dir.path()));
+        let out = run("/system logging print", &l).unwrap();
+        assert!(out.contains("Flags: X - DISABLED; * - DEFAULT"), "{out}");
+        assert!(out.contains(" 0 *   info     memory"), "{out}");
+        run(
+            "/system logging add topics=ovpn,!debug action=memory prefix=VPN",
+            &l,
+        )
+        .unwrap();
+        run("/system logging disable 0", &l).unwrap();
+        let out = run("/system logging print", &l).unwrap();
+        assert!(out.contains(" 0 X*  info"), "{out}");
+        assert!(out.contains(" 3     ovpn,!debug  memory  VPN"), "{out}");
+        // The memory log now takes ovpn lines (with the prefix), not the ppp info lines.
+        let rules = crate::log_memory::rules();
+        let takes = |t: &[&str]| rules.iter().any(|r| r.matches(t));
+        assert!(takes(&["ovpn", "info"]) && !takes(&["ppp", "info"]) && takes(&["ppp", "error"]));
+        for (line, says) in [
+            ("/system logging remove 0", "default rule"),
+            (
+                "/system logging add topics=ovpn action=disk",
+                "only action=memory",
+            ),
+            ("/system logging add action=memory", "topics is required"),
+            ("/system logging set 9 prefix=x", "no such item"),
+            (
+                "/system logging action set memory memory-lines=0",
+                "1..65535",
+            ),
+        ] {
+            let e = run(line, &l).unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        run("/system logging action set memory memory-lines=5", &l).unwrap();
+        assert_eq!(crate::log_memory::max_lines(), 5);
+        assert!(
+            run("/system logging action print", &l)
+                .unwrap()
+                .contains("memory  5")
+        );
+        run("/system logging set 3 topics=ppp", &l).unwrap();
+        run("/system logging remove 3", &l).unwrap();
+        run("/system logging enable 0", &l).unwrap();
+        assert_eq!(
+            crate::log_memory::rules(),
+            crate::log_memory::default_rules()
+        );
+        run("/system logging action set memory memory-lines=1000", &l).unwrap();
+        // Every change is kept for the next start.
+        let kept =
+            std::fs::read_to_string(dir.path().join(crate::console::journal::JOURNAL)).unwrap();
+        assert_eq!(
+            kept.lines()
+                .filter(|l| l.starts_with("/system logging"))
+                .count(),
+            7,
+            "{kept}"
+        );
+    }
+}
