@@ -319,37 +319,12 @@ pub(super) fn named_targets(
         .map(|w| {
             let w = w.trim();
             match w.parse::<usize>() {
-                Ok(n) => names.get(n).cloned(),
+                Ok(n) => match super::numbers::resolve(n) {
+                    // The row this console's last print showed as n, if it is still there.
+                    Some(id) => id.and_then(|id| names.iter().find(|s| **s == id).cloned()),
+                    None => names.get(n).cloned(),
+                },
                 Err(_) => names.iter().find(|s| *s == w).cloned(),
-            }
-            .ok_or_else(|| format!("no such item ({w})"))
-        })
-        .collect()
-}
-
-/// The secrets a `set`/`remove`/`enable`/`disable` names: row numbers, `[find ...]`, or names.
-fn secret_targets(
-    c: &crate::rsc::Command,
-    secrets: &[ovpn_ppp::Secret],
-) -> Result<Vec<String>, String> {
-    let Some(what) = c.positional.first() else {
-        return Err("expected a number, a name or [find ...]".into());
-    };
-    if let Some(inner) = what.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
-        let filter = Filter::parse(inner.trim().trim_start_matches("where").trim())
-            .map_err(|e| e.to_string())?;
-        return Ok(secrets
-            .iter()
-            .filter(|s| filter.matches(&lookup(&secret_row(s))))
-            .map(|s| s.name.clone())
-            .collect());
-    }
-    what.split(',')
-        .map(|w| {
-            let w = w.trim();
-            match w.parse::<usize>() {
-                Ok(n) => secrets.get(n).map(|s| s.name.clone()),
-                Err(_) => secrets.iter().find(|s| s.name == w).map(|s| s.name.clone()),
             }
             .ok_or_else(|| format!("no such item ({w})"))
         })
@@ -380,6 +355,34 @@ fn client_row(c: &ClientRow) -> Row {
         ),
         ("disabled", if c.disabled { "yes" } else { "no" }.into()),
     ]
+}
+
+/// Keeps a change for the next start. A command that named its rows by number (or by
+/// `[find]`) is kept once per row it changed, by name (`[find name="bob"]`): numbers depend on
+/// a console's last print, which a replay does not have.
+pub(super) fn keep_change(
+    live: &dyn Live,
+    c: &crate::rsc::Command,
+    line: &str,
+    targets: Option<&[String]>,
+) -> Result<(), String> {
+    let Some(targets) = targets.filter(|_| !c.positional.is_empty()) else {
+        return live.keep(line.trim());
+    };
+    let props: String = c
+        .props
+        .iter()
+        .map(|(k, v)| format!(" {k}={}", crate::rsc::quote(v)))
+        .collect();
+    for t in targets {
+        live.keep(&format!(
+            "/{} {} [find name={}]{props}",
+            c.menu,
+            c.verb,
+            crate::rsc::quote(t)
+        ))?;
+    }
+    Ok(())
 }
 
 /// How `print` lays rows out.
@@ -613,6 +616,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
     let [c] = commands.as_slice() else {
         return Err("expected one command".into());
     };
+    super::numbers::begin(&c.menu);
     let form = || -> Result<Form, String> {
         let mut form = Form::Table;
         for p in &c.positional {
@@ -648,11 +652,8 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         return Ok(out);
     }
     if c.menu.starts_with("ip pool")
-        && let Some(out) = super::pools::run(c, form, &filter, live)?
+        && let Some(out) = super::pools::run(c, line, form, &filter, live)?
     {
-        if c.verb != "print" {
-            live.keep(line.trim())?;
-        }
         return Ok(out);
     }
     match (c.menu.as_str(), c.verb.as_str()) {
@@ -818,10 +819,11 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             let clients = live.clients();
             let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
             let rows: Vec<Row> = clients.iter().map(client_row).collect();
-            for n in named_targets(c, &names, &rows)? {
-                live.enable_client(&n, verb == "enable")?;
+            let targets = named_targets(c, &names, &rows)?;
+            for n in &targets {
+                live.enable_client(n, verb == "enable")?;
             }
-            live.keep(line.trim())?;
+            keep_change(live, c, line, Some(&targets))?;
             Ok(String::new())
         }
         ("ppp secret", "print") => {
@@ -858,7 +860,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             }))
         }
         ("ppp secret", verb @ ("add" | "set" | "remove" | "enable" | "disable")) => {
-            match verb {
+            let targets = match verb {
                 "add" => {
                     if !c.positional.is_empty() {
                         return Err("expected end of command (add takes properties only)".into());
@@ -868,9 +870,13 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     live.change_ppp(&mut |ppp| {
                         ppp.add_secret(secret.clone()).map_err(|e| e.to_string())
                     })?;
+                    None
                 }
                 _ => {
-                    let names = secret_targets(c, &live.secrets())?;
+                    let secrets = live.secrets();
+                    let all: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
+                    let rows: Vec<Row> = secrets.iter().map(secret_row).collect();
+                    let names = named_targets(c, &all, &rows)?;
                     let props: Vec<(String, String)> = match verb {
                         "enable" => vec![("disabled".into(), "no".into())],
                         "disable" => vec![("disabled".into(), "yes".into())],
@@ -879,7 +885,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     if verb == "set" && props.is_empty() {
                         return Err("set: no properties given".into());
                     }
-                    if verb != "set" && verb != "remove" && !c.props.is_empty() {
+                    if verb != "set" && !c.props.is_empty() {
                         return Err(format!(
                             "expected end of command ({verb} takes no properties)"
                         ));
@@ -898,9 +904,10 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                         }
                         Ok(())
                     })?;
+                    Some(names)
                 }
-            }
-            live.keep(line.trim())?;
+            };
+            keep_change(live, c, line, targets.as_deref())?;
             Ok(String::new())
         }
         ("ppp profile", "print") => {
@@ -932,7 +939,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             }))
         }
         ("ppp profile", verb @ ("add" | "set" | "remove")) => {
-            if verb == "add" {
+            let kept = if verb == "add" {
                 if !c.positional.is_empty() {
                     return Err("expected end of command (add takes properties only)".into());
                 }
@@ -941,6 +948,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 live.change_ppp(&mut |ppp| {
                     ppp.add_profile(profile.clone()).map_err(|e| e.to_string())
                 })?;
+                None
             } else {
                 let profiles = live.profiles();
                 let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
@@ -963,11 +971,17 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     }
                     Ok(())
                 })?;
-            }
-            live.keep(line.trim())?;
+                Some(targets)
+            };
+            keep_change(live, c, line, kept.as_deref())?;
             Ok(String::new())
         }
         ("ppp active", "remove") => {
+            if let Some((k, _)) = c.props.first() {
+                return Err(format!(
+                    "expected end of command (remove takes no property {k}=)"
+                ));
+            }
             let sessions = live.sessions();
             let targets = targets(c, &sessions)?;
             for s in targets {
@@ -1026,6 +1040,16 @@ pub(super) fn render(
     legend: &str,
     table: impl FnOnce(&[(usize, Row)]) -> String,
 ) -> String {
+    if form != Form::Count {
+        let key = |r: &Row| {
+            let menu_key = r
+                .iter()
+                .find(|(k, _)| Some(*k) == super::numbers::id_key_of_current())
+                .map(|(_, v)| v.clone());
+            menu_key.unwrap_or_default()
+        };
+        super::numbers::remember(rows.iter().map(|(_, r)| key(r)).collect());
+    }
     match form {
         Form::Table => table(&rows),
         Form::Detail => detail(&number(rows), legend),
@@ -1060,11 +1084,19 @@ fn targets<'a>(
     }
     what.split(',')
         .map(|n| {
-            n.trim()
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| sessions.get(n))
-                .ok_or_else(|| format!("no such item ({})", n.trim()))
+            let found =
+                n.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| match super::numbers::resolve(i) {
+                        Some(id) => id.and_then(|id| {
+                            sessions.iter().find(|s| {
+                                s.session_id.map(|x| format!("{x:#x}")) == Some(id.clone())
+                            })
+                        }),
+                        None => sessions.get(i),
+                    });
+            found.ok_or_else(|| format!("no such item ({})", n.trim()))
         })
         .collect()
 }
@@ -1122,6 +1154,27 @@ mod tests {
             *f.removed.borrow(),
             vec![f.rows[1].session_id.unwrap(), f.rows[0].session_id.unwrap()]
         );
+    }
+
+    #[test]
+    fn numbers_are_the_last_prints_of_this_console() {
+        crate::console::numbers::forget_all();
+        let f = fake();
+        // Printed with a filter: 0 is client2, whatever the listing's order.
+        let out = run("/ppp active print where name=client2", &f).unwrap();
+        assert!(out.contains("client2") && !out.contains("client1"), "{out}");
+        run("/ppp active remove 0", &f).unwrap();
+        assert_eq!(*f.removed.borrow(), vec![f.rows[1].session_id.unwrap()]);
+        // The last print had no row 1.
+        assert!(
+            run("/ppp active remove 1", &f)
+                .unwrap_err()
+                .contains("no such item")
+        );
+        // A new console numbers the listing as it is.
+        crate::console::numbers::forget_all();
+        run("/ppp active remove 1", &f).unwrap();
+        assert_eq!(f.removed.borrow()[1], f.rows[1].session_id.unwrap());
     }
 
     #[test]

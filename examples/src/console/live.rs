@@ -640,6 +640,12 @@ mod tests {
             4,
             "{kept}"
         );
+        // Kept by name: a number means the row of a console's last print, which a replay has
+        // not got.
+        assert!(
+            kept.contains("/ppp secret disable [find name=alice]\n"),
+            "{kept}"
+        );
         // The next start: the script's tables, then the journal.
         let again = live(dir.path(), shared());
         assert_eq!(again.replay().unwrap(), 4);

@@ -8,6 +8,7 @@ pub mod filter;
 pub mod journal;
 pub mod live;
 pub mod logging_rules;
+pub mod numbers;
 pub mod pools;
 pub mod socket;
 pub mod system;

@@ -5,7 +5,7 @@
 //! in use); `remove` is refused while addresses are in use, while it is another pool's
 //! `next-pool`, or while a `/ppp profile` hands out its addresses.
 
-use super::exec::{Form, Live, Row, lookup, named_targets, render};
+use super::exec::{Form, Live, Row, keep_change, lookup, named_targets, render};
 use super::filter::Filter;
 use crate::table;
 
@@ -56,6 +56,7 @@ fn pool_props(p: &ovpn_pool::Pool) -> Vec<(String, String)> {
 /// Runs an `/ip pool` or `/ip pool used` command.
 pub(super) fn run(
     c: &crate::rsc::Command,
+    line: &str,
     form: impl FnOnce() -> Result<Form, String>,
     filter: &Filter,
     live: &dyn Live,
@@ -137,6 +138,7 @@ pub(super) fn run(
             )
             .map_err(|e| e.to_string())?;
             live.change_pools(&mut |pools, _| pools.add(pool.clone()).map_err(|e| e.to_string()))?;
+            keep_change(live, c, line, None)?;
             Ok(Some(String::new()))
         }
         ("ip pool", verb @ ("set" | "remove")) => {
@@ -178,6 +180,7 @@ pub(super) fn run(
                 }
                 Ok(())
             })?;
+            keep_change(live, c, line, Some(&targets))?;
             Ok(Some(String::new()))
         }
         _ => Ok(None),

@@ -97,6 +97,8 @@ fn session(
         );
     }
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    // A console's row numbers are its own.
+    super::numbers::forget_all();
     let mut reader = BufReader::new(stream);
     loop {
         // A line longer than the bound is read to its end and dropped, then refused: the
