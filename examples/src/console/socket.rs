@@ -19,6 +19,13 @@ pub const SOCKET: &str = "console.sock";
 /// How often a waiting console connection looks whether the program is stopping.
 const READ_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// How long an answer may wait for a console that does not read: past it, the console is
+/// dropped (its thread ends; the program and the other consoles never wait for it).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest answer: a longer output is refused (narrow it with `where` or `count-only`).
+pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
 /// The socket's path for a state directory.
 pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(SOCKET)
@@ -55,6 +62,16 @@ pub fn serve(
     run: &(dyn Fn(&str) -> Result<String, String> + Sync),
     stopped: &(dyn Fn() -> bool + Sync),
 ) {
+    serve_with(listener, run, stopped, WRITE_TIMEOUT);
+}
+
+/// [`serve`], dropping a console that has not taken an answer within `write_timeout`.
+fn serve_with(
+    listener: &UnixListener,
+    run: &(dyn Fn(&str) -> Result<String, String> + Sync),
+    stopped: &(dyn Fn() -> bool + Sync),
+    write_timeout: Duration,
+) {
     if listener.set_nonblocking(true).is_err() {
         return;
     }
@@ -63,7 +80,7 @@ pub fn serve(
             match listener.accept() {
                 Ok((stream, _)) => {
                     scope.spawn(move || {
-                        if let Err(e) = session(stream, run, stopped) {
+                        if let Err(e) = session(stream, run, stopped, write_timeout) {
                             tracing::debug!(target: "system", "console: {e}");
                         }
                     });
@@ -86,9 +103,13 @@ fn session(
     stream: UnixStream,
     run: &(dyn Fn(&str) -> Result<String, String> + Sync),
     stopped: &(dyn Fn() -> bool + Sync),
+    write_timeout: Duration,
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     let mut out = stream.try_clone()?;
+    // The socket's buffer holds what the console has not read yet; past it, an answer waits
+    // at most this long, and the console is dropped.
+    out.set_write_timeout(Some(write_timeout))?;
     if !same_user(&stream) {
         tracing::warn!(target: "system", "console: a connection of another user refused");
         return answer(
@@ -152,7 +173,21 @@ fn session(
         if text.is_empty() {
             continue;
         }
-        answer(&mut out, run(text).as_deref().map_err(String::as_str))?;
+        let result = run(text);
+        let result = match &result {
+            Ok(o) if o.len() > MAX_OUTPUT => {
+                answer(
+                    &mut out,
+                    Err("output too long: narrow it with where or count-only"),
+                )?;
+                continue;
+            }
+            r => r.as_deref().map_err(String::as_str),
+        };
+        if let Err(e) = answer(&mut out, result) {
+            tracing::warn!(target: "system", "console: dropped: it did not take its answer ({e})");
+            return Err(e);
+        }
     }
 }
 
@@ -190,7 +225,11 @@ fn read_answer(stream: &mut UnixStream) -> io::Result<Result<String, String>> {
     let head = String::from_utf8_lossy(&head).into_owned();
     let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("bad answer {head:?}"));
     let (word, len) = head.split_once(' ').ok_or_else(bad)?;
-    let len: usize = len.parse().map_err(|_| bad())?;
+    let len: usize = len
+        .parse()
+        .ok()
+        .filter(|n| *n <= MAX_OUTPUT)
+        .ok_or_else(bad)?;
     let mut body = vec![0u8; len];
     stream.read_exact(&mut body)?;
     let body = String::from_utf8_lossy(&body).into_owned();
@@ -220,6 +259,15 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    /// Stops the server when the test's body ends, even by a failed assertion (or the scope
+    /// would wait for the server for ever).
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
     #[test]
     fn lines_are_answered_in_order_and_long_ones_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -242,14 +290,6 @@ mod tests {
                 Ok(format!("{l}\n"))
             }
         };
-        /// Stops the server when the test's body ends, even by a failed assertion (or the
-        /// scope would wait for the server for ever).
-        struct StopOnDrop<'a>(&'a AtomicBool);
-        impl Drop for StopOnDrop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::SeqCst);
-            }
-        }
         std::thread::scope(|s| {
             s.spawn(|| serve(&listener, &run, &|| stop.load(Ordering::SeqCst)));
             let _stop = StopOnDrop(&stop);
@@ -275,6 +315,54 @@ mod tests {
             assert_eq!(ask(&mut c, "after").unwrap(), Ok("after\n".into()));
             // An idle console connection does not hold the server up when it stops.
             let _idle = connect(dir.path()).unwrap();
+        });
+    }
+
+    #[test]
+    fn a_console_that_does_not_read_is_dropped_and_holds_nothing_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = bind(dir.path()).unwrap();
+        let stop = AtomicBool::new(false);
+        // 4 MiB answers: far more than a socket buffer holds.
+        let run = |l: &str| -> Result<String, String> {
+            match l {
+                "huge" => Ok("x".repeat(MAX_OUTPUT + 1)),
+                _ => Ok("y".repeat(4 << 20)),
+            }
+        };
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                serve_with(
+                    &listener,
+                    &run,
+                    &|| stop.load(Ordering::SeqCst),
+                    Duration::from_millis(200),
+                );
+                let _ = done_tx.send(());
+            });
+            let _stop = StopOnDrop(&stop);
+            // A console that asks and never reads.
+            let mut slow = connect(dir.path()).unwrap();
+            writeln!(slow, "big").unwrap();
+            // Another console is answered meanwhile, and an answer past the bound is refused.
+            let mut other = connect(dir.path()).unwrap();
+            other
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            assert_eq!(
+                ask(&mut other, "huge").unwrap(),
+                Err("output too long: narrow it with where or count-only".into())
+            );
+            assert_eq!(ask(&mut other, "small").unwrap().unwrap().len(), 4 << 20);
+            // The program stops: the slow console's thread has given up on it.
+            stop.store(true, Ordering::SeqCst);
+            let ended = done_rx.recv_timeout(Duration::from_secs(60));
+            assert!(
+                ended.is_ok(),
+                "the server waited for a console that does not read"
+            );
+            drop(slow);
         });
     }
 }
