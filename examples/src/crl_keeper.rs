@@ -13,13 +13,16 @@ use ovpn_pki::{CrlExpiry, CrlState, PeerRole, PeerVerifier, Store};
 
 use crate::script::CrlSource;
 
+/// The certificate store a running program shares between its CRL keeper and its console.
+pub type SharedStore = std::sync::Arc<std::sync::Mutex<Store>>;
+
 /// How often the program looks (the runtime's period; a change is seen within it).
 pub const PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The CRLs of a running server program.
 #[derive(Debug)]
 pub struct CrlKeeper {
-    store: Store,
+    store: SharedStore,
     sources: Vec<(CrlSource, Option<SystemTime>)>,
     /// The last warning per CA: its state's kind and the day it was given.
     warned: HashMap<String, (u8, u64)>,
@@ -32,6 +35,11 @@ fn modified(path: &Path) -> Option<SystemTime> {
 impl CrlKeeper {
     /// Keeps the CRLs of `store`, re-reading `sources` when they change.
     pub fn new(store: Store, sources: Vec<CrlSource>) -> Self {
+        Self::shared(std::sync::Arc::new(std::sync::Mutex::new(store)), sources)
+    }
+
+    /// Keeps the CRLs of a store shared with the console (`/certificate` at run time).
+    pub fn shared(store: SharedStore, sources: Vec<CrlSource>) -> Self {
         let sources = sources
             .into_iter()
             .map(|s| {
@@ -46,15 +54,21 @@ impl CrlKeeper {
         }
     }
 
-    /// The store as it stands.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The store as it stands (locked while the guard lives).
+    pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// One look at `now`: changed CRL files are read again, the store's own CRLs renewed when
     /// due, and expiring or expired CRLs warned about (once a day each). Returns the new client
     /// check when any CRL changed.
     pub fn tick(&mut self, now: UnixTime) -> Option<PeerVerifier> {
+        let shared = self.store.clone();
+        let mut store = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut changed = false;
         for (source, seen) in &mut self.sources {
             let m = modified(&source.path);
@@ -75,7 +89,7 @@ impl CrlKeeper {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            match self.store.import_from_properties(&props, &data) {
+            match store.import_from_properties(&props, &data) {
                 Ok(s) if s.crls_imported > 0 => {
                     tracing::info!(target: "certificate", "{shown}: CRL read again");
                     changed = true;
@@ -88,7 +102,7 @@ impl CrlKeeper {
                 }
             }
         }
-        match self.store.renew_crls(now) {
+        match store.renew_crls(now) {
             Ok(renewed) => {
                 for ca in &renewed {
                     tracing::info!(target: "certificate", "CRL of {ca} renewed before it expires");
@@ -97,11 +111,11 @@ impl CrlKeeper {
             }
             Err(e) => tracing::warn!(target: "certificate", "renewing a CRL: {e}"),
         }
-        self.warn(now);
+        self.warn(&store, now);
         if !changed {
             return None;
         }
-        match self.store.peer_verifier(PeerRole::TlsClient) {
+        match store.peer_verifier(PeerRole::TlsClient) {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(target: "certificate", "the new CRLs cannot be used: {e}; the ones before stay in use");
@@ -111,10 +125,10 @@ impl CrlKeeper {
     }
 
     /// Warns about CRLs that expire soon or have expired, once a day per CA and state.
-    fn warn(&mut self, now: UnixTime) {
+    fn warn(&mut self, store: &Store, now: UnixTime) {
         let day = now.as_secs() / 86_400;
-        let refuse = self.store.settings().crl_expiry == CrlExpiry::Enforce;
-        for h in self.store.crl_health(now) {
+        let refuse = store.settings().crl_expiry == CrlExpiry::Enforce;
+        for h in store.crl_health(now) {
             let kind = match h.state {
                 CrlState::Fresh => {
                     self.warned.remove(&h.ca);
@@ -131,7 +145,7 @@ impl CrlKeeper {
             match h.state {
                 CrlState::ExpiresSoon(secs) => {
                     let hours = secs / 3600;
-                    tracing::warn!(target: "certificate", "CRL of {ca} expires in {} days {} hours: publish a new one (crl-expiry={})", hours / 24, hours % 24, self.store.settings().crl_expiry);
+                    tracing::warn!(target: "certificate", "CRL of {ca} expires in {} days {} hours: publish a new one (crl-expiry={})", hours / 24, hours % 24, store.settings().crl_expiry);
                 }
                 CrlState::Expired(_) if refuse => {
                     tracing::error!(target: "certificate", "CRL of {ca} has expired: every certificate of {ca} is refused (crl-expiry=refuse) until a new CRL is imported");

@@ -182,32 +182,39 @@ impl Setup {
     /// `dir` and the folders made in it are 0700, private files (keys) 0600, also when they
     /// existed before with wider permissions.
     pub fn write_files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-        use std::io::Write as _;
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        private_dir(dir)?;
-        let mut written = Vec::new();
-        for f in &self.files {
-            let path = dir.join(&f.name);
-            if let Some(parent) = path.parent()
-                && parent != dir
-            {
-                private_dir(parent)?;
-            }
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            if f.private {
-                opts.mode(0o600);
-            }
-            let mut file = opts.open(&path)?;
-            if f.private {
-                // `mode` applies only to a file it creates.
-                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            }
-            file.write_all(&f.contents)?;
-            written.push(path);
-        }
-        Ok(written)
+        write_files(&self.files, dir)
     }
+}
+
+/// Writes `files` into `dir` (created if missing); returns the paths written. `dir` and the
+/// folders made in it are 0700, private files (keys) 0600, also when they existed before with
+/// wider permissions.
+pub fn write_files(files: &[OutputFile], dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    private_dir(dir)?;
+    let mut written = Vec::new();
+    for f in files {
+        let path = dir.join(&f.name);
+        if let Some(parent) = path.parent()
+            && parent != dir
+        {
+            private_dir(parent)?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        if f.private {
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(&path)?;
+        if f.private {
+            // `mode` applies only to a file it creates.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        file.write_all(&f.contents)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Creates `dir` (and its parents) if missing and makes it 0700: the state directory holds
@@ -223,6 +230,12 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// The directory, inside the state directory, where generated certificates are kept.
 pub const KEPT_DIR: &str = "certificates";
+
+/// Where a generated certificate `name` is kept, relative to the state directory
+/// (`certificates/NAME.pem`; None for a name that cannot be a file name).
+pub fn kept_path(name: &str) -> Option<String> {
+    kept_file(name)
+}
 
 fn kept_file(name: &str) -> Option<String> {
     let plain = !name.is_empty()
@@ -835,6 +848,7 @@ impl Interpreter<'_> {
         let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let opts = ImportOptions {
             name: Some(name),
+            kept: true,
             ..ImportOptions::default()
         };
         self.store.import(&file, &data, &opts).map_err(|e| {
@@ -1406,6 +1420,7 @@ impl Interpreter<'_> {
                             passphrase: &creds.key_passphrase,
                             name: name.as_deref(),
                             trusted: None,
+                            kept: false,
                         };
                         if let Err(e) = self.store.import(&format!("{stem}.{kind}"), data, &opts) {
                             self.errors

@@ -328,6 +328,35 @@ fn issued_revoke_needs_a_local_crl_signing_ca() {
             name: "client1".into()
         }
     );
+    // Kept by this store's program and loaded again (a restart): its issue again.
+    let mut router = Store::new();
+    router
+        .add(p256("ca", "CA", "key-cert-sign,crl-sign"))
+        .unwrap();
+    router.sign("ca", None, None, now()).unwrap();
+    router.add(p256("k", "k", CLIENT)).unwrap();
+    router.sign("k", Some("ca"), None, now()).unwrap();
+    let pem = |st: &Store, n: &str| {
+        let c = st.get(n).unwrap();
+        let mut p = c.pem();
+        p.push_str(&c.private_key_pem().unwrap());
+        p
+    };
+    let (ca_pem, k_pem) = (pem(&router, "ca"), pem(&router, "k"));
+    for kept in [false, true] {
+        let mut again = Store::new();
+        let opts = |name| ImportOptions {
+            name: Some(name),
+            kept,
+            ..ImportOptions::default()
+        };
+        again
+            .import("ca.pem", ca_pem.as_bytes(), &opts("ca"))
+            .unwrap();
+        again.import("k.pem", k_pem.as_bytes(), &opts("k")).unwrap();
+        assert_eq!(again.get("k").unwrap().issued_by(), kept.then_some("ca"));
+        assert_eq!(again.issued_revoke("k", now()).is_ok(), kept);
+    }
 
     let mut s = Store::new();
     s.add(p256("ca", "no-crl CA", "key-cert-sign")).unwrap();

@@ -200,6 +200,9 @@ fn run(
             config: s.config,
         })
         .collect();
+    // One certificate store for the CRL keeper and the console's /certificate.
+    let store: ovpn_examples::crl_keeper::SharedStore =
+        std::sync::Arc::new(std::sync::Mutex::new(store));
     let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir)).with_servers(
         running,
         store.clone(),
@@ -247,7 +250,7 @@ fn run(
         }
     }
     live.set_controls(controls.clone());
-    let keeper = ovpn_examples::crl_keeper::CrlKeeper::new(store, crl_files);
+    let keeper = ovpn_examples::crl_keeper::CrlKeeper::shared(store, crl_files);
     let watched: Vec<(Control, bool)> = controls
         .iter()
         .cloned()

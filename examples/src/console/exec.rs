@@ -43,6 +43,19 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
         &["print", "add", "set", "remove", "enable", "disable"],
     ),
     ("interface", &["print"]),
+    (
+        "certificate",
+        &[
+            "print",
+            "add",
+            "sign",
+            "import",
+            "export-certificate",
+            "issued-revoke",
+            "set",
+            "remove",
+        ],
+    ),
     ("system resource", &["print"]),
     (
         "system logging",
@@ -220,6 +233,28 @@ pub trait Live {
     fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
         let _ = (name, enable);
         Err("bad command name (this program has no client interfaces)".into())
+    }
+    /// Runs `f` on the certificate store (`/certificate` at run time).
+    fn with_store(
+        &self,
+        f: &mut dyn FnMut(&mut ovpn_pki::Store) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let _ = f;
+        Err("bad command name (this program has no /certificate at run time)".into())
+    }
+    /// The state directory: exports go there, kept certificates and imports are found there.
+    fn state_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// The server whose certificate `name` is, if one is.
+    fn certificate_user(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+    /// The certificates changed (a CA trusted, a CRL made or read): the servers that check
+    /// client certificates get a new check (a newly revoked client's session ends).
+    fn certificates_changed(&self) -> Result<(), String> {
+        Ok(())
     }
     /// When the program started (`/system resource print`'s uptime).
     fn started(&self) -> Option<std::time::Instant> {
@@ -649,6 +684,9 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         if c.verb != "print" {
             live.keep(line.trim())?;
         }
+        return Ok(out);
+    }
+    if let Some(out) = super::certificates::run(c, line, form, filter_text.is_some(), live)? {
         return Ok(out);
     }
     if c.menu.starts_with("ip pool")

@@ -22,8 +22,10 @@ pub struct ServerLive {
     controls: Vec<Control>,
     /// The servers' settings and configurations as they run now.
     servers: Mutex<Vec<RunningServer>>,
-    /// The certificates the servers' certificates come from.
-    store: ovpn_pki::Store,
+    /// The certificates the servers' certificates come from (shared with the CRL keeper).
+    store: crate::crl_keeper::SharedStore,
+    /// Where exports, kept certificates and imported files are.
+    state_dir: Option<std::path::PathBuf>,
     /// The script's `/certificate` commands (for `/export`).
     certificate_commands: Vec<String>,
     /// The address the servers listen on (`--listen`; all addresses when `None`).
@@ -70,7 +72,8 @@ impl ServerLive {
         Self {
             controls,
             servers: Mutex::default(),
-            store: ovpn_pki::Store::default(),
+            store: crate::crl_keeper::SharedStore::default(),
+            state_dir: state_dir.map(std::path::Path::to_path_buf),
             certificate_commands: Vec::new(),
             listen: None,
             started: crate::runtime::now(),
@@ -84,7 +87,7 @@ impl ServerLive {
     pub fn with_servers(
         mut self,
         servers: Vec<RunningServer>,
-        store: ovpn_pki::Store,
+        store: crate::crl_keeper::SharedStore,
         certificate_commands: Vec<String>,
         listen: Option<IpAddr>,
     ) -> Self {
@@ -282,6 +285,48 @@ impl super::exec::Live for ServerLive {
         Ok(())
     }
 
+    fn with_store(
+        &self,
+        f: &mut dyn FnMut(&mut ovpn_pki::Store) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| "the certificates are unusable")?;
+        f(&mut store)
+    }
+
+    fn state_dir(&self) -> Option<std::path::PathBuf> {
+        self.state_dir.clone()
+    }
+
+    fn certificate_user(&self, name: &str) -> Option<String> {
+        self.running()
+            .into_iter()
+            .find(|r| r.settings.certificate.as_deref() == Some(name))
+            .map(|r| r.settings.name)
+    }
+
+    fn certificates_changed(&self) -> Result<(), String> {
+        let check = {
+            let store = self
+                .store
+                .lock()
+                .map_err(|_| "the certificates are unusable")?;
+            store
+                .peer_verifier(ovpn_pki::PeerRole::TlsClient)
+                .map_err(|e| format!("the client check cannot be made: {e}"))?
+        };
+        let check: crate::runtime::ClientCheck = std::sync::Arc::new(check);
+        let servers = self.running();
+        for (control, s) in self.controls.iter().zip(&servers) {
+            if s.config.client_check.is_some() {
+                control.set_client_check(check.clone());
+            }
+        }
+        Ok(())
+    }
+
     fn servers(&self) -> Vec<ServerSettings> {
         self.running().into_iter().map(|r| r.settings).collect()
     }
@@ -338,7 +383,13 @@ impl super::exec::Live for ServerLive {
                 settings.default_profile
             ));
         }
-        let mut config = settings.session_config(&self.store)?;
+        let mut config = {
+            let store = self
+                .store
+                .lock()
+                .map_err(|_| "the certificates are unusable")?;
+            settings.session_config(&store)?
+        };
         config.protection = old.config.protection.clone();
         config.tls_crypt_v2 = old.config.tls_crypt_v2.clone();
         let restart = (settings.port, settings.transport, settings.mode)
@@ -700,6 +751,8 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let setup = interpret(&script, dir).unwrap();
+        // The certificates made are kept, as the program does: the next start reuses them.
+        setup.write_files(dir).unwrap();
         let running = setup
             .servers
             .into_iter()
@@ -713,7 +766,7 @@ mod tests {
         commands.push("/certificate import file-name=none.crt passphrase=\"two words\"".into());
         ServerLive::new(Vec::new(), shared, Some(dir)).with_servers(
             running,
-            setup.store,
+            std::sync::Arc::new(std::sync::Mutex::new(setup.store)),
             commands,
             None,
         )
@@ -805,5 +858,71 @@ mod tests {
             next.running()[0].config.keepalive_timeout,
             Some(Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn certificates_change_live_and_signed_ones_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = server_live(dir.path());
+        let out = run("/certificate print", &l).unwrap();
+        assert!(out.contains("server") && out.contains(" ca "), "{out}");
+        run(
+            "/certificate add name=c2 common-name=c2 key-size=prime256v1 key-usage=tls-client",
+            &l,
+        )
+        .unwrap();
+        run("/certificate sign c2 ca=ca", &l).unwrap();
+        let kept = dir.path().join("certificates/c2.pem");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&kept).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
+        let der = |l: &ServerLive, name: &str| {
+            let mut d = Vec::new();
+            crate::console::exec::Live::with_store(l, &mut |s| {
+                d = s.get(name).map(|c| c.der().to_vec()).unwrap_or_default();
+                Ok(String::new())
+            })
+            .unwrap();
+            d
+        };
+        let signed = der(&l, "c2");
+        assert!(!signed.is_empty());
+        let out = run(
+            "/certificate export-certificate c2 export-passphrase=secret123",
+            &l,
+        )
+        .unwrap();
+        assert!(
+            out.contains("cert_export_c2.crt") && out.contains("cert_export_c2.key"),
+            "{out}"
+        );
+        run("/certificate issued-revoke c2", &l).unwrap();
+        let out = run("/certificate print detail", &l).unwrap();
+        assert!(out.contains(" IR ") && out.contains("revoked="), "{out}");
+        run("/certificate remove c2", &l).unwrap();
+        run(
+            "/certificate import file-name=cert_export_c2.crt name=c2back",
+            &l,
+        )
+        .unwrap();
+        assert_eq!(der(&l, "c2back"), signed);
+        for (line, says) in [
+            ("/certificate remove server", "ovpn-server1"),
+            ("/certificate sign nothing", "nothing"),
+            ("/certificate import file-name=../etc/passwd", "no folders"),
+            ("/certificate issued-revoke nobody", "nobody"),
+            ("/certificate print where name=ca", "where"),
+        ] {
+            let e = run(line, &l).unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        assert_eq!(run("/certificate print count-only", &l).unwrap(), "3\n");
+        // The next start replays the changes: c2 is the same certificate (loaded from where it
+        // was kept, not signed again), revoked, removed and imported again.
+        let next = server_live(dir.path());
+        assert_eq!(next.replay().unwrap(), 5);
+        assert_eq!(der(&next, "c2back"), signed);
+        assert_eq!(run("/certificate print count-only", &next).unwrap(), "3\n");
     }
 }

@@ -1,6 +1,7 @@
 //! The RouterOS console of a running program: row filters (`print where`, `[find]`), the
 //! commands it runs, and the control socket it is reached through.
 
+pub mod certificates;
 pub mod client;
 pub mod complete;
 pub mod exec;

@@ -48,6 +48,11 @@ pub struct ImportOptions<'a> {
     pub name: Option<&'a str>,
     /// `trusted`: default yes for CA certificates, no for others.
     pub trusted: Option<bool>,
+    /// The certificates come back from this store's own keeping (a program's state across a
+    /// restart), not from elsewhere: those a CA of the store signed (its key is here, its key
+    /// identifier and name are their issuer's) are its issues again, so `issued-revoke` works
+    /// on them. Default `false`: an imported certificate is never the store's issue.
+    pub kept: bool,
 }
 
 /// What `import` did, in RouterOS's words (`Display` prints `certificates-imported: 1` etc.).
@@ -317,6 +322,24 @@ impl Store {
                     file: file_name.to_owned(),
                 });
             }
+        }
+        // Kept by this store's program (`options.kept`): a certificate a CA of this store
+        // signed (the CA's key is here, its key id and name are the certificate's issuer's) is
+        // this store's issue again, as before the restart: `issued-revoke` works on it.
+        for i in (0..new_certs.len()).filter(|_| options.kept) {
+            let c = &new_certs[i];
+            if c.issued_by.is_some() || c.info.akid.is_none() || c.info.self_issued {
+                continue;
+            }
+            let issuer = self.certs.iter().chain(&new_certs).find(|ca| {
+                ca.info.is_ca
+                    && ca.key.is_some()
+                    && ca.info.skid.is_some()
+                    && ca.info.skid == c.info.akid
+                    && ca.info.subject_der == c.info.issuer_der
+            });
+            let by = issuer.map(|ca| ca.name.clone());
+            new_certs[i].issued_by = by;
         }
         // CRLs: find the CA by issuer name.
         let mut new_crls = Vec::new();
