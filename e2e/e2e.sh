@@ -369,7 +369,7 @@ run_case() {
                 record FAIL "print detail after disable: $(echo "$st" | tr '\n' ' ')"
             elif ! wait_log "$slog" 'remote-exit|client-instance exiting' 10 "$spid"; then
                 record FAIL "the real server saw no exit notification: $(tail -2 "$slog" | tr '\n' ' ')"
-            elif ! grep -q 'disable ovpn-out1' "$dir/state-c/console.rsc" 2>/dev/null; then
+            elif ! grep -q 'disable \[find name=ovpn-out1\]' "$dir/state-c/console.rsc" 2>/dev/null; then
                 record FAIL "the change is not kept in console.rsc"
             elif ! "${ccon[@]}" '/interface ovpn-client enable 0' >>"$dir/console.txt" 2>&1; then
                 record FAIL "enable: $(cat "$dir/console.txt")"
@@ -380,8 +380,16 @@ run_case() {
                 record FAIL "print detail after enable: $(echo "$st" | tr '\n' ' ')"
             elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >/dev/null 2>&1; then
                 record FAIL "no traffic after enable"
+            elif ! "${ccon[@]}" '/interface ovpn-client set 0 keepalive-timeout=30' >>"$dir/console.txt" 2>&1; then
+                record FAIL "set: $(tail -2 "$dir/console.txt")"
+            elif ! wait_count "$clog" 'ovpn-out1: connected' 3 20 "$cpid"; then
+                record FAIL "set did not reconnect: $(tail -2 "$clog" | tr '\n' ' ')"
+            elif ! grep -q 'set \[find name=ovpn-out1\] keepalive-timeout=30' "$dir/state-c/console.rsc"; then
+                record FAIL "set is not kept in console.rsc: $(cat "$dir/state-c/console.rsc" | tr '\n' ' ')"
+            elif ! ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 2 "$TUN_SRV" >/dev/null 2>&1; then
+                record FAIL "no traffic after set"
             else
-                record PASS "$detail; disable: disconnected, the real server saw the exit notification; enable: connected again, traffic flows"
+                record PASS "$detail; disable: disconnected, the real server saw the exit notification; enable: connected again; set keepalive-timeout=30: reconnected, kept; traffic flows"
             fi
             ;;
         client-console)

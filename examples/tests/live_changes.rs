@@ -174,4 +174,95 @@ fn a_disabled_client_sends_nothing_and_enable_starts_a_new_session() {
     let (n, _) = server.recv_from(&mut buf).unwrap();
     assert!(matches!(opcode(&buf[..n]), 7 | 10));
     assert_ne!(buf[1..9].to_vec(), first_session, "a new session id");
+
+    // `set port=`: the session ends and a new one starts at the other server.
+    let other = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    other
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut config = rt.client().config().clone();
+    config.server = other.local_addr().unwrap();
+    let said = rt
+        .change(ClientChange::Reconfigure(
+            Box::new(config.clone()),
+            Vec::new(),
+        ))
+        .unwrap();
+    assert_eq!(said, "reconnecting");
+    rt.turn().unwrap();
+    let (n, _) = other.recv_from(&mut buf).unwrap();
+    assert!(matches!(opcode(&buf[..n]), 7 | 10));
+    assert_eq!(
+        rt.row(ovpn_examples::runtime::now()).connect_to,
+        other.local_addr().unwrap().to_string()
+    );
+    // Another name is refused, and nothing changes.
+    let mut renamed = config;
+    renamed.name = "ovpn-out9".into();
+    assert!(
+        rt.change(ClientChange::Reconfigure(Box::new(renamed), Vec::new()))
+            .is_err()
+    );
+    assert_eq!(rt.row(ovpn_examples::runtime::now()).name, "ovpn-out1");
+}
+
+#[test]
+fn client_set_makes_the_configuration_anew_and_is_kept() {
+    use ovpn_examples::console::exec::run;
+    use ovpn_examples::console::live::ClientLive;
+    let dir = tempfile::tempdir().unwrap();
+    let server_state = dir.path().join("server");
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir.path(), &server_state),
+    )
+    .unwrap();
+    setup.write_files(&server_state).unwrap();
+    let client_state = dir.path().join("client");
+    let live = || {
+        let c = interpret(
+            Program::Client,
+            &client_script(&DemoOptions::default(), 1194),
+            &env(&server_state, &client_state),
+        )
+        .unwrap();
+        ClientLive::new("ovpn-out1", Some(&client_state)).with_settings(
+            c.client.unwrap(),
+            c.client_config.unwrap(),
+            c.store,
+        )
+    };
+    let l = live();
+    run(
+        "/interface ovpn-client set ovpn-out1 port=1195 cipher=aes128-gcm",
+        &l,
+    )
+    .unwrap();
+    let (config, _) = l.configuration().unwrap();
+    assert_eq!(config.server.port(), 1195);
+    assert_eq!(config.cipher, ovpn_crypto::Cipher::Aes128Gcm);
+    for (line, says) in [
+        (
+            "set ovpn-out1 name=x",
+            "cannot change while the client runs",
+        ),
+        ("set ovpn-out1 tls-key-file=ta.key", "cannot change"),
+        ("set ovpn-out1 port=0", "port=0"),
+        ("set ovpn-out1 bogus=1", "bogus"),
+        ("set ovpn-out2 port=1", "no such item"),
+        ("set ovpn-out1 certificate=nosuch", "nosuch"),
+    ] {
+        let e = run(&format!("/interface ovpn-client {line}"), &l).unwrap_err();
+        assert!(e.contains(says), "{line}: {e}");
+    }
+    assert_eq!(l.configuration().unwrap().0.server.port(), 1195);
+    // The next start replays the change.
+    let next = live();
+    assert_eq!(next.replay().unwrap(), 1);
+    assert_eq!(next.configuration().unwrap().0.server.port(), 1195);
+    assert_eq!(
+        next.configuration().unwrap().0.cipher,
+        ovpn_crypto::Cipher::Aes128Gcm
+    );
 }

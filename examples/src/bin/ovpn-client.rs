@@ -154,14 +154,14 @@ fn main() -> ExitCode {
             auth_user_pass,
             askpass,
         } => {
-            let (client_config, routes) = if is_profile(&config) {
+            let (client_config, routes, scripted) = if is_profile(&config) {
                 match profile(
                     &config,
                     auth_user_pass.as_deref(),
                     askpass.as_deref(),
                     false,
                 ) {
-                    Some(p) => p,
+                    Some((c, r)) => (c, r, None),
                     None => return ExitCode::from(EXIT_CONFIG),
                 }
             } else {
@@ -180,13 +180,21 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 };
                 tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
-                (client_config, settings.routes.clone())
+                let routes = settings.routes.clone();
+                (
+                    client_config.clone(),
+                    routes,
+                    Some((settings, client_config, setup.store)),
+                )
             };
-            // The console's changes of earlier runs (enable/disable) apply before the start.
+            // The console's changes of earlier runs (enable/disable/set) apply before the start.
             let mut live = ovpn_examples::console::live::ClientLive::new(
                 &client_config.name,
                 Some(&cli.state_dir),
             );
+            if let Some((settings, config, store)) = scripted {
+                live = live.with_settings(settings, config, store);
+            }
             match live.replay() {
                 Ok(0) => {}
                 Ok(n) => {
@@ -197,6 +205,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 }
             }
+            let (client_config, routes) = live.configuration().unwrap_or((client_config, routes));
             let mut rt = match ClientRuntime::new(client_config, routes, SystemTuns) {
                 Ok(rt) => rt,
                 Err(e) => {

@@ -229,6 +229,12 @@ pub trait Live {
         let _ = show_sensitive;
         String::new()
     }
+    /// Changes a client interface's properties (`/interface ovpn-client set`): its session
+    /// ends and a new one starts with them. Returns the warnings of properties without effect.
+    fn set_client(&self, name: &str, props: &[(String, String)]) -> Result<String, String> {
+        let _ = (name, props);
+        Err("bad command name (this program has no client interfaces)".into())
+    }
     /// Enables or disables a client interface (`/interface ovpn-client enable|disable`).
     fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
         let _ = (name, enable);
@@ -847,6 +853,18 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     "X - DISABLED; R - RUNNING",
                 )
             }))
+        }
+        ("interface ovpn-client", "set") => {
+            let clients = live.clients();
+            let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+            let rows: Vec<Row> = clients.iter().map(client_row).collect();
+            let targets = named_targets(c, &names, &rows)?;
+            let mut out = String::new();
+            for n in &targets {
+                out.push_str(&live.set_client(n, &c.props)?);
+            }
+            keep_change(live, c, line, Some(&targets))?;
+            Ok(out)
         }
         ("interface ovpn-client", verb @ ("enable" | "disable")) => {
             if !c.props.is_empty() {

@@ -24,6 +24,9 @@ pub struct Journal {
 fn write_atomically(path: &Path, lines: &[String]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+        crate::script::private_dir(dir)?;
+    }
     let tmp = path.with_extension("rsc.tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -477,7 +477,23 @@ pub struct ClientLive {
     journal: Journal,
     /// When the program started.
     started: std::time::Instant,
+    /// The interface's properties and the configuration made of them (None: it runs an
+    /// OpenVPN profile, which `set` does not change).
+    settings: Mutex<Option<(crate::settings::ClientSettings, ovpn_session::ClientConfig)>>,
+    /// The certificates its configuration is made with.
+    store: ovpn_pki::Store,
 }
+
+/// The client properties `set` leaves to the script (its keys are read at start; the name
+/// names the interface; enable and disable are commands of their own).
+const CLIENT_FIXED: &[&str] = &[
+    "name",
+    "disabled",
+    "control-channel-protection",
+    "tls-key-file",
+    "key-direction",
+    "tls-crypt-v2-key-file",
+];
 
 impl ClientLive {
     /// The client interface `name`, keeping the console's changes in `state_dir` (None: not
@@ -489,6 +505,8 @@ impl ClientLive {
             enabled: std::sync::atomic::AtomicBool::new(true),
             journal: Journal::new(state_dir),
             started: crate::runtime::now(),
+            settings: Mutex::new(None),
+            store: ovpn_pki::Store::default(),
         }
     }
 
@@ -496,6 +514,29 @@ impl ClientLive {
     /// or the start is refused with the file's path, the line and why.
     pub fn replay(&self) -> Result<usize, String> {
         self.journal.replay(|line| super::exec::run(line, self))
+    }
+
+    /// The interface's script properties and configuration, and the store its certificates
+    /// come from: `set` changes them (an interface made from an OpenVPN profile has none).
+    pub fn with_settings(
+        mut self,
+        settings: crate::settings::ClientSettings,
+        config: ovpn_session::ClientConfig,
+        store: ovpn_pki::Store,
+    ) -> Self {
+        self.settings = Mutex::new(Some((settings, config)));
+        self.store = store;
+        self
+    }
+
+    /// The configuration and routes to start with (after [`Self::replay`]), when the
+    /// interface has script properties.
+    pub fn configuration(&self) -> Option<(ovpn_session::ClientConfig, Vec<ipnet::Ipv4Net>)> {
+        self.settings
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|(s, c)| (c.clone(), s.routes.clone()))
     }
 
     /// Whether the console left the interface enabled (after [`Self::replay`]: how to start).
@@ -528,6 +569,52 @@ impl super::exec::Live for ClientLive {
 
     fn started(&self) -> Option<std::time::Instant> {
         Some(self.started)
+    }
+
+    fn set_client(&self, name: &str, props: &[(String, String)]) -> Result<String, String> {
+        if name != self.name {
+            return Err(format!("no such item ({name})"));
+        }
+        if props.is_empty() {
+            return Err("set: no properties given".into());
+        }
+        let Ok(mut slot) = self.settings.lock() else {
+            return Err("the interface's settings are unusable".into());
+        };
+        let Some((old, old_config)) = slot.as_ref() else {
+            return Err(format!(
+                "{name} runs an OpenVPN profile: change the profile and restart"
+            ));
+        };
+        let mut settings = old.clone();
+        let mut notes = String::new();
+        for (k, v) in props {
+            if CLIENT_FIXED.contains(&k.as_str()) || k.starts_with("tls-crypt-v2") {
+                return Err(format!(
+                    "{k}: cannot change while the client runs (enable/disable for disabled; change the script and restart for the rest)"
+                ));
+            }
+            if let Some(n) = settings.set(k, v).map_err(|e| format!("{k}={v}: {e}"))? {
+                notes.push_str(&n);
+                notes.push('\n');
+            }
+        }
+        let mut config = settings
+            .session_config(&self.store)
+            .map_err(|e| e.join("; "))?;
+        config.protection = old_config.protection.clone();
+        if let Some(c) = &self.control {
+            let said = c
+                .request_client_change(crate::runtime::ClientChange::Reconfigure(
+                    Box::new(config.clone()),
+                    settings.routes.clone(),
+                ))
+                .recv_timeout(ANSWER)
+                .map_err(|_| "the client did not answer".to_owned())??;
+            tracing::info!(target: "ovpn", "{name}: changed from the console: {said}");
+        }
+        *slot = Some((settings, config));
+        Ok(notes)
     }
 
     fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {

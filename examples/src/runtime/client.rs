@@ -222,17 +222,30 @@ impl<F: TunFactory> ClientRuntime<F> {
             super::ClientChange::Disable if self.disabled => Ok("already disabled".into()),
             super::ClientChange::Enable if !self.disabled => Ok("already enabled".into()),
             super::ClientChange::Disable => {
-                self.client.close(now);
-                self.drive(now);
-                if let Conn::Tcp { io, .. } = &mut self.conn {
-                    io.flush();
-                }
-                self.close_conn();
-                self.down();
-                self.connected = None;
+                self.end_session(now);
                 self.disabled = true;
                 tracing::info!(target: "ovpn", "{}: disabled", self.config.name);
                 Ok("disabled".into())
+            }
+            super::ClientChange::Reconfigure(config, routes) => {
+                // The new configuration must make a client before the session ends.
+                let client = Client::new((*config).clone(), now, unix_now())
+                    .map_err(|e| format!("the client configuration: {e}"))?;
+                if config.name != self.config.name {
+                    return Err("name: an interface keeps its name".into());
+                }
+                if !self.disabled {
+                    self.end_session(now);
+                }
+                self.config = *config;
+                self.routes = routes;
+                if self.disabled {
+                    return Ok("changed; disabled, so not connecting".into());
+                }
+                self.client = client;
+                tracing::info!(target: "ovpn", "{}: reconnecting with the new settings", self.config.name);
+                self.drive(now);
+                Ok("reconnecting".into())
             }
             super::ClientChange::Enable => {
                 self.client = Client::new(self.config.clone(), now, unix_now())
@@ -243,6 +256,18 @@ impl<F: TunFactory> ClientRuntime<F> {
                 Ok("enabled".into())
             }
         }
+    }
+
+    /// Ends the session (telling the server) and takes the interface down.
+    fn end_session(&mut self, now: Instant) {
+        self.client.close(now);
+        self.drive(now);
+        if let Conn::Tcp { io, .. } = &mut self.conn {
+            io.flush();
+        }
+        self.close_conn();
+        self.down();
+        self.connected = None;
     }
 
     /// The interface as `/interface ovpn-client print` shows it.

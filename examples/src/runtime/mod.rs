@@ -170,13 +170,16 @@ pub struct ServerChange {
     pub listen: Option<std::net::SocketAddr>,
 }
 
-/// A change of a running client interface (`/interface ovpn-client enable|disable`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A change of a running client interface (`/interface ovpn-client enable|disable|set`).
+#[derive(Debug, Clone)]
 pub enum ClientChange {
     /// `enable`: connects (again).
     Enable,
     /// `disable`: disconnects, telling the server, and stays disconnected.
     Disable,
+    /// `set`: the session ends (the server told) and, unless the interface is disabled, a new
+    /// one starts with this configuration and these routes.
+    Reconfigure(Box<ovpn_session::ClientConfig>, Vec<ipnet::Ipv4Net>),
 }
 
 /// Where a loop answers a [`ServerChange`]: what it did, or why it did nothing.
