@@ -26,6 +26,7 @@ pub mod cli;
 pub mod console;
 pub mod crl_keeper;
 pub mod demo;
+pub mod export_profile;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

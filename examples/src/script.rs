@@ -24,7 +24,6 @@ use ovpn_pool::{Family, Pool, PoolSet};
 use ovpn_ppp::{AddressSpec, PppConfig, Profile, Secret};
 use ovpn_session::{ClientConfig, ServerConfig};
 
-use crate::profile::ClientProfile;
 use crate::rsc::{self, Command};
 use crate::settings::{ClientSettings, ServerSettings, yes_no};
 
@@ -1221,141 +1220,16 @@ impl Interpreter<'_> {
         s: &ServerSettings,
         props: &[(String, String)],
     ) -> Result<(), String> {
-        let mut ca = None;
-        let mut client = None;
-        let mut key_cert = None;
-        let mut address = None;
-        let mut file = None;
-        let mut passphrase = String::new();
-        for (k, v) in props {
-            match k.as_str() {
-                "ca-certificate" => ca = Some(self.cert_ref(v)?),
-                "client-certificate" => client = Some(self.cert_ref(v)?),
-                "client-cert-key" => key_cert = Some(self.cert_ref(v)?),
-                "server-address" => address = Some(v.clone()),
-                "file" => file = Some(v.clone()),
-                "key-passphrase" => passphrase = v.clone(),
-                "server" => {}
-                _ => {
-                    return Err(format!(
-                        "unknown property {k:?} (ca-certificate, client-certificate, client-cert-key, server-address, file, key-passphrase)"
-                    ));
-                }
-            }
-        }
-        let client = client.ok_or("client-certificate is required")?;
-        let ca = match ca {
-            Some(ca) => ca,
-            None => self.issuer_of(&client).ok_or(
-                "ca-certificate is required (the client certificate's CA is not in /certificate)",
-            )?,
-        };
-        if let Some(k) = key_cert
-            && k != client
-        {
-            return Err(format!(
-                "client-cert-key names {k}, not the client certificate {client}"
-            ));
-        }
-        let address =
-            address.ok_or("server-address is required (the address clients connect to)")?;
-        let mut profile = ClientProfile::new(address, s.port);
-        profile.transport = s.transport;
-        profile.mode = s.mode;
-        // A password is asked for only when the server needs one.
-        profile.auth_user_pass = s.require_user_password;
-        profile.cipher = *s.ciphers.first().ok_or("the server has no cipher")?;
-        profile.auth = s
-            .auths
-            .first()
-            .copied()
-            .unwrap_or(ovpn_crypto::Digest::Sha1);
-        if s.protection.v2 {
-            // A key of the client's own, made now and wrapped with the server key (the time of
-            // making as its metadata, as `openvpn --genkey tls-crypt-v2-client`).
-            let file = s
-                .protection
-                .v2_key_file
-                .as_deref()
-                .ok_or("tls-crypt-v2 needs tls-crypt-v2-key-file")?;
-            let text = String::from_utf8(self.read_input(file)?)
-                .map_err(|_| format!("{file}: not a tls-crypt-v2 server key"))?;
-            let server = ovpn_crypto::TlsCryptV2ServerKey::parse(&text)
-                .map_err(|e| format!("{file}: {e}"))?;
-            let unix = self.env.now.as_secs();
-            let key = crate::protection::generate_v2_client_key(&server, None, unix)?;
-            profile.control = crate::profile::ControlKey::TlsCryptV2 { key };
-        } else if let (mode, Some(file)) = (s.protection.mode, s.protection.key_file.as_deref()) {
-            let key = String::from_utf8(self.read_input(file)?)
-                .map_err(|_| format!("{file}: not a key file"))?;
-            profile.control = match mode {
-                crate::protection::Mode::TlsAuth => crate::profile::ControlKey::TlsAuth {
-                    key,
-                    // The client's direction is the server's other one.
-                    direction: match s.protection.direction {
-                        None | Some(ovpn_crypto::KeyDirection::Normal) => Some(1),
-                        Some(ovpn_crypto::KeyDirection::Inverse) => Some(0),
-                        Some(ovpn_crypto::KeyDirection::Bidirectional) => None,
-                    },
-                },
-                crate::protection::Mode::TlsCrypt => crate::profile::ControlKey::TlsCrypt { key },
-                crate::protection::Mode::None | crate::protection::Mode::TlsCryptV2 => {
-                    crate::profile::ControlKey::None
-                }
-            };
-        }
-        let text = profile
-            .for_certificate(&self.store, &ca, &client, &passphrase)
-            .map_err(|e| e.to_string())?;
-        let mut out = ExportedFile {
-            file_name: format!("{client}.ovpn"),
-            contents: text.into_bytes(),
-        };
-        if let Some(f) = file.filter(|f| !f.is_empty()) {
-            if f.contains('/') {
-                return Err(format!("file={f}: a plain file name"));
-            }
-            out.file_name = if f.ends_with(".ovpn") {
-                f
-            } else {
-                format!("{f}.ovpn")
-            };
-        }
-        self.add_files(vec![out]);
-        if let Some(f) = self.files.last_mut() {
-            f.private = true;
-        }
+        let file = crate::export_profile::client_profile(
+            s,
+            props,
+            &self.store,
+            &|f| self.read_input(f),
+            self.env.now.as_secs(),
+        )?;
+        self.files.retain(|x| x.name != file.name);
+        self.files.push(file);
         Ok(())
-    }
-
-    /// The CA in the store that issued the certificate `name`.
-    fn issuer_of(&self, name: &str) -> Option<String> {
-        let c = self.store.get(name)?;
-        if let Some(by) = c.issued_by() {
-            return Some(by.to_owned());
-        }
-        let issuer = c.info().issuer_common_name.as_deref()?;
-        self.store
-            .certificates()
-            .find(|ca| ca.info().is_ca && ca.info().subject.common_name == issuer)
-            .map(|ca| ca.name().to_owned())
-    }
-
-    /// A certificate named directly or by its exported file (`cert_export_client1.crt`).
-    fn cert_ref(&self, v: &str) -> Result<String, String> {
-        if self.store.get(v).is_some() {
-            return Ok(v.to_owned());
-        }
-        let base = v
-            .strip_prefix("cert_export_")
-            .unwrap_or(v)
-            .trim_end_matches(".crt")
-            .trim_end_matches(".key")
-            .trim_end_matches(".pem");
-        if self.store.get(base).is_some() {
-            return Ok(base.to_owned());
-        }
-        Err(format!("no certificate {v} in /certificate"))
     }
 
     /// `/interface ovpn-client import-ovpn-configuration file-name= [ovpn-user=] [ovpn-password=]

@@ -160,7 +160,12 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            run(setup, &cli.state_dir, listen, shared_tun)
+            let script_dir = config
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .to_owned();
+            run(setup, &cli.state_dir, &script_dir, listen, shared_tun)
         }
     }
 }
@@ -170,6 +175,7 @@ fn main() -> ExitCode {
 fn run(
     setup: Setup,
     state_dir: &std::path::Path,
+    script_dir: &std::path::Path,
     listen: Option<IpAddr>,
     shared_tun: Option<String>,
 ) -> ExitCode {
@@ -203,12 +209,9 @@ fn run(
     // One certificate store for the CRL keeper and the console's /certificate.
     let store: ovpn_examples::crl_keeper::SharedStore =
         std::sync::Arc::new(std::sync::Mutex::new(store));
-    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir)).with_servers(
-        running,
-        store.clone(),
-        certificate_commands,
-        listen,
-    );
+    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir))
+        .with_servers(running, store.clone(), certificate_commands, listen)
+        .with_script_dir(script_dir);
     match live.replay() {
         Ok(0) => {}
         Ok(n) => {

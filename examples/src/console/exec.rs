@@ -32,7 +32,10 @@ use crate::table;
 /// The console's commands: each menu with its verbs (for completion and help).
 pub const COMMANDS: &[(&str, &[&str])] = &[
     ("interface ovpn-server", &["print", "monitor"]),
-    ("interface ovpn-server server", &["print", "set"]),
+    (
+        "interface ovpn-server server",
+        &["print", "set", "export-client-configuration"],
+    ),
     (
         "interface ovpn-client",
         &["print", "monitor", "enable", "disable"],
@@ -292,6 +295,12 @@ pub trait Live {
         props: &[(String, String)],
     ) -> Result<String, String> {
         let _ = (which, props);
+        Err("bad command name (this program runs no server)".into())
+    }
+    /// Writes a `.ovpn` profile for a client into the state directory
+    /// (`/interface ovpn-server server export-client-configuration ...`); says where.
+    fn export_client_profile(&self, props: &[(String, String)]) -> Result<String, String> {
+        let _ = props;
         Err("bad command name (this program runs no server)".into())
     }
     /// Keeps a change made from the console, so that a restart keeps it.
@@ -774,6 +783,13 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     .collect(),
                 _ => detail(&rows, "X - DISABLED"),
             })
+        }
+        ("interface ovpn-server server", "export-client-configuration") => {
+            if let Some(p) = c.positional.first() {
+                return Err(format!("expected end of command ({p})"));
+            }
+            // An action: the file is the result, nothing to keep.
+            live.export_client_profile(&c.props)
         }
         ("interface ovpn-server server", "set") => {
             if c.positional.len() > 1 {

@@ -26,6 +26,8 @@ pub struct ServerLive {
     store: crate::crl_keeper::SharedStore,
     /// Where exports, kept certificates and imported files are.
     state_dir: Option<std::path::PathBuf>,
+    /// The configuration script's folder (key files named there are read from it).
+    script_dir: Option<std::path::PathBuf>,
     /// The script's `/certificate` commands (for `/export`).
     certificate_commands: Vec<String>,
     /// The address the servers listen on (`--listen`; all addresses when `None`).
@@ -74,6 +76,7 @@ impl ServerLive {
             servers: Mutex::default(),
             store: crate::crl_keeper::SharedStore::default(),
             state_dir: state_dir.map(std::path::Path::to_path_buf),
+            script_dir: None,
             certificate_commands: Vec::new(),
             listen: None,
             started: crate::runtime::now(),
@@ -95,6 +98,13 @@ impl ServerLive {
         self.store = store;
         self.certificate_commands = certificate_commands;
         self.listen = listen;
+        self
+    }
+
+    /// Key files the servers name (tls-key-file, tls-crypt-v2-key-file) are read from the
+    /// configuration script's folder `dir`, then from the state directory, as at start.
+    pub fn with_script_dir(mut self, dir: &std::path::Path) -> Self {
+        self.script_dir = Some(dir.to_owned());
         self
     }
 
@@ -329,6 +339,56 @@ impl super::exec::Live for ServerLive {
 
     fn servers(&self) -> Vec<ServerSettings> {
         self.running().into_iter().map(|r| r.settings).collect()
+    }
+
+    fn export_client_profile(&self, props: &[(String, String)]) -> Result<String, String> {
+        let servers = self.running();
+        let named = props.iter().find(|(k, _)| k == "server").map(|(_, v)| v);
+        let s = match named {
+            Some(n) => servers.iter().find(|s| &s.settings.name == n),
+            None => servers.first(),
+        }
+        .ok_or_else(|| {
+            format!(
+                "server={}: no such server",
+                named.map_or("", |n| n.as_str())
+            )
+        })?;
+        let dir = self
+            .state_dir
+            .clone()
+            .ok_or("this program keeps no state directory")?;
+        let read = |f: &str| -> Result<Vec<u8>, String> {
+            let p = std::path::Path::new(f);
+            let found = if p.is_absolute() {
+                Some(p.to_owned())
+            } else {
+                self.script_dir
+                    .iter()
+                    .chain(std::iter::once(&dir))
+                    .map(|d| d.join(p))
+                    .find(|x| x.is_file())
+            };
+            let path = found.ok_or_else(|| format!("{f}: no such file"))?;
+            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let now = crate::runtime::unix_now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let file = {
+            let store = self
+                .store
+                .lock()
+                .map_err(|_| "the certificates are unusable")?;
+            crate::export_profile::client_profile(&s.settings, props, &store, &read, now)?
+        };
+        let written = crate::script::write_files(std::slice::from_ref(&file), &dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(written
+            .iter()
+            .map(|p| format!("exported {}\n", p.display()))
+            .collect())
     }
 
     fn set_server(
@@ -984,6 +1044,43 @@ mod tests {
             out.contains("cert_export_c2.crt") && out.contains("cert_export_c2.key"),
             "{out}"
         );
+        // A profile for c2's client, at run time.
+        let out = run(
+            "/interface ovpn-server server export-client-configuration client-certificate=c2 server-address=vpn.example.com key-passphrase=secret123",
+            &l,
+        )
+        .unwrap();
+        assert!(out.contains("c2.ovpn"), "{out}");
+        let profile = std::fs::read_to_string(dir.path().join("c2.ovpn")).unwrap();
+        assert!(
+            profile.contains("remote vpn.example.com 1195") && profile.contains("<cert>"),
+            "{profile}"
+        );
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(dir.path().join("c2.ovpn"))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
+        for (line, says) in [
+            ("server-address=x", "client-certificate is required"),
+            ("client-certificate=c2", "server-address is required"),
+            (
+                "client-certificate=c2 server-address=x server=nope",
+                "no such server",
+            ),
+            (
+                "client-certificate=c2 server-address=x colour=red",
+                "colour",
+            ),
+        ] {
+            let e = run(
+                &format!("/interface ovpn-server server export-client-configuration {line}"),
+                &l,
+            )
+            .unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
         run("/certificate issued-revoke c2", &l).unwrap();
         let out = run("/certificate print detail", &l).unwrap();
         assert!(out.contains(" IR ") && out.contains("revoked="), "{out}");
