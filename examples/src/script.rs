@@ -135,6 +135,15 @@ pub struct ServerSetup {
     pub config: ServerConfig,
 }
 
+/// One client interface to run: its properties and its session configuration.
+#[derive(Debug, Clone)]
+pub struct ClientSetup {
+    /// `/interface ovpn-client` properties (with its routes).
+    pub settings: ClientSettings,
+    /// The session configuration made from them.
+    pub config: ClientConfig,
+}
+
 /// What a script configures, ready to run.
 #[derive(Debug)]
 pub struct Setup {
@@ -149,10 +158,12 @@ pub struct Setup {
     /// The enabled entries of `/interface ovpn-server server` (ovpn-server): one before
     /// RouterOS 7.17, several since. They share the pools and the PPP tables.
     pub servers: Vec<ServerSetup>,
-    /// `/interface ovpn-client` (ovpn-client): the enabled one.
+    /// `/interface ovpn-client` (ovpn-client): the first enabled one.
     pub client: Option<ClientSettings>,
-    /// The client's session configuration (ovpn-client).
+    /// Its session configuration (ovpn-client).
     pub client_config: Option<ClientConfig>,
+    /// Every client interface of the script (ovpn-client), the disabled ones too, in order.
+    pub clients: Vec<ClientSetup>,
     /// Files to write into the state directory.
     pub files: Vec<OutputFile>,
     /// Commands skipped or properties without effect.
@@ -1319,7 +1330,10 @@ impl Interpreter<'_> {
         }
     }
 
-    fn finish_client(&mut self) -> (Option<ClientSettings>, Option<ClientConfig>) {
+    /// The client interfaces to run: the imported profile (the one interface), or every
+    /// `/interface ovpn-client` of the script, the disabled ones too (they start disabled; the
+    /// console enables them), each with its routes and its session configuration.
+    fn finish_client(&mut self) -> Vec<ClientSetup> {
         let mut imported = core::mem::take(&mut self.imported).into_iter();
         if let Some((line, p)) = imported.next() {
             // An imported profile is the interface; any other enabled one is one too many.
@@ -1327,96 +1341,100 @@ impl Interpreter<'_> {
                 self.errors.push(Problem::at(
                     c.line,
                     format!(
-                        "ovpn-client runs one interface and the profile imported on line {line} is already it; disable this one"
+                        "ovpn-client runs the profile imported on line {line} as its interface; disable this one"
                     ),
                 ));
             }
             for (l, _) in imported {
                 self.errors.push(Problem::at(
                     l,
-                    "ovpn-client runs one interface: one import-ovpn-configuration",
+                    "ovpn-client runs one imported profile: one import-ovpn-configuration",
                 ));
             }
             let mut s = ClientSettings::from_config(line, &p.config);
             s.routes = p.routes.clone();
-            return (Some(s), Some(p.config));
+            return vec![ClientSetup {
+                settings: s,
+                config: p.config,
+            }];
         }
-        let enabled: Vec<ClientSettings> = self
-            .clients
-            .iter()
-            .filter(|c| !c.disabled)
-            .cloned()
-            .collect();
+        if self.clients.is_empty() {
+            self.errors.push(Problem::whole(
+                "no `/interface ovpn-client add` in the script: nothing to run",
+            ));
+            return Vec::new();
+        }
+        if self.clients.iter().all(|c| c.disabled) {
+            self.errors.push(Problem::whole(
+                "every ovpn-client is disabled (RouterOS's default is disabled=yes: add disabled=no): nothing to run",
+            ));
+            return Vec::new();
+        }
         for c in self.clients.iter().filter(|c| c.disabled) {
             self.warnings.push(Problem::at(
                 c.line,
                 format!(
-                    "{} is disabled (disabled=yes, RouterOS's default): not started; add disabled=no to connect",
+                    "{} is disabled (disabled=yes, RouterOS's default): it does not connect until enabled (disabled=no, or `enable` in the console)",
                     c.name
                 ),
             ));
         }
-        let Some(first) = enabled.first() else {
-            self.errors.push(Problem::whole(if self.clients.is_empty() {
-                "no `/interface ovpn-client add` in the script: nothing to run"
-            } else {
-                "every ovpn-client is disabled (RouterOS's default is disabled=yes: add disabled=no): nothing to run"
-            }));
-            return (None, None);
-        };
-        let mut s = first.clone();
-        for other in enabled.iter().skip(1) {
-            self.errors.push(Problem::at(
-                other.line,
-                format!(
-                    "ovpn-client runs one interface and {} is already {}; disable this one or run another ovpn-client",
-                    s.name, "configured"
-                ),
-            ));
-        }
+        let mut clients = self.clients.clone();
         for (line, net, gw) in core::mem::take(&mut self.routes) {
-            if gw == s.name {
-                s.routes.push(net);
-            } else if self.clients.iter().any(|c| c.name == gw) {
-                self.warn(line, format!("route via {gw}, which is not started"));
-            } else {
-                self.errors.push(Problem::at(
-                    line,
-                    format!(
-                        "gateway={gw}: routes can only go through the ovpn-client interface ({})",
-                        s.name
-                    ),
-                ));
-            }
-        }
-        let protection = s.protection.resolve_client(s.auth, |f| self.read_input(f));
-        let protection = match protection {
-            Ok(p) => p,
-            Err(e) => {
-                self.errors.push(Problem::at(s.line, e));
-                Default::default()
-            }
-        };
-        match s.session_config(&self.store) {
-            Ok(mut c) => {
-                c.protection = protection;
-                (Some(s), Some(c))
-            }
-            Err(errs) => {
-                for e in errs {
-                    self.errors.push(Problem::at(s.line, e));
+            match clients.iter_mut().find(|c| c.name == gw) {
+                Some(c) => c.routes.push(net),
+                None => {
+                    let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+                    self.errors.push(Problem::at(
+                        line,
+                        format!(
+                            "gateway={gw}: routes can only go through an ovpn-client interface ({})",
+                            names.join(", ")
+                        ),
+                    ));
                 }
-                (Some(s), None)
             }
         }
+        let mut out = Vec::new();
+        for s in clients {
+            let protection = s.protection.resolve_client(s.auth, |f| self.read_input(f));
+            let protection = match protection {
+                Ok(p) => p,
+                Err(e) => {
+                    self.errors.push(Problem::at(s.line, e));
+                    Default::default()
+                }
+            };
+            match s.session_config(&self.store) {
+                Ok(mut c) => {
+                    c.protection = protection;
+                    out.push(ClientSetup {
+                        settings: s,
+                        config: c,
+                    });
+                }
+                Err(errs) => {
+                    for e in errs {
+                        self.errors.push(Problem::at(s.line, e));
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn finish(mut self) -> Result<Setup, Failure> {
-        let (mut servers, mut client, mut client_config) = (Vec::new(), None, None);
+        let (mut servers, mut clients) = (Vec::new(), Vec::new());
         match self.program {
             Program::Server => servers = self.finish_server(),
-            Program::Client => (client, client_config) = self.finish_client(),
+            Program::Client => clients = self.finish_client(),
         }
+        // The first enabled interface, for the callers that run one.
+        let first = clients.iter().find(|c| !c.settings.disabled).cloned();
+        let (client, client_config) = match first {
+            Some(c) => (Some(c.settings), Some(c.config)),
+            None => (None, None),
+        };
         // Keep what was generated, for the next run.
         let mut keep = Vec::new();
         for name in &self.generated {
@@ -1454,6 +1472,7 @@ impl Interpreter<'_> {
             servers,
             client,
             client_config,
+            clients,
             files: self.files,
             warnings: self.warnings,
             kept: self.kept,

@@ -208,8 +208,8 @@ fn a_disabled_client_sends_nothing_and_enable_starts_a_new_session() {
 
 #[test]
 fn client_set_makes_the_configuration_anew_and_is_kept() {
+    use ovpn_examples::console::client_live::ClientLive;
     use ovpn_examples::console::exec::run;
-    use ovpn_examples::console::live::ClientLive;
     let dir = tempfile::tempdir().unwrap();
     let server_state = dir.path().join("server");
     let setup = interpret(
@@ -265,4 +265,117 @@ fn client_set_makes_the_configuration_anew_and_is_kept() {
         next.configuration().unwrap().0.cipher,
         ovpn_crypto::Cipher::Aes128Gcm
     );
+}
+
+#[test]
+fn client_interfaces_are_added_and_removed_at_run_time() {
+    use ovpn_examples::console::client_live::{ClientLive, Spawner};
+    use ovpn_examples::console::exec::run;
+    use ovpn_examples::runtime::Control;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let server_state = dir.path().join("server");
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir.path(), &server_state),
+    )
+    .unwrap();
+    setup.write_files(&server_state).unwrap();
+    let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    let csetup = interpret(
+        Program::Client,
+        &client_script(&DemoOptions::default(), port),
+        &env(&server_state, &dir.path().join("client")),
+    )
+    .unwrap();
+    let mut live = ClientLive::scripted(
+        csetup.clients,
+        csetup.store,
+        Some(&dir.path().join("client")),
+    );
+    let loops: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>> = Arc::default();
+    let spawner: Spawner = {
+        let loops = loops.clone();
+        Box::new(move |config, routes, enabled| {
+            let (tx, _rx) = mpsc::channel();
+            let mut rt =
+                ClientRuntime::new(config, routes, PipeTuns::new(tx)).map_err(|e| e.to_string())?;
+            if !enabled {
+                rt.change(ClientChange::Disable)?;
+            }
+            let control = rt.control();
+            loops.lock().unwrap().push(std::thread::spawn(move || {
+                let _ = rt.run();
+            }));
+            Ok(control)
+        })
+    };
+    live.start(spawner).unwrap();
+    let mut buf = [0u8; 2048];
+    let (_, first) = server.recv_from(&mut buf).unwrap();
+    // A second interface from the console: its own session, from its own socket.
+    run(
+        &format!(
+            "/interface ovpn-client add name=office connect-to=127.0.0.1 port={port} protocol=udp \
+             user=client1 password=StrongPassword1 certificate=client1 ca-certificate=ca \
+             cipher=aes256-gcm auth=sha256 disabled=no"
+        ),
+        &live,
+    )
+    .unwrap();
+    let second = loop {
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        if from != first {
+            assert!(matches!(opcode(&buf[..n]), 7 | 10));
+            break from;
+        }
+    };
+    assert_ne!(second, first);
+    let out = run("/interface ovpn-client print terse", &live).unwrap();
+    assert!(
+        out.contains("name=ovpn-out1") && out.contains("name=office"),
+        "{out}"
+    );
+    assert!(
+        run(
+            "/interface ovpn-client add name=office connect-to=127.0.0.1",
+            &live
+        )
+        .unwrap_err()
+        .contains("exists already")
+    );
+    // An added interface is disabled unless disabled=no, as RouterOS's.
+    run(
+        "/interface ovpn-client add name=spare connect-to=127.0.0.1 user=u certificate=client1 ca-certificate=ca",
+        &live,
+    )
+    .unwrap();
+    let out = run(
+        "/interface ovpn-client print detail where name=spare",
+        &live,
+    )
+    .unwrap();
+    assert!(out.contains("disabled=yes"), "{out}");
+    // Removed: its loop ends.
+    run("/interface ovpn-client remove office", &live).unwrap();
+    assert_eq!(
+        run("/interface ovpn-client print count-only", &live).unwrap(),
+        "2\n"
+    );
+    assert_eq!(live.controls().len(), 2);
+    // The kept changes name the interfaces.
+    let kept = std::fs::read_to_string(dir.path().join("client").join("console.rsc")).unwrap();
+    assert!(
+        kept.contains("/interface ovpn-client remove [find name=office]"),
+        "{kept}"
+    );
+    live.controls().iter().for_each(Control::stop);
+    for h in loops.lock().unwrap().drain(..) {
+        h.join().unwrap();
+    }
 }

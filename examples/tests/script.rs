@@ -611,8 +611,8 @@ fn client_scripts() {
         "{refused}"
     );
 
-    // Two enabled clients; a route through an unknown interface; server commands; a bad
-    // property; a certificate that is not there.
+    // Two enabled clients (both run, one with a certificate that is not there); a route
+    // through an unknown interface; server commands; a bad property.
     let errs = errors(client(&format!(
         "{imports}/interface ovpn-client add connect-to=127.0.0.1 user=a certificate=nobody disabled=no\n\
          /interface ovpn-client add name=second connect-to=127.0.0.1 user=b disabled=no\n\
@@ -621,12 +621,35 @@ fn client_scripts() {
          /interface ovpn-client set [find] cipher=aes256-gcm,aes128-gcm\n"
     )));
     let lines: Vec<Option<usize>> = errs.iter().map(|e| e.line).collect();
-    assert_eq!(lines, [4, 5, 6, 7, 8].map(Some), "{errs:#?}");
+    assert_eq!(lines, [4, 6, 7, 8].map(Some), "{errs:#?}");
     assert!(errs[0].message.contains("certificate=nobody"));
-    assert!(errs[1].message.contains("runs one interface"));
-    assert!(errs[2].message.contains("gateway=ether1"));
-    assert!(errs[3].message.contains("an ovpn-server command"));
-    assert!(errs[4].message.contains("one cipher"));
+    assert!(
+        errs[1].message.contains("gateway=ether1") && errs[1].message.contains("ovpn-out1, second")
+    );
+    assert!(errs[2].message.contains("an ovpn-server command"));
+    assert!(errs[3].message.contains("one cipher"));
+    // Several interfaces run in one program, the disabled ones too (they wait for `enable`),
+    // each with its routes.
+    let ok = client(&format!(
+        "{imports}/interface ovpn-client add connect-to=127.0.0.1 user=a disabled=no\n\
+         /interface ovpn-client add name=second connect-to=127.0.0.2 user=b\n\
+         /ip route add dst-address=10.1.0.0/16 gateway=second\n"
+    ))
+    .unwrap();
+    let names: Vec<(&str, bool, usize)> = ok
+        .clients
+        .iter()
+        .map(|c| {
+            (
+                c.settings.name.as_str(),
+                c.settings.disabled,
+                c.settings.routes.len(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("ovpn-out1", false, 0), ("second", true, 1)]);
+    assert_eq!(ok.clients[1].config.server.ip().to_string(), "127.0.0.2");
+    assert_eq!(ok.client.as_ref().unwrap().name, "ovpn-out1");
 
     // No CA to check the server with.
     let errs = errors(client(
@@ -1140,7 +1163,7 @@ fn import_ovpn_configuration_makes_the_interface() {
     ));
     assert!(
         errs.iter()
-            .any(|e| e.line == Some(2) && e.message.contains("runs one interface")),
+            .any(|e| e.line == Some(2) && e.message.contains("runs the profile imported on line 1")),
         "{errs:#?}"
     );
 }

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
+use ovpn_examples::console::client_live::ClientLive;
 use ovpn_examples::logging;
 use ovpn_examples::ovpn_config::{Credentials, read_profile};
-use ovpn_examples::runtime::SystemTuns;
 use ovpn_examples::runtime::client::ClientRuntime;
+use ovpn_examples::runtime::{ClientChange, Control, SystemTuns};
 use ovpn_examples::script::Program;
 
 const ABOUT: &str = "An OpenVPN client configured the way MikroTik RouterOS configures its own.";
@@ -154,14 +155,16 @@ fn main() -> ExitCode {
             auth_user_pass,
             askpass,
         } => {
-            let (client_config, routes, scripted) = if is_profile(&config) {
+            let mut live = if is_profile(&config) {
                 match profile(
                     &config,
                     auth_user_pass.as_deref(),
                     askpass.as_deref(),
                     false,
                 ) {
-                    Some((c, r)) => (c, r, None),
+                    Some((c, r)) => {
+                        ClientLive::new(&c.name.clone(), Some(&cli.state_dir)).with_profile(c, r)
+                    }
                     None => return ExitCode::from(EXIT_CONFIG),
                 }
             } else {
@@ -175,26 +178,12 @@ fn main() -> ExitCode {
                     Ok(s) => s,
                     Err(code) => return code,
                 };
-                let (Some(settings), Some(client_config)) = (setup.client, setup.client_config)
-                else {
-                    return ExitCode::from(EXIT_CONFIG);
-                };
-                tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&settings));
-                let routes = settings.routes.clone();
-                (
-                    client_config.clone(),
-                    routes,
-                    Some((settings, client_config, setup.store)),
-                )
+                for c in &setup.clients {
+                    tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&c.settings));
+                }
+                ClientLive::scripted(setup.clients, setup.store, Some(&cli.state_dir))
             };
-            // The console's changes of earlier runs (enable/disable/set) apply before the start.
-            let mut live = ovpn_examples::console::live::ClientLive::new(
-                &client_config.name,
-                Some(&cli.state_dir),
-            );
-            if let Some((settings, config, store)) = scripted {
-                live = live.with_settings(settings, config, store);
-            }
+            // The console's changes of earlier runs apply before the start.
             match live.replay() {
                 Ok(0) => {}
                 Ok(n) => {
@@ -205,19 +194,53 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 }
             }
-            let (client_config, routes) = live.configuration().unwrap_or((client_config, routes));
-            let mut rt = match ClientRuntime::new(client_config, routes, SystemTuns) {
-                Ok(rt) => rt,
+            // SIGINT/SIGTERM stop the program: every interface's loop (they end their sessions,
+            // telling their servers), then the console.
+            let program = match Control::standalone() {
+                Ok(c) => c,
                 Err(e) => {
                     tracing::error!(target: "ovpn", "ovpn-client: {e}");
                     return ExitCode::from(EXIT_RUNTIME);
                 }
             };
-            if !live.enabled() {
-                let _ = rt.change(ovpn_examples::runtime::ClientChange::Disable);
+            if let Err(e) = program.stop_on_signals() {
+                tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                return ExitCode::from(EXIT_RUNTIME);
             }
-            let control = rt.control();
-            live.set_control(control.clone());
+            // Each interface's loop on its own thread; a loop that fails says so.
+            type Loops = std::sync::Mutex<Vec<std::thread::JoinHandle<Result<(), String>>>>;
+            let loops: std::sync::Arc<Loops> = std::sync::Arc::default();
+            let spawner = {
+                let loops = loops.clone();
+                Box::new(
+                    move |config: ovpn_session::ClientConfig,
+                          routes: Vec<ipnet::Ipv4Net>,
+                          enabled: bool|
+                          -> Result<Control, String> {
+                        let name = config.name.clone();
+                        let mut rt = ClientRuntime::new(config, routes, SystemTuns)
+                            .map_err(|e| format!("{name}: {e}"))?;
+                        if !enabled {
+                            rt.change(ClientChange::Disable)?;
+                        }
+                        let control = rt.control();
+                        let thread_name = name.clone();
+                        let handle = std::thread::Builder::new()
+                            .name(name.clone())
+                            .spawn(move || rt.run().map_err(|e| format!("{thread_name}: {e}")))
+                            .map_err(|e| format!("starting {name}: {e}"))?;
+                        if let Ok(mut l) = loops.lock() {
+                            l.push(handle);
+                        }
+                        Ok(control)
+                    },
+                ) as ovpn_examples::console::client_live::Spawner
+            };
+            if let Err(e) = live.start(spawner) {
+                tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                live.controls().iter().for_each(Control::stop);
+                return ExitCode::from(EXIT_RUNTIME);
+            }
             // The console: `ovpn-client --state-dir DIR console`.
             let console = match ovpn_examples::console::socket::bind(&cli.state_dir) {
                 Ok(l) => Some(l),
@@ -226,32 +249,63 @@ fn main() -> ExitCode {
                     None
                 }
             };
-            let result = std::thread::scope(|scope| {
+            let failed = std::thread::scope(|scope| {
                 if let Some(listener) = &console {
-                    let (live, control) = (&live, &control);
+                    let (live, program) = (&live, &program);
                     scope.spawn(move || {
                         ovpn_examples::console::socket::serve(
                             listener,
                             &|line| ovpn_examples::console::exec::run(line, live),
-                            &|| control.is_stopped(),
+                            &|| program.is_stopped(),
                         );
                     });
                 }
-                let r = control.stop_on_signals().and_then(|()| rt.run());
-                // A loop that failed stops the console too.
-                control.stop();
-                r
+                // Until a signal, or until every loop has ended and one of them failed (the
+                // one interface of most clients failing ends the program, as it always has).
+                let mut failed = Vec::new();
+                loop {
+                    if let Ok(mut l) = loops.lock() {
+                        let (done, running): (Vec<_>, Vec<_>) =
+                            l.drain(..).partition(std::thread::JoinHandle::is_finished);
+                        *l = running;
+                        for h in done {
+                            if let Err(e) =
+                                h.join().unwrap_or_else(|_| Err("a loop panicked".into()))
+                            {
+                                tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                                failed.push(e);
+                            }
+                        }
+                        if program.is_stopped() || (l.is_empty() && !failed.is_empty()) {
+                            break;
+                        }
+                    }
+                    // SIGUSR1: every interface logs its status.
+                    if program.take_status_request() {
+                        live.controls().iter().for_each(Control::request_status);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                live.controls().iter().for_each(Control::stop);
+                program.stop();
+                if let Ok(mut l) = loops.lock() {
+                    for h in l.drain(..) {
+                        if let Err(e) = h.join().unwrap_or_else(|_| Err("a loop panicked".into())) {
+                            tracing::error!(target: "ovpn", "ovpn-client: {e}");
+                            failed.push(e);
+                        }
+                    }
+                }
+                !failed.is_empty()
             });
             if console.is_some() {
                 let _ = std::fs::remove_file(ovpn_examples::console::socket::path(&cli.state_dir));
             }
             logging::flush();
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                    ExitCode::from(EXIT_RUNTIME)
-                }
+            if failed {
+                ExitCode::from(EXIT_RUNTIME)
+            } else {
+                ExitCode::SUCCESS
             }
         }
     }

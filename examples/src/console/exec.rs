@@ -232,6 +232,18 @@ pub trait Live {
         let _ = show_sensitive;
         String::new()
     }
+    /// Adds a client interface (`/interface ovpn-client add ...`), disabled unless
+    /// `disabled=no`, as RouterOS does. Returns the warnings of properties without effect.
+    fn add_client(&self, props: &[(String, String)]) -> Result<String, String> {
+        let _ = props;
+        Err("bad command name (this program has no client interfaces)".into())
+    }
+    /// Removes a client interface (`/interface ovpn-client remove`): its session ends, the
+    /// server told.
+    fn remove_client(&self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Err("bad command name (this program has no client interfaces)".into())
+    }
     /// Changes a client interface's properties (`/interface ovpn-client set`): its session
     /// ends and a new one starts with them. Returns the warnings of properties without effect.
     fn set_client(&self, name: &str, props: &[(String, String)]) -> Result<String, String> {
@@ -869,6 +881,32 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     "X - DISABLED; R - RUNNING",
                 )
             }))
+        }
+        ("interface ovpn-client", "add") => {
+            if let Some(p) = c.positional.first() {
+                return Err(format!(
+                    "expected end of command (add takes properties only: {p})"
+                ));
+            }
+            let out = live.add_client(&c.props)?;
+            keep_change(live, c, line, None)?;
+            Ok(out)
+        }
+        ("interface ovpn-client", "remove") => {
+            if let Some((k, _)) = c.props.first() {
+                return Err(format!(
+                    "expected end of command (remove takes no property {k}=)"
+                ));
+            }
+            let clients = live.clients();
+            let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+            let rows: Vec<Row> = clients.iter().map(client_row).collect();
+            let targets = named_targets(c, &names, &rows)?;
+            for n in &targets {
+                live.remove_client(n)?;
+            }
+            keep_change(live, c, line, Some(&targets))?;
+            Ok(String::new())
         }
         ("interface ovpn-client", "set") => {
             let clients = live.clients();

@@ -208,8 +208,8 @@ pub(super) fn run(
 
 #[cfg(test)]
 mod tests {
+    use crate::console::client_live::ClientLive;
     use crate::console::exec::run;
-    use crate::console::live::ClientLive;
 
     /// The rules are the process's: one test changes them.
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod certificates;
 pub mod client;
+pub mod client_live;
 pub mod complete;
 pub mod exec;
 pub mod filter;

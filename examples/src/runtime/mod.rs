@@ -225,6 +225,11 @@ impl ControlRx {
 }
 
 impl Control {
+    /// A control of no loop: a program's own stop flag (its signals, [`Control::stop`]).
+    pub fn standalone() -> Result<Control, RunError> {
+        control_pair().map(|(c, _)| c)
+    }
+
     /// Asks the loop to stop (it closes its sessions, tells the peers and returns).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);

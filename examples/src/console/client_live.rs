@@ -1,0 +1,402 @@
+//! A running client program as the console sees it: its interfaces (one `ovpn-client` runs
+//! several, as a router does), each with its loop, its script properties and configuration;
+//! `add` starts another loop, `remove` ends one (telling its server); the journal of console
+//! changes is replayed before the loops start.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ovpn_session::ClientConfig;
+
+use super::journal::Journal;
+use crate::runtime::{ClientChange, Control};
+use crate::settings::ClientSettings;
+
+/// How long the console waits for a loop's answer.
+const ANSWER: Duration = Duration::from_secs(2);
+
+/// The client properties `set` and `add` leave to the script (key files are read at start;
+/// the name names the interface; enable and disable are commands of their own).
+const CLIENT_FIXED: &[&str] = &[
+    "name",
+    "disabled",
+    "control-channel-protection",
+    "tls-key-file",
+    "key-direction",
+];
+
+/// Starts a loop for an interface: its configuration, routes, and whether it starts enabled;
+/// gives the loop's control.
+pub type Spawner =
+    Box<dyn Fn(ClientConfig, Vec<ipnet::Ipv4Net>, bool) -> Result<Control, String> + Send + Sync>;
+
+/// One client interface.
+#[derive(Debug)]
+struct Interface {
+    name: String,
+    /// Its loop (None before the loops start: the journal's replay).
+    control: Option<Control>,
+    /// What the console last said.
+    enabled: bool,
+    /// Its script properties and configuration (None: it runs an OpenVPN profile).
+    settings: Option<(ClientSettings, ClientConfig)>,
+    /// The configuration and routes of an OpenVPN profile (which `set` does not change).
+    profile: Option<(ClientConfig, Vec<ipnet::Ipv4Net>)>,
+}
+
+impl Interface {
+    /// What its loop starts with.
+    fn start_with(&self) -> Option<(ClientConfig, Vec<ipnet::Ipv4Net>)> {
+        match (&self.settings, &self.profile) {
+            (Some((s, c)), _) => Some((c.clone(), s.routes.clone())),
+            (None, Some(p)) => Some(p.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The client program's interfaces and the journal of console changes.
+pub struct ClientLive {
+    interfaces: Mutex<Vec<Interface>>,
+    journal: Journal,
+    /// When the program started.
+    started: std::time::Instant,
+    /// The certificates the configurations are made with.
+    store: ovpn_pki::Store,
+    /// Starts a loop for an interface added from the console (None: not before the loops run).
+    spawner: Option<Spawner>,
+}
+
+impl core::fmt::Debug for ClientLive {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientLive")
+            .field("interfaces", &self.interfaces)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientLive {
+    /// A program with the interface `name` (from an OpenVPN profile, or given its settings
+    /// with [`Self::with_settings`]), keeping the console's changes in `state_dir` (None: not
+    /// kept).
+    pub fn new(name: &str, state_dir: Option<&std::path::Path>) -> Self {
+        Self {
+            interfaces: Mutex::new(vec![Interface {
+                name: name.to_owned(),
+                control: None,
+                enabled: true,
+                settings: None,
+                profile: None,
+            }]),
+            journal: Journal::new(state_dir),
+            started: crate::runtime::now(),
+            store: ovpn_pki::Store::default(),
+            spawner: None,
+        }
+    }
+
+    /// A program with the script's interfaces (`setups`, in order; the disabled ones start
+    /// disabled) and the store their configurations are made with.
+    pub fn scripted(
+        setups: Vec<crate::script::ClientSetup>,
+        store: ovpn_pki::Store,
+        state_dir: Option<&std::path::Path>,
+    ) -> Self {
+        let interfaces = setups
+            .into_iter()
+            .map(|c| Interface {
+                name: c.settings.name.clone(),
+                control: None,
+                enabled: !c.settings.disabled,
+                settings: Some((c.settings, c.config)),
+                profile: None,
+            })
+            .collect();
+        Self {
+            interfaces: Mutex::new(interfaces),
+            journal: Journal::new(state_dir),
+            started: crate::runtime::now(),
+            store,
+            spawner: None,
+        }
+    }
+
+    /// The interface runs an OpenVPN profile: this configuration and these routes.
+    pub fn with_profile(mut self, config: ClientConfig, routes: Vec<ipnet::Ipv4Net>) -> Self {
+        if let Ok(list) = self.interfaces.get_mut()
+            && let Some(first) = list.first_mut()
+        {
+            first.name.clone_from(&config.name);
+            first.profile = Some((config, routes));
+        }
+        self
+    }
+
+    /// The first interface's script properties and configuration, and the store: `set`
+    /// changes them (an interface made from an OpenVPN profile has none).
+    pub fn with_settings(
+        mut self,
+        settings: ClientSettings,
+        config: ClientConfig,
+        store: ovpn_pki::Store,
+    ) -> Self {
+        if let Ok(list) = self.interfaces.get_mut()
+            && let Some(first) = list.first_mut()
+        {
+            first.name.clone_from(&settings.name);
+            first.settings = Some((settings, config));
+        }
+        self.store = store;
+        self
+    }
+
+    /// Replays the journal of an earlier run (before the loops start): every line must apply,
+    /// or the start is refused with the file's path, the line and why.
+    pub fn replay(&self) -> Result<usize, String> {
+        self.journal.replay(|line| super::exec::run(line, self))
+    }
+
+    /// The first interface's configuration and routes (after [`Self::replay`]), when it has
+    /// script properties.
+    pub fn configuration(&self) -> Option<(ClientConfig, Vec<ipnet::Ipv4Net>)> {
+        let list = self.interfaces.lock().ok()?;
+        let (s, c) = list.first()?.settings.as_ref()?;
+        Some((c.clone(), s.routes.clone()))
+    }
+
+    /// Whether the console left the first interface enabled.
+    pub fn enabled(&self) -> bool {
+        self.interfaces
+            .lock()
+            .ok()
+            .and_then(|l| l.first().map(|i| i.enabled))
+            .unwrap_or(true)
+    }
+
+    /// Connects the console to the first interface's running loop.
+    pub fn set_control(&mut self, control: Control) {
+        if let Ok(list) = self.interfaces.get_mut()
+            && let Some(first) = list.first_mut()
+        {
+            first.control = Some(control);
+        }
+    }
+
+    /// Starts a loop for every interface (after [`Self::replay`]) with `spawner`, which also
+    /// starts the loops of interfaces the console adds later. Fails on the first loop that
+    /// cannot start.
+    pub fn start(&mut self, spawner: Spawner) -> Result<(), String> {
+        let list = self
+            .interfaces
+            .get_mut()
+            .map_err(|_| "the interfaces are unusable")?;
+        for i in list.iter_mut() {
+            let (config, routes) = i
+                .start_with()
+                .ok_or_else(|| format!("{}: no configuration to start", i.name))?;
+            i.control = Some(spawner(config, routes, i.enabled)?);
+        }
+        self.spawner = Some(spawner);
+        Ok(())
+    }
+
+    /// The loops' controls (to stop them all).
+    pub fn controls(&self) -> Vec<Control> {
+        self.interfaces
+            .lock()
+            .map(|l| l.iter().filter_map(|i| i.control.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A change to one interface's loop, waiting for its answer.
+    fn ask(control: &Control, change: ClientChange) -> Result<String, String> {
+        control
+            .request_client_change(change)
+            .recv_timeout(ANSWER)
+            .map_err(|_| "the client did not answer".to_owned())?
+    }
+
+    /// `settings` with `props` applied, refusing what cannot change now, and the
+    /// configuration made of them; the warnings of properties without effect.
+    fn apply(
+        &self,
+        mut settings: ClientSettings,
+        props: &[(String, String)],
+        fixed: &[&str],
+    ) -> Result<(ClientSettings, ClientConfig, String), String> {
+        let mut notes = String::new();
+        for (k, v) in props {
+            if fixed.contains(&k.as_str()) || k.starts_with("tls-crypt-v2") {
+                return Err(format!(
+                    "{k}: cannot change while the client runs (enable/disable for disabled; change the script and restart for the rest)"
+                ));
+            }
+            if let Some(n) = settings.set(k, v).map_err(|e| format!("{k}={v}: {e}"))? {
+                notes.push_str(&n);
+                notes.push('\n');
+            }
+        }
+        let config = settings
+            .session_config(&self.store)
+            .map_err(|e| e.join("; "))?;
+        Ok((settings, config, notes))
+    }
+}
+
+impl super::exec::Live for ClientLive {
+    fn clients(&self) -> Vec<super::exec::ClientRow> {
+        let Ok(list) = self.interfaces.lock() else {
+            return Vec::new();
+        };
+        // Every loop asked at once; each answers after its current turn.
+        let asked: Vec<_> = list
+            .iter()
+            .map(|i| (i, i.control.as_ref().map(Control::request_client_row)))
+            .collect();
+        asked
+            .into_iter()
+            .map(|(i, rx)| {
+                rx.and_then(|rx| rx.recv_timeout(ANSWER).ok())
+                    .unwrap_or_else(|| super::exec::ClientRow {
+                        name: i.name.clone(),
+                        connect_to: i
+                            .start_with()
+                            .map(|(c, _)| c.server.to_string())
+                            .unwrap_or_default(),
+                        status: "disconnected".into(),
+                        disabled: !i.enabled,
+                        ..Default::default()
+                    })
+            })
+            .collect()
+    }
+
+    fn started(&self) -> Option<std::time::Instant> {
+        Some(self.started)
+    }
+
+    fn add_client(&self, props: &[(String, String)]) -> Result<String, String> {
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let mut settings = ClientSettings::new(0);
+        // ovpn-outN: the lowest N not taken, or the name given.
+        let mut n = 1;
+        while list.iter().any(|i| i.name == format!("ovpn-out{n}")) {
+            n += 1;
+        }
+        settings.name = format!("ovpn-out{n}");
+        if let Some((_, v)) = props.iter().find(|(k, _)| k == "name") {
+            settings
+                .set("name", v)
+                .map_err(|e| format!("name={v}: {e}"))?;
+        }
+        if list.iter().any(|i| i.name == settings.name) {
+            return Err(format!(
+                "an ovpn-client named {} exists already",
+                settings.name
+            ));
+        }
+        // RouterOS's default: an added interface is disabled until disabled=no.
+        let mut enabled = false;
+        let rest: Vec<(String, String)> = props
+            .iter()
+            .filter(|(k, _)| k != "name")
+            .filter(|(k, v)| {
+                if k == "disabled" {
+                    enabled = v == "no";
+                }
+                k != "disabled"
+            })
+            .cloned()
+            .collect();
+        if let Some((_, v)) = props.iter().find(|(k, _)| k == "disabled") {
+            crate::settings::yes_no(v).map_err(|e| format!("disabled={v}: {e}"))?;
+        }
+        let (settings, config, notes) = self.apply(settings, &rest, CLIENT_FIXED)?;
+        let control = match &self.spawner {
+            Some(spawn) => Some(spawn(config.clone(), settings.routes.clone(), enabled)?),
+            None => None,
+        };
+        tracing::info!(target: "ovpn", "{}: added from the console{}", settings.name, if enabled { "" } else { " (disabled)" });
+        list.push(Interface {
+            name: settings.name.clone(),
+            control,
+            enabled,
+            settings: Some((settings, config)),
+            profile: None,
+        });
+        Ok(notes)
+    }
+
+    fn remove_client(&self, name: &str) -> Result<(), String> {
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let i = list
+            .iter()
+            .position(|i| i.name == name)
+            .ok_or_else(|| format!("no such item ({name})"))?;
+        let gone = list.remove(i);
+        // Its loop ends its session (telling the server) and removes the interface.
+        if let Some(c) = gone.control {
+            c.stop();
+        }
+        tracing::info!(target: "ovpn", "{name}: removed from the console");
+        Ok(())
+    }
+
+    fn set_client(&self, name: &str, props: &[(String, String)]) -> Result<String, String> {
+        if props.is_empty() {
+            return Err("set: no properties given".into());
+        }
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let iface = list
+            .iter_mut()
+            .find(|i| i.name == name)
+            .ok_or_else(|| format!("no such item ({name})"))?;
+        let Some((old, old_config)) = iface.settings.as_ref() else {
+            return Err(format!(
+                "{name} runs an OpenVPN profile: change the profile and restart"
+            ));
+        };
+        let (settings, mut config, notes) = self.apply(old.clone(), props, CLIENT_FIXED)?;
+        config.protection = old_config.protection.clone();
+        if let Some(c) = &iface.control {
+            let said = Self::ask(
+                c,
+                ClientChange::Reconfigure(Box::new(config.clone()), settings.routes.clone()),
+            )?;
+            tracing::info!(target: "ovpn", "{name}: changed from the console: {said}");
+        }
+        iface.settings = Some((settings, config));
+        Ok(notes)
+    }
+
+    fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let iface = list
+            .iter_mut()
+            .find(|i| i.name == name)
+            .ok_or_else(|| format!("no such item ({name})"))?;
+        if let Some(c) = &iface.control {
+            let change = if enable {
+                ClientChange::Enable
+            } else {
+                ClientChange::Disable
+            };
+            let said = Self::ask(c, change)?;
+            tracing::debug!(target: "ovpn", "{name}: {said}");
+        }
+        iface.enabled = enable;
+        Ok(())
+    }
+
+    fn keep(&self, line: &str) -> Result<(), String> {
+        self.journal.keep(line)
+    }
+}
