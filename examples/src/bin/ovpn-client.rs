@@ -44,6 +44,8 @@ The script (CONFIG.rsc) may use:
       [key-passphrase=] [skip-cert-import=no]     an OpenVPN profile as the interface
   /interface ovpn-client set [find] PROPERTY=VALUE ...
   /ip route add dst-address=NET/LEN gateway=NAME        a route through the tunnel
+Every /interface ovpn-client of the script runs, each with its own session and interface, as on
+a router; a disabled one (RouterOS's default disabled=yes) waits for `enable` in the console.
 /ip firewall ... and /interface list ... are skipped with a warning; any other command is an
 error. Line continuations (\\), quotes and # comments work as in RouterOS. Every problem is
 reported with its line before anything starts (exit status 2). The server's certificate is checked
@@ -58,8 +60,10 @@ Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics
 A line is written once what it says is in place: when `ovpn-out1: connected` appears, the interface
 is up with its address and routes. SIGUSR1 logs the state and the packets through the tunnel
 (`ovpn-out1: status: connected address=10.8.0.2/24 ...`). Creating the interface needs root
-(CAP_NET_ADMIN). SIGINT or SIGTERM closes the tunnel, telling the server, and exits with status 0;
-exit status 1 is a failure while running.";
+(CAP_NET_ADMIN). SIGINT or SIGTERM closes the tunnels, telling the servers, and exits with status
+0; exit status 1 is a failure while running (every interface's loop ended, one of them failing).
+`ovpn-client --state-dir DIR console` reaches the running program: /interface ovpn-client print,
+monitor, add, set, remove, enable, disable, /log print, /system logging, /export ...";
 
 #[derive(Parser)]
 #[command(name = "ovpn-client", version, about = ABOUT, long_about = LONG_ABOUT)]

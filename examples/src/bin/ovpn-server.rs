@@ -67,7 +67,13 @@ Log lines go to stderr as `HH:MM:SS TOPIC,LEVEL MESSAGE`, with RouterOS's topics
   12:07:10 ovpn,info ovpn-incoming1: disconnected (keepalive timeout)
 SIGUSR1 logs the session table and the pools' usage (`pool ovpn-pool: total=253 used=1 ...`).
 Creating interfaces needs root (CAP_NET_ADMIN). SIGINT or SIGTERM stops the server (exit status 0);
-exit status 1 is a failure while running.";
+exit status 1 is a failure while running.
+
+`ovpn-server --state-dir DIR console [-c COMMAND]` reaches the running server (DIR/console.sock,
+its user only): /interface ovpn-server print|monitor, /interface ovpn-server server print|set|
+export-client-configuration, /ppp active|secret|profile, /ip pool, /ip pool used, /certificate,
+/log print, /system logging, /system resource print, /interface print, /export. Changes apply at
+once and are kept in DIR/console.rsc, applied after the script at the next start.";
 
 #[derive(Parser)]
 #[command(name = "ovpn-server", version, about = ABOUT, long_about = LONG_ABOUT)]
