@@ -32,6 +32,7 @@ pub const MENUS: &[&str] = &[
     "ip firewall nat",
     "ip firewall mangle",
     "ipv6 pool",
+    "ipv6 pool used",
     "ppp profile",
     "ppp secret",
     "ppp aaa",

@@ -227,6 +227,40 @@ pub fn write_files(files: &[OutputFile], dir: &Path) -> std::io::Result<Vec<Path
     Ok(written)
 }
 
+/// Applies one property of `/certificate settings set` to `store` (the script at start, the
+/// console at run time); `Ok(Some(note))` for a property without effect here.
+pub fn certificate_setting(store: &mut Store, k: &str, v: &str) -> Result<Option<String>, String> {
+    let days = || -> Result<u32, String> {
+        v.strip_suffix('d')
+            .unwrap_or(v)
+            .parse()
+            .map_err(|_| format!("{k}={v}: expected a number of days"))
+    };
+    match k {
+        "crl-days-valid" => store.settings_mut().crl_days_valid = days()?.max(1),
+        "crl-warning-days" => store.settings_mut().crl_warning_days = days()?,
+        "crl-expiry" => store.settings_mut().crl_expiry = v.parse()?,
+        "crl-use" if v == "yes" => {}
+        "crl-use" => {
+            return Err(
+                "crl-use=no is not implemented: the CRLs held are always used (remove them to stop)"
+                    .into(),
+            );
+        }
+        "crl-download" | "crl-store" | "builtin-trust-anchors" => {
+            return Ok(Some(format!(
+                "/certificate settings {k}: no effect here (CRLs come from issued-revoke and import)"
+            )));
+        }
+        _ => {
+            return Err(format!(
+                "unknown property {k:?} (crl-days-valid, crl-warning-days, crl-expiry=warn|refuse, crl-use)"
+            ));
+        }
+    }
+    Ok(None)
+}
+
 /// Creates `dir` (and its parents) if missing and makes it 0700: the state directory holds
 /// private keys.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -814,32 +848,8 @@ impl Interpreter<'_> {
     /// `/certificate settings set`: how CRLs are kept and what an expired one does.
     fn certificate_settings(&mut self, c: &Command) -> Result<(), String> {
         for (k, v) in &c.props {
-            let days = || -> Result<u32, String> {
-                v.strip_suffix('d')
-                    .unwrap_or(v)
-                    .parse()
-                    .map_err(|_| format!("{k}={v}: expected a number of days"))
-            };
-            match k.as_str() {
-                "crl-days-valid" => self.store.settings_mut().crl_days_valid = days()?.max(1),
-                "crl-warning-days" => self.store.settings_mut().crl_warning_days = days()?,
-                "crl-expiry" => self.store.settings_mut().crl_expiry = v.parse()?,
-                "crl-use" if v == "yes" => {}
-                "crl-use" => {
-                    return Err(
-                        "crl-use=no is not implemented: the CRLs held are always used (remove them to stop)"
-                            .into(),
-                    );
-                }
-                "crl-download" | "crl-store" | "builtin-trust-anchors" => self.warn(
-                    c.line,
-                    format!("/certificate settings {k}: no effect here (CRLs come from issued-revoke and import)"),
-                ),
-                _ => {
-                    return Err(format!(
-                        "unknown property {k:?} (crl-days-valid, crl-warning-days, crl-expiry=warn|refuse, crl-use)"
-                    ));
-                }
+            if let Some(note) = certificate_setting(&mut self.store, k, v)? {
+                self.warn(c.line, note);
             }
         }
         Ok(())

@@ -56,6 +56,61 @@ fn state_file(live: &dyn Live, name: &str) -> Result<std::path::PathBuf, String>
     Ok(dir.join(name))
 }
 
+/// `/certificate settings print|set`: how CRLs are kept (`crl-days-valid`,
+/// `crl-warning-days`) and what an expired one does (`crl-expiry=warn|refuse`).
+fn settings(
+    c: &crate::rsc::Command,
+    line: &str,
+    form: impl FnOnce() -> Result<Form, String>,
+    live: &dyn Live,
+) -> Result<String, String> {
+    match c.verb.as_str() {
+        "print" => {
+            form()?;
+            live.with_store(&mut |s| {
+                let st = s.settings();
+                let rows = [
+                    ("crl-use", "yes".to_owned()),
+                    ("crl-days-valid", st.crl_days_valid.to_string()),
+                    ("crl-warning-days", st.crl_warning_days.to_string()),
+                    ("crl-expiry", st.crl_expiry.to_string()),
+                ];
+                let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+                Ok(rows
+                    .iter()
+                    .map(|(k, v)| format!("{k:>width$}: {v}\n"))
+                    .collect())
+            })
+        }
+        "set" => {
+            if let Some(p) = c.positional.first() {
+                return Err(format!("expected end of command ({p})"));
+            }
+            if c.props.is_empty() {
+                return Err("set: no properties given".into());
+            }
+            let notes = live.with_store(&mut |s| {
+                // All or nothing: a copy takes the properties first.
+                let mut copy = s.clone();
+                let mut notes = String::new();
+                for (k, v) in &c.props {
+                    if let Some(n) = crate::script::certificate_setting(&mut copy, k, v)? {
+                        notes.push_str(&n);
+                        notes.push('\n');
+                    }
+                }
+                *s.settings_mut() = copy.settings().clone();
+                Ok(notes)
+            })?;
+            // crl-expiry changes what the client check does with an expired CRL.
+            live.certificates_changed()?;
+            keep_change(live, c, line, None)?;
+            Ok(notes)
+        }
+        other => Err(format!("bad command name {other} (/certificate settings)")),
+    }
+}
+
 /// Runs a `/certificate` command; `None` when `c` is not one.
 pub(super) fn run(
     c: &crate::rsc::Command,
@@ -64,6 +119,9 @@ pub(super) fn run(
     filtered: bool,
     live: &dyn Live,
 ) -> Result<Option<String>, String> {
+    if c.menu == "certificate settings" {
+        return settings(c, line, form, live).map(Some);
+    }
     if c.menu != "certificate" {
         return Ok(None);
     }

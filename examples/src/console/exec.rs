@@ -59,6 +59,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
             "remove",
         ],
     ),
+    ("certificate settings", &["print", "set"]),
     ("system resource", &["print"]),
     (
         "system logging",
@@ -67,6 +68,8 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("system logging action", &["print", "set"]),
     ("ip pool", &["print", "add", "set", "remove"]),
     ("ip pool used", &["print"]),
+    ("ipv6 pool", &["print", "add", "set", "remove"]),
+    ("ipv6 pool used", &["print"]),
     ("log", &["print"]),
 ];
 
@@ -158,7 +161,17 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "used",
             "available",
         ],
-        "ip pool used" => &["pool", "address", "owner", "info"],
+        "ip pool used" | "ipv6 pool used" => &["pool", "address", "owner", "info"],
+        "ipv6 pool" => &[
+            "name",
+            "prefix",
+            "prefix-length",
+            "next-pool",
+            "comment",
+            "total",
+            "used",
+            "available",
+        ],
         "interface" => &["name", "type", "actual-mtu", "dynamic", "running"],
         "system logging" => &["topics", "action", "prefix", "disabled", "default"],
         "system logging action" => &["memory-lines"],
@@ -281,17 +294,19 @@ pub trait Live {
     fn started(&self) -> Option<std::time::Instant> {
         None
     }
-    /// Reads the IP pools the servers share (`/ip pool print`, `/ip pool used print`).
-    fn view_pools(&self, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
-        let _ = view;
+    /// Reads the IP pools of `family` the servers share (`/ip pool print`, `/ipv6 pool used
+    /// print`, ...).
+    fn view_pools(&self, family: ovpn_pool::Family, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
+        let _ = (family, view);
     }
-    /// Changes the IP pools (`/ip pool add|set|remove`), with the PPP tables to look at: the
-    /// next login sees the change.
+    /// Changes the IP pools of `family` (`/ip pool add|set|remove`, `/ipv6 pool ...`), with the
+    /// PPP tables to look at: the next login sees the change.
     fn change_pools(
         &self,
+        family: ovpn_pool::Family,
         change: &mut dyn FnMut(&mut ovpn_pool::PoolSet, &ovpn_ppp::PppConfig) -> Result<(), String>,
     ) -> Result<(), String> {
-        let _ = change;
+        let _ = (family, change);
         Err("bad command name (this program has no /ip pool)".into())
     }
     /// The servers' `/interface ovpn-server server` properties.
@@ -716,7 +731,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
     if let Some(out) = super::certificates::run(c, line, form, filter_text.is_some(), live)? {
         return Ok(out);
     }
-    if c.menu.starts_with("ip pool")
+    if (c.menu.starts_with("ip pool") || c.menu.starts_with("ipv6 pool"))
         && let Some(out) = super::pools::run(c, line, form, &filter, live)?
     {
         return Ok(out);

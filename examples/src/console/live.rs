@@ -30,7 +30,7 @@ pub struct ServerLive {
     /// The configuration script's folder (key files named there are read from it).
     script_dir: Option<std::path::PathBuf>,
     /// The script's `/certificate` commands (for `/export`).
-    certificate_commands: Vec<String>,
+    certificate_commands: Mutex<Vec<String>>,
     /// The address the servers listen on (`--listen`; all addresses when `None`).
     listen: Option<IpAddr>,
     /// When the program started.
@@ -78,7 +78,7 @@ impl ServerLive {
             store: crate::crl_keeper::SharedStore::default(),
             state_dir: state_dir.map(std::path::Path::to_path_buf),
             script_dir: None,
-            certificate_commands: Vec::new(),
+            certificate_commands: Mutex::default(),
             listen: None,
             started: crate::runtime::now(),
             shared,
@@ -97,7 +97,7 @@ impl ServerLive {
     ) -> Self {
         self.servers = Mutex::new(servers);
         self.store = store;
-        self.certificate_commands = certificate_commands;
+        self.certificate_commands = Mutex::new(certificate_commands);
         self.listen = listen;
         self
     }
@@ -179,9 +179,14 @@ impl super::exec::Live for ServerLive {
         });
         self.shared.view(|ppp, pools| {
             let mut out = String::from("# the running configuration\n");
-            if !self.certificate_commands.is_empty() {
+            let certificate_commands = self
+                .certificate_commands
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default();
+            if !certificate_commands.is_empty() {
                 out.push_str("/certificate\n");
-                for c in &self.certificate_commands {
+                for c in &certificate_commands {
                     let line = c.strip_prefix("/certificate ").unwrap_or(c);
                     if let Some(settings) = line.strip_prefix("settings ") {
                         let _ = writeln!(
@@ -276,6 +281,13 @@ impl super::exec::Live for ServerLive {
     }
 
     fn keep(&self, line: &str) -> Result<(), String> {
+        // The certificates made or changed from the console are part of the configuration
+        // `/export` shows.
+        if line.starts_with("/certificate ")
+            && let Ok(mut c) = self.certificate_commands.lock()
+        {
+            c.push(line.to_owned());
+        }
         self.journal.keep(line)
     }
 
@@ -283,15 +295,26 @@ impl super::exec::Live for ServerLive {
         Some(self.started)
     }
 
-    fn view_pools(&self, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
-        self.shared.view(|_, pools| view(pools));
+    fn view_pools(&self, family: ovpn_pool::Family, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
+        match family {
+            ovpn_pool::Family::Ipv4 => self.shared.view(|_, pools| view(pools)),
+            ovpn_pool::Family::Ipv6 => self.shared.view_ipv6(|pools| view(pools)),
+        }
     }
 
     fn change_pools(
         &self,
+        family: ovpn_pool::Family,
         change: &mut dyn FnMut(&mut ovpn_pool::PoolSet, &ovpn_ppp::PppConfig) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.shared.change(|ppp, pools| change(pools, ppp))?;
+        match family {
+            ovpn_pool::Family::Ipv4 => self.shared.change(|ppp, pools| change(pools, ppp))?,
+            ovpn_pool::Family::Ipv6 => {
+                // The PPP tables first (a copy): the tables' lock is taken once at a time.
+                let ppp = self.shared.view(|ppp, _| ppp.clone());
+                self.shared.change_ipv6(|pools| change(pools, &ppp))?;
+            }
+        }
         self.controls.iter().for_each(Control::wake);
         Ok(())
     }
@@ -924,10 +947,36 @@ mod tests {
             assert!(e.contains(says), "{line}: {e}");
         }
         assert_eq!(run("/certificate print count-only", &l).unwrap(), "3\n");
+        run(
+            "/certificate settings set crl-days-valid=7 crl-expiry=refuse",
+            &l,
+        )
+        .unwrap();
+        let out = run("/certificate settings print", &l).unwrap();
+        assert!(
+            out.contains("crl-days-valid: 7") && out.contains("crl-expiry: refuse"),
+            "{out}"
+        );
+        let e = run("/certificate settings set crl-days-valid=3 crl-use=no", &l).unwrap_err();
+        assert!(e.contains("crl-use=no"), "{e}");
+        assert!(
+            run("/certificate settings print", &l)
+                .unwrap()
+                .contains("crl-days-valid: 7")
+        );
+        // `/export` shows the certificates made from the console too.
+        let export = run("/export", &l).unwrap();
+        assert!(
+            export.contains("\nsign c2 ca=ca\n")
+                && export.contains("\nissued-revoke c2\n")
+                && export
+                    .contains("/certificate settings\nset crl-days-valid=7 crl-expiry=refuse\n"),
+            "{export}"
+        );
         // The next start replays the changes: c2 is the same certificate (loaded from where it
         // was kept, not signed again), revoked, removed and imported again.
         let next = server_live(dir.path());
-        assert_eq!(next.replay().unwrap(), 5);
+        assert_eq!(next.replay().unwrap(), 6);
         assert_eq!(der(&next, "c2back"), signed);
         assert_eq!(run("/certificate print count-only", &next).unwrap(), "3\n");
     }

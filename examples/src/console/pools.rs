@@ -1,5 +1,6 @@
-//! `/ip pool` at run time: `print`, `used print` (address, owner, info), and `add`, `set`,
-//! `remove`, live on the pools every server shares (the next login sees the change).
+//! `/ip pool` and `/ipv6 pool` at run time: `print`, `used print` (address, owner, info), and
+//! `add`, `set`, `remove`, live on the pools every server shares (the next login sees the
+//! change).
 //!
 //! A pool with addresses in use keeps its ranges (`set ranges=` is refused, naming how many are
 //! in use); `remove` is refused while addresses are in use, while it is another pool's
@@ -9,18 +10,21 @@ use super::exec::{Form, Live, Row, keep_change, lookup, named_targets, render};
 use super::filter::Filter;
 use crate::table;
 
-/// A pool as its rows show it.
+/// A pool as its rows show it: `ranges` (IPv4), or `prefix` and `prefix-length` (IPv6).
 fn pool_row(p: &ovpn_pool::Pool, pools: &ovpn_pool::PoolSet) -> Row {
     let stats = pools.stats(p.name());
-    vec![
-        ("name", p.name().to_owned()),
-        (
+    let mut row = vec![("name", p.name().to_owned())];
+    match p.prefix() {
+        Some(prefix) => {
+            row.push(("prefix", prefix.to_string()));
+            row.push(("prefix-length", p.lease_prefix_len().to_string()));
+        }
+        None => row.push((
             "ranges",
-            p.ranges()
-                .map(ToString::to_string)
-                .or_else(|| p.prefix().map(|x| x.to_string()))
-                .unwrap_or_default(),
-        ),
+            p.ranges().map(ToString::to_string).unwrap_or_default(),
+        )),
+    }
+    row.extend([
         ("next-pool", p.next_pool().unwrap_or_default().to_owned()),
         ("comment", p.comment().unwrap_or_default().to_owned()),
         (
@@ -35,7 +39,8 @@ fn pool_row(p: &ovpn_pool::Pool, pools: &ovpn_pool::PoolSet) -> Row {
             "available",
             stats.map(|s| s.free.to_string()).unwrap_or_default(),
         ),
-    ]
+    ]);
+    row
 }
 
 /// The properties of `p` as `/ip pool add` takes them.
@@ -43,6 +48,10 @@ fn pool_props(p: &ovpn_pool::Pool) -> Vec<(String, String)> {
     let mut props = vec![("name".to_owned(), p.name().to_owned())];
     if let Some(r) = p.ranges() {
         props.push(("ranges".into(), r.to_string()));
+    }
+    if let Some(prefix) = p.prefix() {
+        props.push(("prefix".into(), prefix.to_string()));
+        props.push(("prefix-length".into(), p.lease_prefix_len().to_string()));
     }
     if let Some(n) = p.next_pool() {
         props.push(("next-pool".into(), n.to_owned()));
@@ -53,7 +62,7 @@ fn pool_props(p: &ovpn_pool::Pool) -> Vec<(String, String)> {
     props
 }
 
-/// Runs an `/ip pool` or `/ip pool used` command.
+/// Runs an `/ip pool`, `/ipv6 pool` or `... used` command; `None` when `c` is not one.
 pub(super) fn run(
     c: &crate::rsc::Command,
     line: &str,
@@ -61,11 +70,17 @@ pub(super) fn run(
     filter: &Filter,
     live: &dyn Live,
 ) -> Result<Option<String>, String> {
-    match (c.menu.as_str(), c.verb.as_str()) {
-        ("ip pool", "print") => {
+    let (family, menu) = match c.menu.split_once(' ') {
+        Some(("ip", rest)) => (ovpn_pool::Family::Ipv4, rest),
+        Some(("ipv6", rest)) => (ovpn_pool::Family::Ipv6, rest),
+        _ => return Ok(None),
+    };
+    let v6 = family == ovpn_pool::Family::Ipv6;
+    match (menu, c.verb.as_str()) {
+        ("pool", "print") => {
             let form = form()?;
             let mut rows: Vec<Row> = Vec::new();
-            live.view_pools(&mut |pools| {
+            live.view_pools(family, &mut |pools| {
                 rows = pools.pools().map(|p| pool_row(p, pools)).collect();
             });
             let rows: Vec<(usize, Row)> = rows
@@ -73,35 +88,63 @@ pub(super) fn run(
                 .filter(|r| filter.matches(&lookup(r)))
                 .enumerate()
                 .collect();
+            let (keys, headers): (&[&str], &[&str]) = if v6 {
+                (
+                    &[
+                        "name",
+                        "prefix",
+                        "prefix-length",
+                        "total",
+                        "used",
+                        "available",
+                    ],
+                    &[
+                        "NAME",
+                        "PREFIX",
+                        "PREFIX-LENGTH",
+                        "TOTAL",
+                        "USED",
+                        "AVAILABLE",
+                    ],
+                )
+            } else {
+                (
+                    &["name", "ranges", "total", "used", "available"],
+                    &["NAME", "RANGES", "TOTAL", "USED", "AVAILABLE"],
+                )
+            };
             Ok(Some(render(form, rows, "", |rows| {
                 let cells: Vec<(&str, Vec<String>)> = rows
                     .iter()
                     .map(|(_, r)| {
                         let get = lookup(r);
-                        let cells = ["name", "ranges", "total", "used", "available"]
+                        let cells = keys
                             .iter()
                             .map(|k| get(k).unwrap_or_default().to_owned())
                             .collect();
                         ("", cells)
                     })
                     .collect();
-                table::columns_flagged(
-                    &["NAME", "RANGES", "TOTAL", "USED", "AVAILABLE"],
-                    &cells,
-                    "",
-                )
+                table::columns_flagged(headers, &cells, "")
             })))
         }
-        ("ip pool used", "print") => {
+        ("pool used", "print") => {
             let form = form()?;
             let mut rows: Vec<Row> = Vec::new();
-            live.view_pools(&mut |pools| {
+            live.view_pools(family, &mut |pools| {
                 rows = pools
                     .used()
                     .map(|l| {
                         vec![
                             ("pool", l.pool.clone().unwrap_or_default()),
-                            ("address", l.address.to_string()),
+                            (
+                                "address",
+                                if v6 {
+                                    l.network().to_string()
+                                } else {
+                                    l.address.to_string()
+                                },
+                            ),
                             ("owner", l.owner.clone()),
                             ("info", "ovpn".to_owned()),
                         ]
@@ -128,23 +171,25 @@ pub(super) fn run(
                 table::columns_flagged(&["POOL", "ADDRESS", "OWNER", "INFO"], &cells, "")
             })))
         }
-        ("ip pool", "add") => {
+        ("pool", "add") => {
             if !c.positional.is_empty() {
                 return Err("expected end of command (add takes properties only)".into());
             }
             let pool = ovpn_pool::Pool::from_properties(
-                ovpn_pool::Family::Ipv4,
+                family,
                 c.props.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             )
             .map_err(|e| e.to_string())?;
-            live.change_pools(&mut |pools, _| pools.add(pool.clone()).map_err(|e| e.to_string()))?;
+            live.change_pools(family, &mut |pools, _| {
+                pools.add(pool.clone()).map_err(|e| e.to_string())
+            })?;
             keep_change(live, c, line, None)?;
             Ok(Some(String::new()))
         }
-        ("ip pool", verb @ ("set" | "remove")) => {
+        ("pool", verb @ ("set" | "remove")) => {
             let mut names: Vec<String> = Vec::new();
             let mut rows: Vec<Row> = Vec::new();
-            live.view_pools(&mut |pools| {
+            live.view_pools(family, &mut |pools| {
                 names = pools.pools().map(|p| p.name().to_owned()).collect();
                 rows = pools.pools().map(|p| pool_row(p, pools)).collect();
             });
@@ -158,16 +203,19 @@ pub(super) fn run(
             if let Some((k, _)) = c.props.iter().find(|(k, _)| k == "name") {
                 return Err(format!("{k}: a pool keeps its name (remove and add it)"));
             }
-            live.change_pools(&mut |pools, ppp| {
+            live.change_pools(family, &mut |pools, ppp| {
                 for name in &targets {
                     if verb == "remove" {
                         let names_it = |a: &Option<ovpn_ppp::AddressSpec>| {
                             matches!(a, Some(ovpn_ppp::AddressSpec::Pool(n)) if n == name)
                         };
-                        if let Some(p) = ppp
-                            .profiles()
-                            .find(|p| names_it(&p.remote_address) || names_it(&p.local_address))
-                        {
+                        if let Some(p) = ppp.profiles().find(|p| {
+                            if v6 {
+                                p.remote_ipv6_prefix_pool.as_deref() == Some(name.as_str())
+                            } else {
+                                names_it(&p.remote_address) || names_it(&p.local_address)
+                            }
+                        }) {
                             return Err(format!(
                                 "pool {name} is used by /ppp profile {}",
                                 p.name
@@ -176,7 +224,7 @@ pub(super) fn run(
                         pools.remove(name).map_err(|e| e.to_string())?;
                         continue;
                     }
-                    set_pool(pools, name, &c.props)?;
+                    set_pool(pools, family, name, &c.props)?;
                 }
                 Ok(())
             })?;
@@ -191,6 +239,7 @@ pub(super) fn run(
 /// pool ([`ovpn_pool::PoolSet::replace`]), which only a pool without addresses in use allows.
 fn set_pool(
     pools: &mut ovpn_pool::PoolSet,
+    family: ovpn_pool::Family,
     name: &str,
     props: &[(String, String)],
 ) -> Result<(), String> {
@@ -220,7 +269,7 @@ fn set_pool(
         }
     }
     let pool = ovpn_pool::Pool::from_properties(
-        ovpn_pool::Family::Ipv4,
+        family,
         merged.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     )
     .map_err(|e| e.to_string())?;
@@ -307,5 +356,70 @@ mod tests {
         assert_eq!(again.replay().unwrap(), 3);
         let out = run("/ip pool print count-only", &again).unwrap();
         assert_eq!(out, "2\n");
+    }
+}
+
+#[cfg(test)]
+mod v6_tests {
+    use crate::console::exec::run;
+    use crate::console::live::ServerLive;
+    use ovpn_session::Shared;
+
+    #[test]
+    fn ipv6_pools_print_change_and_refuse() {
+        let mut ppp = ovpn_ppp::PppConfig::new();
+        ppp.add_profile_text("name=p1 local-address=10.8.0.1 remote-ipv6-prefix-pool=v6")
+            .unwrap();
+        let mut pools6 = ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv6);
+        pools6
+            .add(
+                ovpn_pool::Pool::from_properties(
+                    ovpn_pool::Family::Ipv6,
+                    [
+                        ("name", "v6"),
+                        ("prefix", "2001:db8::/48"),
+                        ("prefix-length", "64"),
+                    ],
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let shared = Shared::new(ppp, ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4))
+            .with_ipv6_pools(pools6);
+        let l = ServerLive::new(Vec::new(), shared.clone(), None);
+        let out = run("/ipv6 pool print", &l).unwrap();
+        assert!(
+            out.contains("Columns: NAME, PREFIX, PREFIX-LENGTH"),
+            "{out}"
+        );
+        assert!(out.contains("v6    2001:db8::/48  64"), "{out}");
+        shared
+            .change_ipv6(|p| p.acquire("v6", "alice").map(|_| ()))
+            .unwrap();
+        let out = run("/ipv6 pool used print", &l).unwrap();
+        assert!(out.contains("v6    2001:db8::/64  alice"), "{out}");
+        run(
+            "/ipv6 pool add name=spare prefix=2001:db8:1::/48 prefix-length=56",
+            &l,
+        )
+        .unwrap();
+        run("/ipv6 pool set spare prefix-length=60", &l).unwrap();
+        assert!(
+            run("/ipv6 pool print detail where name=spare", &l)
+                .unwrap()
+                .contains("prefix-length=60")
+        );
+        for (line, says) in [
+            ("/ipv6 pool remove v6", "profile p1"),
+            ("/ipv6 pool add name=x ranges=10.0.0.1-10.0.0.2", "ranges"),
+            ("/ipv6 pool set v6 prefix-length=56", "in use"),
+        ] {
+            let e = run(line, &l).unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        run("/ipv6 pool remove spare", &l).unwrap();
+        assert_eq!(run("/ipv6 pool print count-only", &l).unwrap(), "1\n");
+        // The IPv4 menu sees only IPv4 pools.
+        assert_eq!(run("/ip pool print count-only", &l).unwrap(), "0\n");
     }
 }
