@@ -172,6 +172,9 @@ pub struct Setup {
     pub kept: Vec<String>,
     /// The files `/certificate import` took CRLs from, to read again when they change.
     pub crl_files: Vec<CrlSource>,
+    /// The memory log's rules and `memory-lines` the script's `/system logging` set (None: it
+    /// has none; RouterOS's defaults stand). [`Setup::install_logging`] puts them in place.
+    pub logging: Option<(Vec<crate::log_memory::Rule>, usize)>,
     /// The script's `/certificate` commands that make the store (add, sign, import, set,
     /// issued-revoke, settings set), as command lines for `/export`: run again with the same
     /// state directory, they give the same certificates (generated ones are kept there).
@@ -188,6 +191,17 @@ pub struct CrlSource {
 }
 
 impl Setup {
+    /// Puts the script's `/system logging` rules in place for the memory log (`/log print`).
+    pub fn install_logging(&self) {
+        if let Some((rules, lines)) = &self.logging {
+            let _ = crate::log_memory::change_rules(|r| {
+                r.clone_from(rules);
+                Ok(())
+            });
+            crate::log_memory::set_max_lines(*lines);
+        }
+    }
+
     /// Writes [`Setup::files`] into `dir` (created if missing); returns the paths written.
     /// `dir` and the folders made in it are 0700, private files (keys) 0600, also when they
     /// existed before with wider permissions.
@@ -347,6 +361,8 @@ struct Interpreter<'a> {
     generated: Vec<String>,
     kept: Vec<String>,
     crl_files: Vec<CrlSource>,
+    /// `/system logging`: the memory log's rules and memory-lines.
+    logging: Option<(Vec<crate::log_memory::Rule>, usize)>,
 }
 
 /// Parses and interprets `script` for `program`. Every problem is reported, each with its line.
@@ -373,6 +389,7 @@ pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Fai
         generated: Vec::new(),
         crl_files: Vec::new(),
         kept: Vec::new(),
+        logging: None,
     };
     for c in &commands {
         if c.menu == "certificate" && c.verb == "sign" {
@@ -466,12 +483,16 @@ impl Interpreter<'_> {
             );
             return Ok(());
         }
-        if menu == "system logging" && c.verb == "add" {
-            self.warn(
-                c.line,
-                "/system logging add: has no effect here: every topic is logged to stderr (ovpn, ppp, ...)",
-            );
-            return Ok(());
+        if menu.starts_with("system logging") {
+            // The memory log's rules, which the program starts with (every line goes to
+            // stderr too).
+            let (rules, lines) = self.logging.get_or_insert_with(|| {
+                (
+                    crate::log_memory::default_rules(),
+                    crate::log_memory::DEFAULT_LINES,
+                )
+            });
+            return crate::console::logging_rules::apply(rules, lines, c);
         }
         if menu.starts_with("ip firewall") || menu.starts_with("interface list") {
             self.warn(
@@ -1488,6 +1509,7 @@ impl Interpreter<'_> {
             kept: self.kept,
             crl_files: self.crl_files,
             certificate_commands: Vec::new(),
+            logging: self.logging,
         })
     }
 }

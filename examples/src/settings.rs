@@ -555,6 +555,8 @@ pub struct ClientSettings {
     /// `control-channel-protection`, `tls-key-file`, `key-direction`, `tls-crypt-v2-*` (an
     /// extension).
     pub protection: Protection,
+    /// Each property as it was last set, in its text form (for `/export`).
+    pub values: BTreeMap<String, String>,
 }
 
 impl ClientSettings {
@@ -609,6 +611,7 @@ impl ClientSettings {
             reneg: None,
             routes: Vec::new(),
             protection: Protection::default(),
+            values: BTreeMap::new(),
         }
     }
 
@@ -672,7 +675,27 @@ impl ClientSettings {
             _ if self.protection.set(key, v, false)? => {}
             _ => return Err(format!("unknown property {key:?}")),
         }
+        if !matches!(key, "name" | "disabled") {
+            self.values.insert(key.to_owned(), v.to_owned());
+        }
         Ok(note)
+    }
+
+    /// The properties that were set, as `key=value` words for `/export` (name first, then as
+    /// set; the password only when `show_sensitive`).
+    pub fn export_words(&self, show_sensitive: bool) -> String {
+        let mut words = vec![format!("name={}", crate::rsc::quote(&self.name))];
+        for (k, v) in &self.values {
+            if k == "password" && !show_sensitive {
+                continue;
+            }
+            words.push(format!("{k}={}", crate::rsc::quote(v)));
+        }
+        words.push(format!(
+            "disabled={}",
+            if self.disabled { "yes" } else { "no" }
+        ));
+        words.join(" ")
     }
 
     /// The server's address: `connect-to` resolved, with `port`.

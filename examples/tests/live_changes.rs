@@ -296,6 +296,7 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
     let mut live = ClientLive::scripted(
         csetup.clients,
         csetup.store,
+        csetup.certificate_commands,
         Some(&dir.path().join("client")),
     );
     let loops: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>> = Arc::default();

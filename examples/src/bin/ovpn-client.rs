@@ -182,10 +182,16 @@ fn main() -> ExitCode {
                     Ok(s) => s,
                     Err(code) => return code,
                 };
+                setup.install_logging();
                 for c in &setup.clients {
                     tracing::info!(target: "ovpn", "ovpn-client: {}", cli::describe_client(&c.settings));
                 }
-                ClientLive::scripted(setup.clients, setup.store, Some(&cli.state_dir))
+                ClientLive::scripted(
+                    setup.clients,
+                    setup.store,
+                    setup.certificate_commands,
+                    Some(&cli.state_dir),
+                )
             };
             // The console's changes of earlier runs apply before the start.
             match live.replay() {

@@ -185,6 +185,8 @@ fn run(
     listen: Option<IpAddr>,
     shared_tun: Option<String>,
 ) -> ExitCode {
+    // The memory log's rules the script set (`/system logging`), before anything logs.
+    setup.install_logging();
     let Setup {
         servers,
         ppp,

@@ -65,6 +65,8 @@ pub struct ClientLive {
     store: ovpn_pki::Store,
     /// Starts a loop for an interface added from the console (None: not before the loops run).
     spawner: Option<Spawner>,
+    /// The script's `/certificate` commands (for `/export`).
+    certificate_commands: Vec<String>,
 }
 
 impl core::fmt::Debug for ClientLive {
@@ -92,6 +94,7 @@ impl ClientLive {
             started: crate::runtime::now(),
             store: ovpn_pki::Store::default(),
             spawner: None,
+            certificate_commands: Vec::new(),
         }
     }
 
@@ -100,6 +103,7 @@ impl ClientLive {
     pub fn scripted(
         setups: Vec<crate::script::ClientSetup>,
         store: ovpn_pki::Store,
+        certificate_commands: Vec<String>,
         state_dir: Option<&std::path::Path>,
     ) -> Self {
         let interfaces = setups
@@ -118,6 +122,7 @@ impl ClientLive {
             started: crate::runtime::now(),
             store,
             spawner: None,
+            certificate_commands,
         }
     }
 
@@ -398,5 +403,48 @@ impl super::exec::Live for ClientLive {
 
     fn keep(&self, line: &str) -> Result<(), String> {
         self.journal.keep(line)
+    }
+
+    fn export(&self, show_sensitive: bool) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from("# the running configuration\n");
+        let Ok(list) = self.interfaces.lock() else {
+            return out;
+        };
+        out.push_str(&super::live::certificate_section(
+            &self.certificate_commands,
+            show_sensitive,
+        ));
+        let mut routes = Vec::new();
+        out.push_str("/interface ovpn-client\n");
+        for i in list.iter() {
+            match &i.settings {
+                Some((s, _)) => {
+                    let mut s = s.clone();
+                    s.disabled = !i.enabled;
+                    let _ = writeln!(out, "add {}", s.export_words(show_sensitive));
+                    routes.extend(s.routes.iter().map(|r| (*r, i.name.clone())));
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "# {} runs an OpenVPN profile (import-ovpn-configuration)",
+                        i.name
+                    );
+                }
+            }
+        }
+        if !routes.is_empty() {
+            out.push_str("/ip route\n");
+            for (net, gw) in routes {
+                let _ = writeln!(
+                    out,
+                    "add dst-address={net} gateway={}",
+                    crate::rsc::quote(&gw)
+                );
+            }
+        }
+        out.push_str(&super::logging_rules::export());
+        out
     }
 }

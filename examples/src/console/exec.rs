@@ -34,7 +34,14 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("interface ovpn-server", &["print", "monitor"]),
     (
         "interface ovpn-server server",
-        &["print", "set", "export-client-configuration"],
+        &[
+            "print",
+            "set",
+            "export-client-configuration",
+            "generate-tls-key",
+            "generate-tls-crypt-v2-key",
+            "generate-tls-crypt-v2-client-key",
+        ],
     ),
     (
         "interface ovpn-client",
@@ -323,6 +330,13 @@ pub trait Live {
     ) -> Result<String, String> {
         let _ = (which, props);
         Err("bad command name (this program runs no server)".into())
+    }
+    /// Reads a file a command names: from the configuration script's folder, then from the
+    /// state directory (an absolute path as it is), as the script does at start.
+    fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
+        Err(format!(
+            "{name}: this program reads no files from the console"
+        ))
     }
     /// Writes a `.ovpn` profile for a client into the state directory
     /// (`/interface ovpn-server server export-client-configuration ...`); says where.
@@ -717,6 +731,16 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         }
         Ok(form)
     };
+    if c.menu.starts_with("ip firewall") || c.menu.starts_with("interface list") {
+        // As the script does: accepted, named as without effect.
+        return Ok(format!(
+            "/{} {} skipped: the host's firewall and interface lists are not ours to change\n",
+            c.menu, c.verb
+        ));
+    }
+    if let Some(out) = super::keys::run(c, live)? {
+        return Ok(out);
+    }
     if let Some(out) = super::system::run(c, form, &filter, live)? {
         return Ok(out);
     }

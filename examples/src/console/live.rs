@@ -184,20 +184,7 @@ impl super::exec::Live for ServerLive {
                 .lock()
                 .map(|c| c.clone())
                 .unwrap_or_default();
-            if !certificate_commands.is_empty() {
-                out.push_str("/certificate\n");
-                for c in &certificate_commands {
-                    let line = c.strip_prefix("/certificate ").unwrap_or(c);
-                    if let Some(settings) = line.strip_prefix("settings ") {
-                        let _ = writeln!(
-                            out,
-                            "# settings\n/certificate settings\n{settings}\n/certificate"
-                        );
-                        continue;
-                    }
-                    let _ = writeln!(out, "{}", hide_sensitive(line, show_sensitive));
-                }
-            }
+            out.push_str(&certificate_section(&certificate_commands, show_sensitive));
             if pools.pools().next().is_some() {
                 out.push_str("/ip pool\n");
                 for p in pools.pools() {
@@ -276,6 +263,7 @@ impl super::exec::Live for ServerLive {
                     }
                 }
             }
+            out.push_str(&super::logging_rules::export());
             out
         })
     }
@@ -365,6 +353,21 @@ impl super::exec::Live for ServerLive {
         self.running().into_iter().map(|r| r.settings).collect()
     }
 
+    fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
+        let p = std::path::Path::new(name);
+        let found = if p.is_absolute() {
+            Some(p.to_owned())
+        } else {
+            self.script_dir
+                .iter()
+                .chain(self.state_dir.iter())
+                .map(|d| d.join(p))
+                .find(|x| x.is_file())
+        };
+        let path = found.ok_or_else(|| format!("{name}: no such file"))?;
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     fn export_client_profile(&self, props: &[(String, String)]) -> Result<String, String> {
         let servers = self.running();
         let named = props.iter().find(|(k, _)| k == "server").map(|(_, v)| v);
@@ -382,20 +385,7 @@ impl super::exec::Live for ServerLive {
             .state_dir
             .clone()
             .ok_or("this program keeps no state directory")?;
-        let read = |f: &str| -> Result<Vec<u8>, String> {
-            let p = std::path::Path::new(f);
-            let found = if p.is_absolute() {
-                Some(p.to_owned())
-            } else {
-                self.script_dir
-                    .iter()
-                    .chain(std::iter::once(&dir))
-                    .map(|d| d.join(p))
-                    .find(|x| x.is_file())
-            };
-            let path = found.ok_or_else(|| format!("{f}: no such file"))?;
-            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
-        };
+        let read = |f: &str| super::exec::Live::read_file(self, f);
         let now = crate::runtime::unix_now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
@@ -519,6 +509,29 @@ impl super::exec::Live for ServerLive {
         self.controls.iter().for_each(Control::wake);
         Ok(())
     }
+}
+
+/// The `/certificate` commands of a configuration as `/export` shows them (passphrases only
+/// with `show_sensitive`).
+pub(super) fn certificate_section(commands: &[String], show_sensitive: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if commands.is_empty() {
+        return out;
+    }
+    out.push_str("/certificate\n");
+    for c in commands {
+        let line = c.strip_prefix("/certificate ").unwrap_or(c);
+        if let Some(settings) = line.strip_prefix("settings ") {
+            let _ = writeln!(
+                out,
+                "# settings\n/certificate settings\n{settings}\n/certificate"
+            );
+            continue;
+        }
+        let _ = writeln!(out, "{}", hide_sensitive(line, show_sensitive));
+    }
+    out
 }
 
 /// `line` without the values of its sensitive properties (passphrases), unless `show`.

@@ -53,6 +53,146 @@ fn set(rule: &mut Rule, key: &str, v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Applies a `/system logging` change (`add`, `set`, `remove`, `enable`, `disable`) or
+/// `/system logging action set memory memory-lines=N` to `rules` and `memory_lines`: the console
+/// on the running program's, the script on those the program starts with. On an error nothing
+/// changes.
+pub fn apply(
+    rules: &mut Vec<Rule>,
+    memory_lines: &mut usize,
+    c: &crate::rsc::Command,
+) -> Result<(), String> {
+    let mut new = rules.clone();
+    match (c.menu.as_str(), c.verb.as_str()) {
+        ("system logging", "add") => {
+            if !c.positional.is_empty() {
+                return Err("expected end of command (add takes properties only)".into());
+            }
+            let topics = c.prop("topics").ok_or("topics is required")?;
+            let mut rule = Rule::new(topics, "")?;
+            for (k, v) in c.props.iter().filter(|(k, _)| k != "topics") {
+                set(&mut rule, k, v)?;
+            }
+            new.push(rule);
+        }
+        ("system logging", verb @ ("set" | "remove" | "enable" | "disable")) => {
+            let names: Vec<String> = (0..new.len()).map(|i| i.to_string()).collect();
+            let rows: Vec<Row> = new.iter().map(rule_row).collect();
+            let targets: Vec<usize> = named_targets(c, &names, &rows)?
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            let props: Vec<(String, String)> = match verb {
+                "enable" => vec![("disabled".into(), "no".into())],
+                "disable" => vec![("disabled".into(), "yes".into())],
+                _ => c.props.clone(),
+            };
+            if verb == "set" && props.is_empty() {
+                return Err("set: no properties given".into());
+            }
+            if verb != "set" && !c.props.is_empty() {
+                return Err(format!(
+                    "expected end of command ({verb} takes no properties)"
+                ));
+            }
+            if verb == "remove" {
+                if targets
+                    .iter()
+                    .any(|i| new.get(*i).is_some_and(|r| r.default))
+                {
+                    return Err("a default rule cannot be removed (disable it)".into());
+                }
+                let mut i = 0;
+                new.retain(|_| {
+                    i += 1;
+                    !targets.contains(&(i - 1))
+                });
+            } else {
+                for i in &targets {
+                    let r = new.get_mut(*i).ok_or("no such item")?;
+                    for (k, v) in &props {
+                        set(r, k, v)?;
+                    }
+                }
+            }
+        }
+        ("system logging action", "set") => {
+            match c.positional.first().map(String::as_str) {
+                Some("memory" | "0") => {}
+                Some(other) => {
+                    return Err(format!("no such item ({other}): the one action is memory"));
+                }
+                None => return Err("expected a number, a name or [find ...]".into()),
+            }
+            let mut lines = *memory_lines;
+            for (k, v) in &c.props {
+                match k.as_str() {
+                    "memory-lines" => {
+                        lines = v
+                            .parse()
+                            .ok()
+                            .filter(|n| (1..=65_535).contains(n))
+                            .ok_or("memory-lines: expected 1..65535")?;
+                    }
+                    other => {
+                        return Err(format!("unknown property {other:?} (memory-lines)"));
+                    }
+                }
+            }
+            *memory_lines = lines;
+        }
+        (m, v) => return Err(format!("bad command name {v} (/{m})")),
+    }
+    *rules = new;
+    Ok(())
+}
+
+/// The memory log's rules and `memory-lines` as `/export` shows them: what differs from
+/// RouterOS's defaults (empty when nothing does).
+pub fn export() -> String {
+    use std::fmt::Write as _;
+    let rules = log_memory::rules();
+    let mut out = String::new();
+    let mut lines = Vec::new();
+    for r in &rules {
+        if r.default {
+            if r.disabled {
+                lines.push(format!(
+                    "set [find topics={}] disabled=yes",
+                    crate::rsc::quote(&r.topics.join(","))
+                ));
+            }
+            continue;
+        }
+        let mut l = format!(
+            "add topics={} action=memory",
+            crate::rsc::quote(&r.topics.join(","))
+        );
+        if !r.prefix.is_empty() {
+            let _ = write!(l, " prefix={}", crate::rsc::quote(&r.prefix));
+        }
+        if r.disabled {
+            l.push_str(" disabled=yes");
+        }
+        lines.push(l);
+    }
+    if !lines.is_empty() {
+        out.push_str("/system logging\n");
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    if log_memory::max_lines() != log_memory::DEFAULT_LINES {
+        let _ = writeln!(
+            out,
+            "/system logging action\nset memory memory-lines={}",
+            log_memory::max_lines()
+        );
+    }
+    out
+}
+
 /// Runs a `/system logging` command; `None` when `c` is not one.
 pub(super) fn run(
     c: &crate::rsc::Command,
@@ -101,67 +241,6 @@ pub(super) fn run(
                 },
             )))
         }
-        ("system logging", "add") => {
-            if !c.positional.is_empty() {
-                return Err("expected end of command (add takes properties only)".into());
-            }
-            let topics = c.prop("topics").ok_or("topics is required")?;
-            let mut rule = Rule::new(topics, "")?;
-            for (k, v) in c.props.iter().filter(|(k, _)| k != "topics") {
-                set(&mut rule, k, v)?;
-            }
-            log_memory::change_rules(|rules| {
-                rules.push(rule);
-                Ok(())
-            })?;
-            Ok(Some(String::new()))
-        }
-        ("system logging", verb @ ("set" | "remove" | "enable" | "disable")) => {
-            let rules = log_memory::rules();
-            let names: Vec<String> = (0..rules.len()).map(|i| i.to_string()).collect();
-            let rows: Vec<Row> = rules.iter().map(rule_row).collect();
-            let targets: Vec<usize> = named_targets(c, &names, &rows)?
-                .iter()
-                .filter_map(|n| n.parse().ok())
-                .collect();
-            let props: Vec<(String, String)> = match verb {
-                "enable" => vec![("disabled".into(), "no".into())],
-                "disable" => vec![("disabled".into(), "yes".into())],
-                _ => c.props.clone(),
-            };
-            if verb == "set" && props.is_empty() {
-                return Err("set: no properties given".into());
-            }
-            if verb != "set" && !c.props.is_empty() {
-                return Err(format!(
-                    "expected end of command ({verb} takes no properties)"
-                ));
-            }
-            log_memory::change_rules(|rules| {
-                if verb == "remove" {
-                    if targets
-                        .iter()
-                        .any(|i| rules.get(*i).is_some_and(|r| r.default))
-                    {
-                        return Err("a default rule cannot be removed (disable it)".into());
-                    }
-                    let mut i = 0;
-                    rules.retain(|_| {
-                        i += 1;
-                        !targets.contains(&(i - 1))
-                    });
-                    return Ok(());
-                }
-                for i in &targets {
-                    let r = rules.get_mut(*i).ok_or("no such item")?;
-                    for (k, v) in &props {
-                        set(r, k, v)?;
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(Some(String::new()))
-        }
         ("system logging action", "print") => {
             form()?;
             Ok(Some(table::columns_flagged(
@@ -177,29 +256,10 @@ pub(super) fn run(
                 "* - DEFAULT",
             )))
         }
-        ("system logging action", "set") => {
-            match c.positional.first().map(String::as_str) {
-                Some("memory" | "0") => {}
-                Some(other) => {
-                    return Err(format!("no such item ({other}): the one action is memory"));
-                }
-                None => return Err("expected a number, a name or [find ...]".into()),
-            }
-            for (k, v) in &c.props {
-                match k.as_str() {
-                    "memory-lines" => {
-                        let n: usize = v
-                            .parse()
-                            .ok()
-                            .filter(|n| (1..=65_535).contains(n))
-                            .ok_or("memory-lines: expected 1..65535")?;
-                        log_memory::set_max_lines(n);
-                    }
-                    other => {
-                        return Err(format!("unknown property {other:?} (memory-lines)"));
-                    }
-                }
-            }
+        ("system logging" | "system logging action", _) => {
+            let mut lines = log_memory::max_lines();
+            log_memory::change_rules(|rules| apply(rules, &mut lines, c))?;
+            log_memory::set_max_lines(lines);
             Ok(Some(String::new()))
         }
         _ => Ok(None),

@@ -8,6 +8,7 @@ pub mod complete;
 pub mod exec;
 pub mod filter;
 pub mod journal;
+pub mod keys;
 pub mod live;
 pub mod logging_rules;
 pub mod numbers;
