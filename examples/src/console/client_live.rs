@@ -334,6 +334,46 @@ impl super::exec::Live for ClientLive {
         Ok(notes)
     }
 
+    fn routes(&self) -> Result<Vec<(ipnet::Ipv4Net, String)>, String> {
+        let list = self
+            .interfaces
+            .lock()
+            .map_err(|_| "the interfaces are unusable")?;
+        Ok(list
+            .iter()
+            .flat_map(|i| {
+                let routes = match (&i.settings, &i.profile) {
+                    (Some((s, _)), _) => s.routes.clone(),
+                    (None, Some((_, r))) => r.clone(),
+                    (None, None) => Vec::new(),
+                };
+                routes.into_iter().map(|r| (r, i.name.clone()))
+            })
+            .collect())
+    }
+
+    fn set_routes(&self, gateway: &str, routes: Vec<ipnet::Ipv4Net>) -> Result<(), String> {
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let names: Vec<String> = list.iter().map(|i| i.name.clone()).collect();
+        let iface = list.iter_mut().find(|i| i.name == gateway).ok_or_else(|| {
+            format!(
+                "gateway={gateway}: routes can only go through an ovpn-client interface ({})",
+                names.join(", ")
+            )
+        })?;
+        if let Some(c) = &iface.control {
+            Self::ask(c, ClientChange::Routes(routes.clone()))?;
+        }
+        match (&mut iface.settings, &mut iface.profile) {
+            (Some((s, _)), _) => s.routes = routes,
+            (None, Some((_, r))) => *r = routes,
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
     fn remove_client(&self, name: &str) -> Result<(), String> {
         let Ok(mut list) = self.interfaces.lock() else {
             return Err("the interfaces are unusable".into());

@@ -68,6 +68,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ),
     ("certificate settings", &["print", "set"]),
     ("system resource", &["print"]),
+    ("ip route", &["print", "add", "remove"]),
     (
         "system logging",
         &["print", "add", "set", "remove", "enable", "disable"],
@@ -169,6 +170,7 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
             "available",
         ],
         "ip pool used" | "ipv6 pool used" => &["pool", "address", "owner", "info"],
+        "ip route" => &["dst-address", "gateway"],
         "ipv6 pool" => &[
             "name",
             "prefix",
@@ -263,6 +265,15 @@ pub trait Live {
     fn remove_client(&self, name: &str) -> Result<(), String> {
         let _ = name;
         Err("bad command name (this program has no client interfaces)".into())
+    }
+    /// The routes through the client interfaces (`/ip route`): destination and interface.
+    fn routes(&self) -> Result<Vec<(ipnet::Ipv4Net, String)>, String> {
+        Err("bad command name (this program has no routes of its own)".into())
+    }
+    /// Makes `routes` the routes through client interface `gateway`.
+    fn set_routes(&self, gateway: &str, routes: Vec<ipnet::Ipv4Net>) -> Result<(), String> {
+        let _ = (gateway, routes);
+        Err("bad command name (this program has no routes of its own)".into())
     }
     /// Changes a client interface's properties (`/interface ovpn-client set`): its session
     /// ends and a new one starts with them. Returns the warnings of properties without effect.
@@ -737,6 +748,9 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             "/{} {} skipped: the host's firewall and interface lists are not ours to change\n",
             c.menu, c.verb
         ));
+    }
+    if let Some(out) = super::routes::run(c, form, &filter, live)? {
+        return Ok(out);
     }
     if let Some(out) = super::keys::run(c, live)? {
         return Ok(out);

@@ -13,5 +13,6 @@ pub mod live;
 pub mod logging_rules;
 pub mod numbers;
 pub mod pools;
+pub mod routes;
 pub mod socket;
 pub mod system;

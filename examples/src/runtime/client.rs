@@ -227,6 +227,22 @@ impl<F: TunFactory> ClientRuntime<F> {
                 tracing::info!(target: "ovpn", "{}: disabled", self.config.name);
                 Ok("disabled".into())
             }
+            super::ClientChange::Routes(routes) => {
+                if let Some(up) = &self.up {
+                    let next_hop = (self.client.config().mode == Mode::Ethernet)
+                        .then_some(up.settings.peer)
+                        .flatten();
+                    for gone in self.routes.iter().filter(|r| !routes.contains(r)) {
+                        up.dev.del_route(gone.network(), gone.prefix_len())?;
+                    }
+                    for new in routes.iter().filter(|r| !self.routes.contains(r)) {
+                        up.dev
+                            .add_route(new.network(), new.prefix_len(), next_hop)?;
+                    }
+                }
+                self.routes = routes;
+                Ok(format!("{} routes", self.routes.len()))
+            }
             super::ClientChange::Reconfigure(config, routes) => {
                 // The new configuration must make a client before the session ends.
                 let client = Client::new((*config).clone(), now, unix_now())

@@ -180,6 +180,9 @@ pub enum ClientChange {
     /// `set`: the session ends (the server told) and, unless the interface is disabled, a new
     /// one starts with this configuration and these routes.
     Reconfigure(Box<ovpn_session::ClientConfig>, Vec<ipnet::Ipv4Net>),
+    /// `/ip route add|remove ... gateway=NAME`: the routes through the interface now (added
+    /// and removed at once while it is up; the session stays).
+    Routes(Vec<ipnet::Ipv4Net>),
 }
 
 /// Where a loop answers a [`ServerChange`]: what it did, or why it did nothing.
