@@ -159,11 +159,15 @@ impl CrlKeeper {
     }
 }
 
-/// Runs `keeper` until every control is stopped: a look every [`PERIOD`], and a new client
-/// check handed to each server that checks client certificates (`true` beside its control)
-/// whenever the CRLs changed. Runs on its own thread beside the servers'.
-pub fn keep(mut keeper: CrlKeeper, servers: &[(crate::runtime::Control, bool)]) {
-    let stopped = || servers.iter().all(|(c, _)| c.is_stopped());
+/// Runs `keeper` until `stopped` says so: a look every [`PERIOD`], and a new client check
+/// handed to each running server that checks client certificates (`true` beside its control,
+/// as `servers` gives them now) whenever the CRLs changed. Runs on its own thread beside the
+/// servers'.
+pub fn keep(
+    mut keeper: CrlKeeper,
+    servers: &dyn Fn() -> Vec<(crate::runtime::Control, bool)>,
+    stopped: &dyn Fn() -> bool,
+) {
     let step = std::time::Duration::from_millis(100);
     loop {
         let unix = crate::runtime::unix_now()
@@ -171,8 +175,8 @@ pub fn keep(mut keeper: CrlKeeper, servers: &[(crate::runtime::Control, bool)]) 
             .unwrap_or_default();
         if let Some(check) = keeper.tick(UnixTime::since_unix_epoch(unix)) {
             let check: crate::runtime::ClientCheck = std::sync::Arc::new(check);
-            for (control, checks_clients) in servers {
-                if *checks_clients {
+            for (control, checks_clients) in servers() {
+                if checks_clients {
                     control.set_client_check(check.clone());
                 }
             }

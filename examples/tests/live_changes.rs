@@ -380,3 +380,119 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn servers_are_added_disabled_enabled_and_removed_at_run_time() {
+    use ovpn_examples::console::exec::run;
+    use ovpn_examples::console::live::{RunningServer, ServerLive, ServerSpawner};
+    use ovpn_examples::runtime::Control;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir.path(), dir.path()),
+    )
+    .unwrap();
+    let running = setup
+        .servers
+        .into_iter()
+        .map(|s| RunningServer {
+            settings: s.settings,
+            config: s.config,
+        })
+        .collect();
+    let shared = ovpn_session::Shared::new(setup.ppp, setup.pools);
+    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(dir.path())).with_servers(
+        running,
+        Arc::new(Mutex::new(setup.store)),
+        Vec::new(),
+        Some(Ipv4Addr::LOCALHOST.into()),
+    );
+    // Each loop on loopback at a port of the system's choosing; the addresses asked for are
+    // recorded.
+    type Loops = Vec<(SocketAddr, SocketAddr, std::thread::JoinHandle<()>)>;
+    let loops: Arc<Mutex<Loops>> = Arc::default();
+    let spawner: ServerSpawner = {
+        let (loops, shared) = (loops.clone(), shared.clone());
+        Box::new(move |config, asked| {
+            let (tx, _rx) = mpsc::channel();
+            let mut rt = ServerRuntime::new(
+                config,
+                shared.clone(),
+                &ServerOptions {
+                    listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    shared_tun: None,
+                },
+                PipeTuns::new(tx),
+            )
+            .map_err(|e| e.to_string())?;
+            let control = rt.control();
+            let at = rt.local_addr();
+            loops.lock().unwrap().push((
+                asked,
+                at,
+                std::thread::spawn(move || {
+                    let _ = rt.run();
+                }),
+            ));
+            Ok(control)
+        })
+    };
+    live.start(spawner).unwrap();
+    assert_eq!(live.controls().len(), 1);
+    let m = "/interface ovpn-server server";
+    run(
+        &format!("{m} add name=tcp443 protocol=tcp port=443 certificate=server cipher=aes256-gcm"),
+        &live,
+    )
+    .unwrap();
+    assert_eq!(live.controls().len(), 2);
+    let asked = loops.lock().unwrap()[1].0;
+    assert_eq!(asked, SocketAddr::from((Ipv4Addr::LOCALHOST, 443)));
+    // The new loop is a TCP server that accepts connections.
+    let at = loops.lock().unwrap()[1].1;
+    std::net::TcpStream::connect(at).expect("the added server listens");
+    let out = run(&format!("{m} print detail"), &live).unwrap();
+    assert!(
+        out.contains("name=tcp443") && out.contains("protocol=tcp"),
+        "{out}"
+    );
+    for (line, says) in [
+        (
+            "add name=tcp443 port=444 certificate=server",
+            "exists already",
+        ),
+        (
+            "add name=dup protocol=tcp port=443 certificate=server",
+            "tcp443's already",
+        ),
+        ("add name=nocert port=445", "certificate"),
+        (
+            "add name=k tls-key-file=ta.key certificate=server port=446",
+            "cannot change",
+        ),
+    ] {
+        let e = run(&format!("{m} {line}"), &live).unwrap_err();
+        assert!(e.contains(says), "{line}: {e}");
+    }
+    // Disabled: its loop ends; enabled: a new one starts.
+    run(&format!("{m} set tcp443 enabled=no"), &live).unwrap();
+    assert_eq!(live.controls().len(), 1);
+    let stopped = loops.lock().unwrap().remove(1);
+    stopped.2.join().unwrap();
+    run(&format!("{m} set tcp443 enabled=yes"), &live).unwrap();
+    assert_eq!(live.controls().len(), 2);
+    // Removed: its loop ends; the last server is not removed.
+    run(&format!("{m} remove tcp443"), &live).unwrap();
+    assert_eq!(live.controls().len(), 1);
+    let e = run(&format!("{m} remove 0"), &live).unwrap_err();
+    assert!(e.contains("last server"), "{e}");
+    // Kept for the next start, by name.
+    let kept = std::fs::read_to_string(dir.path().join("console.rsc")).unwrap();
+    assert!(kept.contains("server remove [find name=tcp443]"), "{kept}");
+    live.controls().iter().for_each(Control::stop);
+    for (_, _, h) in loops.lock().unwrap().drain(..) {
+        h.join().unwrap();
+    }
+}

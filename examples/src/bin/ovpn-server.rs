@@ -1,12 +1,12 @@
 //! `ovpn-server`: an OpenVPN server configured with RouterOS commands.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
-use ovpn_examples::console::live::{RunningServer, ServerLive};
+use ovpn_examples::console::live::{RunningServer, ServerLive, ServerSpawner};
 use ovpn_examples::logging;
 use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
 use ovpn_examples::runtime::{Control, SystemTuns};
@@ -230,43 +230,59 @@ fn run(
             return ExitCode::from(EXIT_CONFIG);
         }
     }
-    let servers = live.running();
-    let checks_clients: Vec<bool> = servers
-        .iter()
-        .map(|s| s.config.client_check.is_some())
-        .collect();
-    let mut runtimes = Vec::new();
-    for s in servers {
-        tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));
-        let options = ServerOptions {
-            listen: SocketAddr::new(
-                listen.unwrap_or(std::net::Ipv6Addr::UNSPECIFIED.into()),
-                s.settings.port,
-            ),
-            shared_tun: shared_tun.clone(),
-        };
-        match ServerRuntime::new(s.config, shared.clone(), &options, SystemTuns) {
-            Ok(rt) => runtimes.push(rt),
-            Err(e) => {
-                tracing::error!(target: "ovpn", "ovpn-server: {}: {e}", s.settings.name);
-                return ExitCode::from(EXIT_RUNTIME);
-            }
-        }
-    }
-    let controls: Vec<Control> = runtimes.iter().map(ServerRuntime::control).collect();
-    for c in &controls {
-        if let Err(e) = c.stop_on_signals() {
+    // SIGINT/SIGTERM stop the program: every server's loop (each ends its sessions, telling
+    // the clients), the CRL keeper and the console.
+    let program = match Control::standalone() {
+        Ok(c) => c,
+        Err(e) => {
             tracing::error!(target: "ovpn", "ovpn-server: {e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
+    };
+    if let Err(e) = program.stop_on_signals() {
+        tracing::error!(target: "ovpn", "ovpn-server: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
     }
-    live.set_controls(controls.clone());
+    // Each server's loop on its own thread: those of the script, and those the console adds
+    // or enables later.
+    type Loops = std::sync::Mutex<Vec<(String, std::thread::JoinHandle<Result<(), String>>)>>;
+    let loops: std::sync::Arc<Loops> = std::sync::Arc::default();
+    let spawner: ServerSpawner = {
+        let (loops, shared, shared_tun) = (loops.clone(), shared.clone(), shared_tun.clone());
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        Box::new(move |config, at| {
+            // One shared interface serves one server.
+            if shared_tun.is_some() && started.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                return Err("--shared-tun serves one server".into());
+            }
+            let options = ServerOptions {
+                listen: at,
+                shared_tun: shared_tun.clone(),
+            };
+            let mut rt = ServerRuntime::new(config, shared.clone(), &options, SystemTuns)
+                .map_err(|e| e.to_string())?;
+            started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let control = rt.control();
+            let name = format!("ovpn-server on {at}");
+            let handle = std::thread::Builder::new()
+                .name(name.clone())
+                .spawn(move || rt.run().map_err(|e| e.to_string()))
+                .map_err(|e| format!("starting {name}: {e}"))?;
+            if let Ok(mut l) = loops.lock() {
+                l.push((name, handle));
+            }
+            Ok(control)
+        })
+    };
+    for s in live.running() {
+        tracing::info!(target: "ovpn", "ovpn-server: {}", cli::describe_server(&s.settings));
+    }
+    if let Err(e) = live.start(spawner) {
+        tracing::error!(target: "ovpn", "ovpn-server: {e}");
+        live.controls().iter().for_each(Control::stop);
+        return ExitCode::from(EXIT_RUNTIME);
+    }
     let keeper = ovpn_examples::crl_keeper::CrlKeeper::shared(store, crl_files);
-    let watched: Vec<(Control, bool)> = controls
-        .iter()
-        .cloned()
-        .zip(checks_clients.iter().copied())
-        .collect();
     // The console: `ovpn-server --state-dir DIR console`.
     let console = match ovpn_examples::console::socket::bind(state_dir) {
         Ok(l) => Some(l),
@@ -276,38 +292,52 @@ fn run(
         }
     };
     let failed = std::thread::scope(|scope| {
+        let (live, program) = (&live, &program);
         // CRLs: files read again when they change, own CRLs renewed, expiry warned about.
-        scope.spawn(|| ovpn_examples::crl_keeper::keep(keeper, &watched));
+        scope.spawn(move || {
+            ovpn_examples::crl_keeper::keep(keeper, &|| live.watched(), &|| program.is_stopped());
+        });
         if let Some(listener) = &console {
-            let live = &live;
-            let controls = &controls;
             scope.spawn(move || {
                 ovpn_examples::console::socket::serve(
                     listener,
                     &|line| ovpn_examples::console::exec::run(line, live),
-                    &|| controls.iter().all(Control::is_stopped),
+                    &|| program.is_stopped(),
                 );
             });
         }
-        let threads: Vec<_> = runtimes
-            .into_iter()
-            .map(|mut rt| {
-                let controls = &controls;
-                scope.spawn(move || {
-                    let r = rt.run();
-                    if let Err(e) = &r {
-                        tracing::error!(target: "ovpn", "ovpn-server: {e}");
-                        controls.iter().for_each(Control::stop);
-                    }
-                    r.is_err()
-                })
-            })
-            .collect();
-        // A thread that panicked failed too.
-        threads
-            .into_iter()
-            .map(|t| t.join().unwrap_or(true))
-            .fold(false, |a, b| a | b)
+        // Until a signal, or a server fails (which stops the others, as it always has).
+        let failed = std::cell::Cell::new(false);
+        let join = |(name, h): (String, std::thread::JoinHandle<Result<(), String>>)| {
+            if let Err(e) = h.join().unwrap_or_else(|_| Err("it panicked".into())) {
+                tracing::error!(target: "ovpn", "ovpn-server: {name}: {e}");
+                failed.set(true);
+            }
+        };
+        loop {
+            if let Ok(mut l) = loops.lock() {
+                let (done, running): (Vec<_>, Vec<_>) =
+                    l.drain(..).partition(|(_, h)| h.is_finished());
+                *l = running;
+                done.into_iter().for_each(join);
+            }
+            if program.is_stopped() || failed.get() {
+                break;
+            }
+            // SIGUSR1: every server logs its table.
+            if program.take_status_request() {
+                live.controls().iter().for_each(Control::request_status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        live.controls().iter().for_each(Control::stop);
+        program.stop();
+        let rest: Vec<_> = loops
+            .lock()
+            .map(|mut l| l.drain(..).collect())
+            .unwrap_or_default();
+        rest.into_iter().for_each(join);
+        failed.get()
     });
     if console.is_some() {
         let _ = std::fs::remove_file(ovpn_examples::console::socket::path(state_dir));

@@ -36,7 +36,9 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
         "interface ovpn-server server",
         &[
             "print",
+            "add",
             "set",
+            "remove",
             "export-client-configuration",
             "generate-tls-key",
             "generate-tls-crypt-v2-key",
@@ -353,6 +355,18 @@ pub trait Live {
     /// (`/interface ovpn-server server export-client-configuration ...`); says where.
     fn export_client_profile(&self, props: &[(String, String)]) -> Result<String, String> {
         let _ = props;
+        Err("bad command name (this program runs no server)".into())
+    }
+    /// Adds a server (`/interface ovpn-server server add ...`, RouterOS 7.17): it starts
+    /// listening at once unless `disabled=yes`. Returns the warnings of properties without
+    /// effect.
+    fn add_server(&self, props: &[(String, String)]) -> Result<String, String> {
+        let _ = props;
+        Err("bad command name (this program runs no server)".into())
+    }
+    /// Removes a server: its sessions end, the clients told.
+    fn remove_server(&self, name: &str) -> Result<(), String> {
+        let _ = name;
         Err("bad command name (this program runs no server)".into())
     }
     /// Keeps a change made from the console, so that a restart keeps it.
@@ -855,6 +869,35 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             }
             // An action: the file is the result, nothing to keep.
             live.export_client_profile(&c.props)
+        }
+        ("interface ovpn-server server", "add") => {
+            if let Some(p) = c.positional.first() {
+                return Err(format!(
+                    "expected end of command (add takes properties only: {p})"
+                ));
+            }
+            let out = live.add_server(&c.props)?;
+            keep_change(live, c, line, None)?;
+            Ok(out)
+        }
+        ("interface ovpn-server server", "remove") => {
+            if let Some((k, _)) = c.props.first() {
+                return Err(format!(
+                    "expected end of command (remove takes no property {k}=)"
+                ));
+            }
+            let servers = live.servers();
+            let names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
+            let rows: Vec<Row> = servers
+                .iter()
+                .map(|s| vec![("name", s.name.clone())])
+                .collect();
+            let targets = named_targets(c, &names, &rows)?;
+            for n in &targets {
+                live.remove_server(n)?;
+            }
+            keep_change(live, c, line, Some(&targets))?;
+            Ok(String::new())
         }
         ("interface ovpn-server server", "set") => {
             if c.positional.len() > 1 {

@@ -17,10 +17,12 @@ const ANSWER: Duration = Duration::from_secs(2);
 
 /// The servers of one program: their loops' controls, their shared tables, and the journal of
 /// console changes (`console.rsc` in the state directory, replayed at the next start).
-#[derive(Debug)]
 pub struct ServerLive {
-    /// Each server loop's control (in the order of `servers`).
-    controls: Vec<Control>,
+    /// Each server's loop, in the order of `servers` (None: not running, disabled or before
+    /// the loops start). Locked after `servers` when both are.
+    controls: Mutex<Vec<Option<Control>>>,
+    /// Starts a server's loop (None: before the loops start).
+    spawner: Option<ServerSpawner>,
     /// The servers' settings and configurations as they run now.
     servers: Mutex<Vec<RunningServer>>,
     /// The certificates the servers' certificates come from (shared with the CRL keeper).
@@ -41,6 +43,18 @@ pub struct ServerLive {
     journal: Journal,
 }
 
+impl core::fmt::Debug for ServerLive {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerLive")
+            .field("servers", &self.servers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts a server's loop with this configuration on this address; gives the loop's control.
+pub type ServerSpawner =
+    Box<dyn Fn(ServerConfig, SocketAddr) -> Result<Control, String> + Send + Sync>;
+
 /// A running server: its `/interface ovpn-server server` properties and the session
 /// configuration made of them.
 #[derive(Debug, Clone)]
@@ -54,8 +68,6 @@ pub struct RunningServer {
 /// The properties that cannot change while the server runs (the script's, read at start).
 const FIXED: &[&str] = &[
     "name",
-    "enabled",
-    "disabled",
     "control-channel-protection",
     "tls-key-file",
     "key-direction",
@@ -73,7 +85,8 @@ impl ServerLive {
         state_dir: Option<&std::path::Path>,
     ) -> Self {
         Self {
-            controls,
+            controls: Mutex::new(controls.into_iter().map(Some).collect()),
+            spawner: None,
             servers: Mutex::default(),
             store: crate::crl_keeper::SharedStore::default(),
             state_dir: state_dir.map(std::path::Path::to_path_buf),
@@ -118,7 +131,118 @@ impl ServerLive {
     /// [`Self::running`] (before that, changes apply to the settings alone: the journal's
     /// replay before the loops start).
     pub fn set_controls(&mut self, controls: Vec<Control>) {
-        self.controls = controls;
+        self.controls = Mutex::new(controls.into_iter().map(Some).collect());
+    }
+
+    /// Starts a loop for every enabled server (after [`Self::replay`]) with `spawner`, which
+    /// also starts the servers the console adds or enables later. Fails on the first server
+    /// that cannot start.
+    pub fn start(&mut self, spawner: ServerSpawner) -> Result<(), String> {
+        let servers = self.running();
+        let mut controls = Vec::new();
+        for s in &servers {
+            controls.push(if s.settings.enabled {
+                Some(
+                    spawner(s.config.clone(), self.listen_at(s.settings.port))
+                        .map_err(|e| format!("{}: {e}", s.settings.name))?,
+                )
+            } else {
+                None
+            });
+        }
+        self.controls = Mutex::new(controls);
+        self.spawner = Some(spawner);
+        Ok(())
+    }
+
+    /// The running loops' controls.
+    pub fn controls(&self) -> Vec<Control> {
+        self.controls
+            .lock()
+            .map(|c| c.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The running loops, each with whether it checks client certificates (for new CRLs).
+    pub fn watched(&self) -> Vec<(Control, bool)> {
+        let servers = self.running();
+        let Ok(controls) = self.controls.lock() else {
+            return Vec::new();
+        };
+        servers
+            .iter()
+            .zip(controls.iter())
+            .filter_map(|(s, c)| Some((c.clone()?, s.config.client_check.is_some())))
+            .collect()
+    }
+
+    /// Where a server on `port` listens.
+    fn listen_at(&self, port: u16) -> SocketAddr {
+        SocketAddr::new(
+            self.listen
+                .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
+            port,
+        )
+    }
+
+    /// Records server `i`'s loop.
+    fn set_control(&self, i: usize, control: Option<Control>) {
+        if let Ok(mut c) = self.controls.lock() {
+            if c.len() <= i {
+                c.resize(i + 1, None);
+            }
+            c[i] = control;
+        }
+    }
+
+    /// `settings` with `props` applied (refusing what only the script may set), checked as the
+    /// script checks a server, and the session configuration made of them (with the
+    /// protection of `old`, the configuration it replaces); the warnings of properties without
+    /// effect.
+    fn make(
+        &self,
+        mut settings: ServerSettings,
+        props: &[(String, String)],
+        old: Option<&ServerConfig>,
+    ) -> Result<(ServerSettings, ServerConfig, String), String> {
+        let mut notes = String::new();
+        for (k, v) in props {
+            if FIXED.contains(&k.as_str()) {
+                return Err(format!(
+                    "{k}: cannot change while the server runs (change the script and restart)"
+                ));
+            }
+            if let Some(n) = settings.set(k, v, 0).map_err(|e| format!("{k}={v}: {e}"))? {
+                notes.push_str(&n);
+                notes.push('\n');
+            }
+        }
+        if !self
+            .shared
+            .view(|ppp, _| ppp.profile(&settings.default_profile).is_some())
+        {
+            return Err(format!(
+                "default-profile={}: no such /ppp profile",
+                settings.default_profile
+            ));
+        }
+        let mut config = {
+            let store = self
+                .store
+                .lock()
+                .map_err(|_| "the certificates are unusable")?;
+            settings.session_config(&store)?
+        };
+        if let Some(old) = old {
+            config.protection = old.protection.clone();
+            config.tls_crypt_v2 = old.tls_crypt_v2.clone();
+        }
+        Ok((settings, config, notes))
+    }
+
+    /// The control of server `i`, if it runs.
+    fn control_of(&self, i: usize) -> Option<Control> {
+        self.controls.lock().ok()?.get(i).cloned().flatten()
     }
 
     /// Replays the journal of an earlier run (after the script, before serving): every line
@@ -131,7 +255,7 @@ impl ServerLive {
 impl super::exec::Live for ServerLive {
     fn sessions(&self) -> Vec<SessionInfo> {
         let asked: Vec<_> = self
-            .controls
+            .controls()
             .iter()
             .map(Control::request_sessions)
             .collect();
@@ -158,7 +282,7 @@ impl super::exec::Live for ServerLive {
     ) -> Result<(), String> {
         self.shared.change(|ppp, _| change(ppp))?;
         // Each loop looks at the change at its next turn.
-        self.controls.iter().for_each(Control::wake);
+        self.controls().iter().for_each(Control::wake);
         Ok(())
     }
 
@@ -303,7 +427,7 @@ impl super::exec::Live for ServerLive {
                 self.shared.change_ipv6(|pools| change(pools, &ppp))?;
             }
         }
-        self.controls.iter().for_each(Control::wake);
+        self.controls().iter().for_each(Control::wake);
         Ok(())
     }
 
@@ -340,9 +464,8 @@ impl super::exec::Live for ServerLive {
                 .map_err(|e| format!("the client check cannot be made: {e}"))?
         };
         let check: crate::runtime::ClientCheck = std::sync::Arc::new(check);
-        let servers = self.running();
-        for (control, s) in self.controls.iter().zip(&servers) {
-            if s.config.client_check.is_some() {
+        for (control, checks) in self.watched() {
+            if checks {
                 control.set_client_check(check.clone());
             }
         }
@@ -435,42 +558,13 @@ impl super::exec::Live for ServerLive {
         if props.is_empty() {
             return Err("set: no properties given".into());
         }
-        let old = &servers[i];
-        let mut settings = old.settings.clone();
-        let mut notes = Vec::new();
-        for (k, v) in props {
-            if FIXED.contains(&k.as_str()) {
-                return Err(format!(
-                    "{k}: cannot change while the server runs (change the script and restart)"
-                ));
-            }
-            if let Some(n) = settings.set(k, v, 0).map_err(|e| format!("{k}={v}: {e}"))? {
-                notes.push(n);
-            }
-        }
-        if !self
-            .shared
-            .view(|ppp, _| ppp.profile(&settings.default_profile).is_some())
-        {
-            return Err(format!(
-                "default-profile={}: no such /ppp profile",
-                settings.default_profile
-            ));
-        }
-        let mut config = {
-            let store = self
-                .store
-                .lock()
-                .map_err(|_| "the certificates are unusable")?;
-            settings.session_config(&store)?
-        };
-        config.protection = old.config.protection.clone();
-        config.tls_crypt_v2 = old.config.tls_crypt_v2.clone();
-        let restart = (settings.port, settings.transport, settings.mode)
-            != (old.settings.port, old.settings.transport, old.settings.mode);
-        if restart
+        let old = servers[i].clone();
+        let (settings, config, notes) =
+            self.make(old.settings.clone(), props, Some(&old.config))?;
+        if settings.enabled
             && let Some(other) = servers.iter().enumerate().find(|(j, o)| {
                 *j != i
+                    && o.settings.enabled
                     && o.settings.port == settings.port
                     && o.settings.transport == settings.transport
             })
@@ -480,25 +574,114 @@ impl super::exec::Live for ServerLive {
                 settings.port, other.1.settings.name
             ));
         }
-        let listen = restart.then(|| {
-            SocketAddr::new(
-                self.listen
-                    .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
-                settings.port,
-            )
-        });
-        if let Some(control) = self.controls.get(i) {
-            let answer = control
-                .request_change(ServerChange {
-                    config: config.clone(),
-                    listen,
-                })
-                .recv_timeout(ANSWER)
-                .map_err(|_| "the server did not answer".to_owned())??;
-            tracing::info!(target: "ovpn", "{}: changed from the console: {answer}", settings.name);
+        let running = self.control_of(i);
+        match (running, settings.enabled, &self.spawner) {
+            // Disabled: its loop ends its sessions, telling the clients.
+            (Some(control), false, _) => {
+                control.stop();
+                self.set_control(i, None);
+                tracing::info!(target: "ovpn", "{}: disabled from the console", settings.name);
+            }
+            (Some(control), true, _) => {
+                let restart = (settings.port, settings.transport, settings.mode)
+                    != (old.settings.port, old.settings.transport, old.settings.mode);
+                let answer = control
+                    .request_change(ServerChange {
+                        config: config.clone(),
+                        listen: restart.then(|| self.listen_at(settings.port)),
+                    })
+                    .recv_timeout(ANSWER)
+                    .map_err(|_| "the server did not answer".to_owned())??;
+                tracing::info!(target: "ovpn", "{}: changed from the console: {answer}", settings.name);
+            }
+            (None, true, Some(spawn)) => {
+                let control = spawn(config.clone(), self.listen_at(settings.port))?;
+                self.set_control(i, Some(control));
+                tracing::info!(target: "ovpn", "{}: enabled from the console", settings.name);
+            }
+            // Not running yet (the journal's replay): the settings alone.
+            (None, _, _) => {}
         }
         servers[i] = RunningServer { settings, config };
-        Ok(notes.into_iter().map(|n| n + "\n").collect())
+        Ok(notes)
+    }
+
+    fn add_server(&self, props: &[(String, String)]) -> Result<String, String> {
+        let Ok(mut servers) = self.servers.lock() else {
+            return Err("the server table is unusable".into());
+        };
+        // ovpn-serverN: the lowest N not taken; an added server starts enabled (its disabled
+        // defaults to no), as on RouterOS 7.17.
+        let mut n = 1;
+        while servers
+            .iter()
+            .any(|s| s.settings.name == format!("ovpn-server{n}"))
+        {
+            n += 1;
+        }
+        let mut settings = ServerSettings {
+            name: format!("ovpn-server{n}"),
+            enabled: true,
+            ..ServerSettings::default()
+        };
+        if let Some((_, v)) = props.iter().find(|(k, _)| k == "name") {
+            settings
+                .set("name", v, 0)
+                .map_err(|e| format!("name={v}: {e}"))?;
+        }
+        if servers.iter().any(|s| s.settings.name == settings.name) {
+            return Err(format!("a server named {} exists already", settings.name));
+        }
+        let rest: Vec<(String, String)> =
+            props.iter().filter(|(k, _)| k != "name").cloned().collect();
+        let (settings, config, notes) = self.make(settings, &rest, None)?;
+        if settings.enabled
+            && let Some(other) = servers.iter().find(|o| {
+                o.settings.enabled
+                    && o.settings.port == settings.port
+                    && o.settings.transport == settings.transport
+            })
+        {
+            return Err(format!(
+                "port={}: server {}'s already",
+                settings.port, other.settings.name
+            ));
+        }
+        let control = match (&self.spawner, settings.enabled) {
+            (Some(spawn), true) => Some(spawn(config.clone(), self.listen_at(settings.port))?),
+            _ => None,
+        };
+        tracing::info!(target: "ovpn", "{}: added from the console", settings.name);
+        servers.push(RunningServer { settings, config });
+        if let Ok(mut c) = self.controls.lock() {
+            c.resize(servers.len() - 1, None);
+            c.push(control);
+        }
+        Ok(notes)
+    }
+
+    fn remove_server(&self, name: &str) -> Result<(), String> {
+        let Ok(mut servers) = self.servers.lock() else {
+            return Err("the server table is unusable".into());
+        };
+        let i = servers
+            .iter()
+            .position(|s| s.settings.name == name)
+            .ok_or_else(|| format!("no such item ({name})"))?;
+        if servers.len() == 1 {
+            return Err(format!(
+                "{name} is the program's last server: disable it instead (enabled=no)"
+            ));
+        }
+        servers.remove(i);
+        if let Ok(mut c) = self.controls.lock()
+            && i < c.len()
+            && let Some(control) = c.remove(i)
+        {
+            control.stop();
+        }
+        tracing::info!(target: "ovpn", "{name}: removed from the console");
+        Ok(())
     }
 
     fn remove_session(&self, session_id: u32) -> Result<(), String> {
@@ -506,7 +689,7 @@ impl super::exec::Live for ServerLive {
             .remove_session(session_id)
             .map_err(|e| e.to_string())?;
         // Each loop ends it at its next turn.
-        self.controls.iter().for_each(Control::wake);
+        self.controls().iter().for_each(Control::wake);
         Ok(())
     }
 }
