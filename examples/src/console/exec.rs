@@ -27,6 +27,9 @@
 use ovpn_session::SessionInfo;
 
 use super::filter::Filter;
+pub use super::program::{ClientRow, Live};
+pub(super) use super::render::{Form, Row, lookup, render};
+use super::render::{detail, monitor, print_rows, two_flags};
 use crate::table;
 
 /// The console's commands: each menu with its verbs (for completion and help).
@@ -191,191 +194,6 @@ pub fn row_keys(menu: &str) -> &'static [&'static str] {
     }
 }
 
-/// An `ovpn-client` interface as `/interface ovpn-client print` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ClientRow {
-    /// `ovpn-out1`.
-    pub name: String,
-    /// The server it connects to (`host:port`).
-    pub connect_to: String,
-    /// `connected`, `connecting`, `disconnected` or `error`.
-    pub status: String,
-    /// Why it is not connected, when it says.
-    pub reason: Option<String>,
-    /// Since when it is connected.
-    pub uptime: Option<std::time::Duration>,
-    /// The data channel's cipher (and digest).
-    pub encoding: Option<String>,
-    /// The interface's MTU.
-    pub mtu: Option<u16>,
-    /// Our tunnel address (`10.8.0.2/24`).
-    pub local_address: Option<String>,
-    /// The server's tunnel address.
-    pub remote_address: Option<String>,
-    /// Traffic through the interface.
-    pub counters: table::Counters,
-    /// Disabled from the console (`disable`).
-    pub disabled: bool,
-}
-
-/// What the console reads and changes in the running program. A program implements what it
-/// has: a server its sessions, a client its interfaces.
-pub trait Live {
-    /// The logged-in sessions of every server, oldest first.
-    fn sessions(&self) -> Vec<SessionInfo> {
-        Vec::new()
-    }
-    /// Ends a session (`/ppp active remove`): its server tells the client and frees its address.
-    fn remove_session(&self, session_id: u32) -> Result<(), String> {
-        Err(format!("no such item ({session_id:#x})"))
-    }
-    /// The client interfaces.
-    fn clients(&self) -> Vec<ClientRow> {
-        Vec::new()
-    }
-    /// The PPP secrets (`/ppp secret`).
-    fn secrets(&self) -> Vec<ovpn_ppp::Secret> {
-        Vec::new()
-    }
-    /// The PPP profiles (`/ppp profile`).
-    fn profiles(&self) -> Vec<ovpn_ppp::Profile> {
-        Vec::new()
-    }
-    /// Changes the PPP tables the servers use (the next login sees the change; a removed or
-    /// disabled secret's session ends).
-    fn change_ppp(
-        &self,
-        change: &mut dyn FnMut(&mut ovpn_ppp::PppConfig) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let _ = change;
-        Err("bad command name (this program has no /ppp tables)".into())
-    }
-    /// The live tables as a script (`/export`): pools, PPP profiles and secrets, passwords only
-    /// with `show_sensitive`.
-    fn export(&self, show_sensitive: bool) -> String {
-        let _ = show_sensitive;
-        String::new()
-    }
-    /// Adds a client interface (`/interface ovpn-client add ...`), disabled unless
-    /// `disabled=no`, as RouterOS does. Returns the warnings of properties without effect.
-    fn add_client(&self, props: &[(String, String)]) -> Result<String, String> {
-        let _ = props;
-        Err("bad command name (this program has no client interfaces)".into())
-    }
-    /// Removes a client interface (`/interface ovpn-client remove`): its session ends, the
-    /// server told.
-    fn remove_client(&self, name: &str) -> Result<(), String> {
-        let _ = name;
-        Err("bad command name (this program has no client interfaces)".into())
-    }
-    /// The routes through the client interfaces (`/ip route`): destination and interface.
-    fn routes(&self) -> Result<Vec<(ipnet::Ipv4Net, String)>, String> {
-        Err("bad command name (this program has no routes of its own)".into())
-    }
-    /// Makes `routes` the routes through client interface `gateway`.
-    fn set_routes(&self, gateway: &str, routes: Vec<ipnet::Ipv4Net>) -> Result<(), String> {
-        let _ = (gateway, routes);
-        Err("bad command name (this program has no routes of its own)".into())
-    }
-    /// Changes a client interface's properties (`/interface ovpn-client set`): its session
-    /// ends and a new one starts with them. Returns the warnings of properties without effect.
-    fn set_client(&self, name: &str, props: &[(String, String)]) -> Result<String, String> {
-        let _ = (name, props);
-        Err("bad command name (this program has no client interfaces)".into())
-    }
-    /// Enables or disables a client interface (`/interface ovpn-client enable|disable`).
-    fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
-        let _ = (name, enable);
-        Err("bad command name (this program has no client interfaces)".into())
-    }
-    /// Runs `f` on the certificate store (`/certificate` at run time).
-    fn with_store(
-        &self,
-        f: &mut dyn FnMut(&mut ovpn_pki::Store) -> Result<String, String>,
-    ) -> Result<String, String> {
-        let _ = f;
-        Err("bad command name (this program has no /certificate at run time)".into())
-    }
-    /// The state directory: exports go there, kept certificates and imports are found there.
-    fn state_dir(&self) -> Option<std::path::PathBuf> {
-        None
-    }
-    /// The server whose certificate `name` is, if one is.
-    fn certificate_user(&self, name: &str) -> Option<String> {
-        let _ = name;
-        None
-    }
-    /// The certificates changed (a CA trusted, a CRL made or read): the servers that check
-    /// client certificates get a new check (a newly revoked client's session ends).
-    fn certificates_changed(&self) -> Result<(), String> {
-        Ok(())
-    }
-    /// When the program started (`/system resource print`'s uptime).
-    fn started(&self) -> Option<std::time::Instant> {
-        None
-    }
-    /// Reads the IP pools of `family` the servers share (`/ip pool print`, `/ipv6 pool used
-    /// print`, ...).
-    fn view_pools(&self, family: ovpn_pool::Family, view: &mut dyn FnMut(&ovpn_pool::PoolSet)) {
-        let _ = (family, view);
-    }
-    /// Changes the IP pools of `family` (`/ip pool add|set|remove`, `/ipv6 pool ...`), with the
-    /// PPP tables to look at: the next login sees the change.
-    fn change_pools(
-        &self,
-        family: ovpn_pool::Family,
-        change: &mut dyn FnMut(&mut ovpn_pool::PoolSet, &ovpn_ppp::PppConfig) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let _ = (family, change);
-        Err("bad command name (this program has no /ip pool)".into())
-    }
-    /// The servers' `/interface ovpn-server server` properties.
-    fn servers(&self) -> Vec<crate::settings::ServerSettings> {
-        Vec::new()
-    }
-    /// Changes a server's properties (`/interface ovpn-server server set [NAME] ...`): new
-    /// sessions get the new settings; a new port, protocol or mode makes it listen anew,
-    /// ending its sessions. Returns the warnings of properties without effect.
-    fn set_server(
-        &self,
-        which: Option<&str>,
-        props: &[(String, String)],
-    ) -> Result<String, String> {
-        let _ = (which, props);
-        Err("bad command name (this program runs no server)".into())
-    }
-    /// Reads a file a command names: from the configuration script's folder, then from the
-    /// state directory (an absolute path as it is), as the script does at start.
-    fn read_file(&self, name: &str) -> Result<Vec<u8>, String> {
-        Err(format!(
-            "{name}: this program reads no files from the console"
-        ))
-    }
-    /// Writes a `.ovpn` profile for a client into the state directory
-    /// (`/interface ovpn-server server export-client-configuration ...`); says where.
-    fn export_client_profile(&self, props: &[(String, String)]) -> Result<String, String> {
-        let _ = props;
-        Err("bad command name (this program runs no server)".into())
-    }
-    /// Adds a server (`/interface ovpn-server server add ...`, RouterOS 7.17): it starts
-    /// listening at once unless `disabled=yes`. Returns the warnings of properties without
-    /// effect.
-    fn add_server(&self, props: &[(String, String)]) -> Result<String, String> {
-        let _ = props;
-        Err("bad command name (this program runs no server)".into())
-    }
-    /// Removes a server: its sessions end, the clients told.
-    fn remove_server(&self, name: &str) -> Result<(), String> {
-        let _ = name;
-        Err("bad command name (this program runs no server)".into())
-    }
-    /// Keeps a change made from the console, so that a restart keeps it.
-    fn keep(&self, line: &str) -> Result<(), String> {
-        let _ = line;
-        Ok(())
-    }
-}
-
 fn secret_row(s: &ovpn_ppp::Secret) -> Row {
     vec![
         ("name", s.name.clone()),
@@ -501,15 +319,6 @@ pub(super) fn keep_change(
     Ok(())
 }
 
-/// How `print` lays rows out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Form {
-    Table,
-    Detail,
-    Terse,
-    Count,
-}
-
 /// Splits `... where EXPR` at the word `where` (outside quotes and brackets).
 fn split_where(line: &str) -> (&str, Option<&str>) {
     let b = line.as_bytes();
@@ -531,9 +340,6 @@ fn split_where(line: &str) -> (&str, Option<&str>) {
     }
     (line, None)
 }
-
-/// A row as `key=value` pairs (for `where`, `detail` and `terse`).
-pub(super) type Row = Vec<(&'static str, String)>;
 
 fn ppp_active_row(s: &SessionInfo) -> Row {
     vec![
@@ -583,100 +389,6 @@ fn interface_row(s: &SessionInfo) -> Row {
         ("dynamic", "yes".into()),
         ("running", "yes".into()),
     ]
-}
-
-pub(super) fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
-    move |k| row.iter().find(|(x, _)| *x == k).map(|(_, v)| v.as_str())
-}
-
-/// RouterOS's `print detail`: a numbered block of `key=value` per row, wrapped at 80 columns.
-fn detail<K: AsRef<str>>(rows: &[(usize, Vec<(K, String)>)], flags: &str) -> String {
-    let mut out = String::new();
-    if !flags.is_empty() {
-        out.push_str(&format!("Flags: {flags}\n"));
-    }
-    for (n, row) in rows {
-        let mut line = format!("{n:>2}   ");
-        let indent = line.len();
-        for (k, v) in row {
-            let item = format!("{}={} ", k.as_ref(), crate::rsc::quote(v));
-            if line.len() + item.len() > 80 && line.len() > indent {
-                out.push_str(line.trim_end());
-                out.push('\n');
-                line = " ".repeat(indent);
-            }
-            line.push_str(&item);
-        }
-        out.push_str(line.trim_end());
-        out.push_str("\n\n");
-    }
-    out
-}
-
-/// RouterOS's `monitor`: `key: value` lines, keys aligned right.
-fn monitor(row: &Row, server: bool) -> String {
-    let keys: &[&str] = if server {
-        &[
-            "name",
-            "user",
-            "caller-id",
-            "encoding",
-            "local-address",
-            "remote-address",
-            "mtu",
-            "uptime",
-            "rx-byte",
-            "tx-byte",
-            "rx-packet",
-            "tx-packet",
-        ]
-    } else {
-        &[
-            "name",
-            "status",
-            "reason",
-            "connect-to",
-            "encoding",
-            "local-address",
-            "remote-address",
-            "mtu",
-            "uptime",
-            "rx-byte",
-            "tx-byte",
-            "rx-packet",
-            "tx-packet",
-        ]
-    };
-    let get = lookup(row);
-    let mut lines: Vec<(&str, String)> = Vec::new();
-    if server {
-        lines.push(("status", "connected".to_owned()));
-    }
-    for k in keys {
-        let v = get(k).unwrap_or_default();
-        if *k == "reason" && v.is_empty() {
-            continue;
-        }
-        lines.push((k, v.to_owned()));
-    }
-    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
-    lines
-        .iter()
-        .map(|(k, v)| format!("{}\n", format!("{k:>width$}: {v}").trim_end()))
-        .collect()
-}
-
-/// RouterOS's `print terse`: one line per row.
-fn terse(rows: &[(usize, Row)]) -> String {
-    rows.iter()
-        .map(|(n, row)| {
-            let kv: Vec<String> = row
-                .iter()
-                .map(|(k, v)| format!("{k}={}", crate::rsc::quote(v)))
-                .collect();
-            format!("{n:>2} {}\n", kv.join(" "))
-        })
-        .collect()
 }
 
 /// Runs one console line against `live`. `Ok` holds the output, `Err` RouterOS's error.
@@ -946,37 +658,22 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         }
         ("interface ovpn-client", "print") => {
             let form = form()?;
-            let clients = live.clients();
-            let rows: Vec<(usize, Row)> = clients
-                .iter()
-                .map(client_row)
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(render(form, rows, "X - DISABLED; R - RUNNING", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let running = lookup(r)("running") == Some("yes");
-                        let disabled = lookup(r)("disabled") == Some("yes");
-                        let cells = ["name", "connect-to", "status", "uptime", "encoding"]
-                            .iter()
-                            .map(|k| lookup(r)(k).unwrap_or_default().to_owned())
-                            .collect();
-                        let flag = match (disabled, running) {
-                            (true, _) => "X",
-                            (false, true) => "R",
-                            (false, false) => "",
-                        };
-                        (flag, cells)
-                    })
-                    .collect();
-                table::columns_flagged(
-                    &["NAME", "CONNECT-TO", "STATUS", "UPTIME", "ENCODING"],
-                    &cells,
-                    "X - DISABLED; R - RUNNING",
-                )
-            }))
+            let rows = live.clients().iter().map(client_row).collect();
+            Ok(print_rows(
+                form,
+                rows,
+                &filter,
+                "X - DISABLED; R - RUNNING",
+                &[
+                    ("name", "NAME"),
+                    ("connect-to", "CONNECT-TO"),
+                    ("status", "STATUS"),
+                    ("uptime", "UPTIME"),
+                    ("encoding", "ENCODING"),
+                ],
+                // A disabled interface does not run.
+                |r| two_flags(r, ("disabled", "X"), ("running", "R"), "X"),
+            ))
         }
         ("interface ovpn-client", "add") => {
             if let Some(p) = c.positional.first() {
@@ -1034,36 +731,26 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         }
         ("ppp secret", "print") => {
             let form = form()?;
-            let secrets = live.secrets();
-            let rows: Vec<(usize, Row)> = secrets
-                .iter()
-                .map(secret_row)
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(render(form, rows, "X - DISABLED", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let get = lookup(r);
-                        let mark = if get("disabled") == Some("yes") {
-                            "X"
-                        } else {
-                            ""
-                        };
-                        let cells = ["name", "service", "profile", "remote-address"]
-                            .iter()
-                            .map(|k| get(k).unwrap_or_default().to_owned())
-                            .collect();
-                        (mark, cells)
-                    })
-                    .collect();
-                table::columns_flagged(
-                    &["NAME", "SERVICE", "PROFILE", "REMOTE-ADDRESS"],
-                    &cells,
-                    "X - DISABLED",
-                )
-            }))
+            let rows = live.secrets().iter().map(secret_row).collect();
+            Ok(print_rows(
+                form,
+                rows,
+                &filter,
+                "X - DISABLED",
+                &[
+                    ("name", "NAME"),
+                    ("service", "SERVICE"),
+                    ("profile", "PROFILE"),
+                    ("remote-address", "REMOTE-ADDRESS"),
+                ],
+                |r| {
+                    if lookup(r)("disabled") == Some("yes") {
+                        "X"
+                    } else {
+                        ""
+                    }
+                },
+            ))
         }
         ("ppp secret", verb @ ("add" | "set" | "remove" | "enable" | "disable")) => {
             let targets = match verb {
@@ -1118,31 +805,20 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
         }
         ("ppp profile", "print") => {
             let form = form()?;
-            let rows: Vec<(usize, Row)> = live
-                .profiles()
-                .iter()
-                .map(profile_row)
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(render(form, rows, "", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let get = lookup(r);
-                        let cells = ["name", "local-address", "remote-address", "use-encryption"]
-                            .iter()
-                            .map(|k| get(k).unwrap_or_default().to_owned())
-                            .collect();
-                        ("", cells)
-                    })
-                    .collect();
-                table::columns_flagged(
-                    &["NAME", "LOCAL-ADDRESS", "REMOTE-ADDRESS", "USE-ENCRYPTION"],
-                    &cells,
-                    "",
-                )
-            }))
+            let rows = live.profiles().iter().map(profile_row).collect();
+            Ok(print_rows(
+                form,
+                rows,
+                &filter,
+                "",
+                &[
+                    ("name", "NAME"),
+                    ("local-address", "LOCAL-ADDRESS"),
+                    ("remote-address", "REMOTE-ADDRESS"),
+                    ("use-encryption", "USE-ENCRYPTION"),
+                ],
+                |_| "",
+            ))
         }
         ("ppp profile", verb @ ("add" | "set" | "remove")) => {
             let kept = if verb == "add" {
@@ -1235,40 +911,6 @@ fn select(
         .enumerate()
         .map(|(i, s)| (i, row(s)))
         .filter(|(_, r)| filter.matches(&lookup(r)))
-        .collect()
-}
-
-/// `print` in `form`: `table` lays out the selected rows (with their indexes in the source),
-/// the other forms number them 0, 1, ... as printed.
-pub(super) fn render(
-    form: Form,
-    rows: Vec<(usize, Row)>,
-    legend: &str,
-    table: impl FnOnce(&[(usize, Row)]) -> String,
-) -> String {
-    if form != Form::Count {
-        let key = |r: &Row| {
-            let menu_key = r
-                .iter()
-                .find(|(k, _)| Some(*k) == super::numbers::id_key_of_current())
-                .map(|(_, v)| v.clone());
-            menu_key.unwrap_or_default()
-        };
-        super::numbers::remember(rows.iter().map(|(_, r)| key(r)).collect());
-    }
-    match form {
-        Form::Table => table(&rows),
-        Form::Detail => detail(&number(rows), legend),
-        Form::Terse => terse(&number(rows)),
-        Form::Count => format!("{}\n", rows.len()),
-    }
-}
-
-/// Numbers the selected rows 0, 1, ... as printed.
-fn number(rows: Vec<(usize, Row)>) -> Vec<(usize, Row)> {
-    rows.into_iter()
-        .enumerate()
-        .map(|(n, (_, r))| (n, r))
         .collect()
 }
 

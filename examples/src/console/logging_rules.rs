@@ -9,7 +9,8 @@
 //! Only the `memory` action exists here: every line goes to stderr already (`echo`), and
 //! `disk` and `remote` are refused with their names.
 
-use super::exec::{Form, Row, lookup, named_targets, render};
+use super::exec::{Form, Row, named_targets};
+use super::render::{print_rows, two_flags};
 use crate::log_memory::{self, Rule};
 use crate::table;
 
@@ -202,43 +203,18 @@ pub(super) fn run(
     match (c.menu.as_str(), c.verb.as_str()) {
         ("system logging", "print") => {
             let form = form()?;
-            let rows: Vec<(usize, Row)> = log_memory::rules()
-                .iter()
-                .map(rule_row)
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(Some(render(
+            let rows = log_memory::rules().iter().map(rule_row).collect();
+            Ok(Some(print_rows(
                 form,
                 rows,
+                filter,
                 "X - DISABLED; * - DEFAULT",
-                |rows| {
-                    let cells: Vec<(&str, Vec<String>)> = rows
-                        .iter()
-                        .map(|(_, r)| {
-                            let get = lookup(r);
-                            let flag = match (
-                                get("disabled") == Some("yes"),
-                                get("default") == Some("yes"),
-                            ) {
-                                (true, true) => "X*",
-                                (true, false) => "X",
-                                (false, true) => "*",
-                                (false, false) => "",
-                            };
-                            let cells = ["topics", "action", "prefix"]
-                                .iter()
-                                .map(|k| get(k).unwrap_or_default().to_owned())
-                                .collect();
-                            (flag, cells)
-                        })
-                        .collect();
-                    table::columns_flagged(
-                        &["TOPICS", "ACTION", "PREFIX"],
-                        &cells,
-                        "X - DISABLED; * - DEFAULT",
-                    )
-                },
+                &[
+                    ("topics", "TOPICS"),
+                    ("action", "ACTION"),
+                    ("prefix", "PREFIX"),
+                ],
+                |r| two_flags(r, ("disabled", "X"), ("default", "*"), "X*"),
             )))
         }
         ("system logging action", "print") => {

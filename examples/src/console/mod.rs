@@ -13,6 +13,8 @@ pub mod live;
 pub mod logging_rules;
 pub mod numbers;
 pub mod pools;
+pub mod program;
+pub mod render;
 pub mod routes;
 pub mod socket;
 pub mod system;

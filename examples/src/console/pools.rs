@@ -6,9 +6,9 @@
 //! in use); `remove` is refused while addresses are in use, while it is another pool's
 //! `next-pool`, or while a `/ppp profile` hands out its addresses.
 
-use super::exec::{Form, Live, Row, keep_change, lookup, named_targets, render};
+use super::exec::{Form, Live, Row, keep_change, named_targets};
 use super::filter::Filter;
-use crate::table;
+use super::render::print_rows;
 
 /// A pool as its rows show it: `ranges` (IPv4), or `prefix` and `prefix-length` (IPv6).
 fn pool_row(p: &ovpn_pool::Pool, pools: &ovpn_pool::PoolSet) -> Row {
@@ -83,50 +83,25 @@ pub(super) fn run(
             live.view_pools(family, &mut |pools| {
                 rows = pools.pools().map(|p| pool_row(p, pools)).collect();
             });
-            let rows: Vec<(usize, Row)> = rows
-                .into_iter()
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            let (keys, headers): (&[&str], &[&str]) = if v6 {
-                (
-                    &[
-                        "name",
-                        "prefix",
-                        "prefix-length",
-                        "total",
-                        "used",
-                        "available",
-                    ],
-                    &[
-                        "NAME",
-                        "PREFIX",
-                        "PREFIX-LENGTH",
-                        "TOTAL",
-                        "USED",
-                        "AVAILABLE",
-                    ],
-                )
+            let columns: &[(&str, &str)] = if v6 {
+                &[
+                    ("name", "NAME"),
+                    ("prefix", "PREFIX"),
+                    ("prefix-length", "PREFIX-LENGTH"),
+                    ("total", "TOTAL"),
+                    ("used", "USED"),
+                    ("available", "AVAILABLE"),
+                ]
             } else {
-                (
-                    &["name", "ranges", "total", "used", "available"],
-                    &["NAME", "RANGES", "TOTAL", "USED", "AVAILABLE"],
-                )
+                &[
+                    ("name", "NAME"),
+                    ("ranges", "RANGES"),
+                    ("total", "TOTAL"),
+                    ("used", "USED"),
+                    ("available", "AVAILABLE"),
+                ]
             };
-            Ok(Some(render(form, rows, "", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let get = lookup(r);
-                        let cells = keys
-                            .iter()
-                            .map(|k| get(k).unwrap_or_default().to_owned())
-                            .collect();
-                        ("", cells)
-                    })
-                    .collect();
-                table::columns_flagged(headers, &cells, "")
-            })))
+            Ok(Some(print_rows(form, rows, filter, "", columns, |_| "")))
         }
         ("pool used", "print") => {
             let form = form()?;
@@ -151,25 +126,19 @@ pub(super) fn run(
                     })
                     .collect();
             });
-            let rows: Vec<(usize, Row)> = rows
-                .into_iter()
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(Some(render(form, rows, "", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let get = lookup(r);
-                        let cells = ["pool", "address", "owner", "info"]
-                            .iter()
-                            .map(|k| get(k).unwrap_or_default().to_owned())
-                            .collect();
-                        ("", cells)
-                    })
-                    .collect();
-                table::columns_flagged(&["POOL", "ADDRESS", "OWNER", "INFO"], &cells, "")
-            })))
+            Ok(Some(print_rows(
+                form,
+                rows,
+                filter,
+                "",
+                &[
+                    ("pool", "POOL"),
+                    ("address", "ADDRESS"),
+                    ("owner", "OWNER"),
+                    ("info", "INFO"),
+                ],
+                |_| "",
+            )))
         }
         ("pool", "add") => {
             if !c.positional.is_empty() {

@@ -2,9 +2,9 @@
 //! as the script's `/ip route add` makes them. `add` and `remove` change the kernel's routes at
 //! once while the interface is up (its session stays), and are kept.
 
-use super::exec::{Form, Live, Row, lookup, named_targets, render};
+use super::exec::{Form, Live, Row, named_targets};
 use super::filter::Filter;
-use crate::table;
+use super::render::print_rows;
 
 fn route_row(net: &ipnet::Ipv4Net, gw: &str) -> Row {
     vec![
@@ -28,30 +28,15 @@ pub(super) fn run(
     match c.verb.as_str() {
         "print" => {
             let form = form()?;
-            let rows: Vec<(usize, Row)> = routes
-                .iter()
-                .map(|(n, g)| route_row(n, g))
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(Some(render(form, rows, "A - ACTIVE; s - STATIC", |rows| {
-                let cells: Vec<(&str, Vec<String>)> = rows
-                    .iter()
-                    .map(|(_, r)| {
-                        let get = lookup(r);
-                        let cells = ["dst-address", "gateway"]
-                            .iter()
-                            .map(|k| get(k).unwrap_or_default().to_owned())
-                            .collect();
-                        ("As", cells)
-                    })
-                    .collect();
-                table::columns_flagged(
-                    &["DST-ADDRESS", "GATEWAY"],
-                    &cells,
-                    "A - ACTIVE; s - STATIC",
-                )
-            })))
+            let rows = routes.iter().map(|(n, g)| route_row(n, g)).collect();
+            Ok(Some(print_rows(
+                form,
+                rows,
+                filter,
+                "A - ACTIVE; s - STATIC",
+                &[("dst-address", "DST-ADDRESS"), ("gateway", "GATEWAY")],
+                |_| "As",
+            )))
         }
         "add" => {
             if let Some(p) = c.positional.first() {

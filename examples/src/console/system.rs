@@ -1,8 +1,9 @@
 //! The `/system` and `/interface` commands: `/system resource print` (uptime, version,
 //! memory) and `/interface print` (the ovpn interfaces of the program).
 
-use super::exec::{Form, Live, Row, lookup, render};
+use super::exec::{Form, Live, Row};
 use super::filter::Filter;
+use super::render::{print_rows, two_flags};
 use crate::table;
 
 /// `MemTotal`/`MemAvailable` of `/proc/meminfo`, and this process's `VmRSS`, in bytes.
@@ -98,42 +99,17 @@ pub(super) fn run(
                     ),
                 ]
             }));
-            let rows: Vec<(usize, Row)> = rows
-                .into_iter()
-                .filter(|r| filter.matches(&lookup(r)))
-                .enumerate()
-                .collect();
-            Ok(Some(render(
+            Ok(Some(print_rows(
                 form,
                 rows,
+                filter,
                 "D - DYNAMIC; R - RUNNING",
-                |rows| {
-                    let cells: Vec<(&str, Vec<String>)> = rows
-                        .iter()
-                        .map(|(_, r)| {
-                            let get = lookup(r);
-                            let flags = match (
-                                get("dynamic") == Some("yes"),
-                                get("running") == Some("yes"),
-                            ) {
-                                (true, true) => "DR",
-                                (true, false) => "D",
-                                (false, true) => "R",
-                                (false, false) => "",
-                            };
-                            let cells = ["name", "type", "actual-mtu"]
-                                .iter()
-                                .map(|k| get(k).unwrap_or_default().to_owned())
-                                .collect();
-                            (flags, cells)
-                        })
-                        .collect();
-                    table::columns_flagged(
-                        &["NAME", "TYPE", "ACTUAL-MTU"],
-                        &cells,
-                        "D - DYNAMIC; R - RUNNING",
-                    )
-                },
+                &[
+                    ("name", "NAME"),
+                    ("type", "TYPE"),
+                    ("actual-mtu", "ACTUAL-MTU"),
+                ],
+                |r| two_flags(r, ("dynamic", "D"), ("running", "R"), "DR"),
             )))
         }
         _ => Ok(None),
