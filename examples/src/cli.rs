@@ -204,6 +204,32 @@ pub fn describe_client(c: &ClientSettings) -> String {
     )
 }
 
+/// Logs how the console's changes of earlier runs applied (`console.rsc`, replayed after the
+/// script); a journal that no longer applies refuses the start (exit status 2).
+pub fn replayed(program: &str, replay: Result<usize, String>) -> Result<(), ExitCode> {
+    match replay {
+        Ok(0) => Ok(()),
+        Ok(n) => {
+            tracing::info!(target: "system", "{program}: {n} console changes of earlier runs applied");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(target: "system", "{program}: {e}");
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}
+
+/// The program's own stop flag: SIGINT and SIGTERM set it, SIGUSR1 asks for the status.
+pub fn program_control(program: &str) -> Result<crate::runtime::Control, ExitCode> {
+    crate::runtime::Control::standalone()
+        .and_then(|c| c.stop_on_signals().map(|()| c))
+        .map_err(|e| {
+            tracing::error!(target: "ovpn", "{program}: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

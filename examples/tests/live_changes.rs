@@ -104,6 +104,20 @@ fn settings_change_in_place_and_a_new_port_or_protocol_listens_anew() {
     std::net::TcpStream::connect(now_at).expect("the new listener accepts");
 }
 
+/// The demo server's state directory under `dir`, with the files it exports (the CA, the
+/// client's certificate and key) that the demo client script imports.
+fn exported(dir: &std::path::Path) -> std::path::PathBuf {
+    let server_state = dir.join("server");
+    let setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir, &server_state),
+    )
+    .unwrap();
+    setup.write_files(&server_state).unwrap();
+    server_state
+}
+
 /// The opcode of a control-channel packet (the first byte's high five bits).
 fn opcode(datagram: &[u8]) -> u8 {
     datagram[0] >> 3
@@ -112,14 +126,7 @@ fn opcode(datagram: &[u8]) -> u8 {
 #[test]
 fn a_disabled_client_sends_nothing_and_enable_starts_a_new_session() {
     let dir = tempfile::tempdir().unwrap();
-    let server_state = dir.path().join("server");
-    let setup = interpret(
-        Program::Server,
-        &server_script(&DemoOptions::default()),
-        &env(dir.path(), &server_state),
-    )
-    .unwrap();
-    setup.write_files(&server_state).unwrap();
+    let server_state = exported(dir.path());
     // A stand-in server: a UDP socket that only receives.
     let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     server
@@ -211,14 +218,7 @@ fn client_set_makes_the_configuration_anew_and_is_kept() {
     use ovpn_examples::console::client_live::ClientLive;
     use ovpn_examples::console::exec::run;
     let dir = tempfile::tempdir().unwrap();
-    let server_state = dir.path().join("server");
-    let setup = interpret(
-        Program::Server,
-        &server_script(&DemoOptions::default()),
-        &env(dir.path(), &server_state),
-    )
-    .unwrap();
-    setup.write_files(&server_state).unwrap();
+    let server_state = exported(dir.path());
     let client_state = dir.path().join("client");
     let live = || {
         let c = interpret(
@@ -274,14 +274,7 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
     use ovpn_examples::runtime::Control;
     use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().unwrap();
-    let server_state = dir.path().join("server");
-    let setup = interpret(
-        Program::Server,
-        &server_script(&DemoOptions::default()),
-        &env(dir.path(), &server_state),
-    )
-    .unwrap();
-    setup.write_files(&server_state).unwrap();
+    let server_state = exported(dir.path());
     let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     server
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))

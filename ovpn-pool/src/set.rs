@@ -195,19 +195,7 @@ impl PoolSet {
             });
         }
         self.check_next_pool(pool.name(), pool.next_pool())?;
-        let mut used = Used::default();
-        let inside: Vec<IpAddr> = self
-            .fixed
-            .keys()
-            .filter(|a| pool.contains(**a))
-            .copied()
-            .collect();
-        for address in inside {
-            if let (Some(owner), Some(unit)) = (self.fixed.remove(&address), pool.unit_of(address))
-            {
-                used.insert(unit, &owner);
-            }
-        }
+        let used = self.take_fixed_inside(&pool);
         self.pools
             .insert(pool.name().to_owned(), Entry { pool, used });
         Ok(())
@@ -271,6 +259,14 @@ impl PoolSet {
             });
         }
         self.check_next_pool(&name, pool.next_pool())?;
+        let used = self.take_fixed_inside(&pool);
+        let old = self.pools.insert(name.clone(), Entry { pool, used });
+        old.map(|e| e.pool).ok_or(PoolError::UnknownPool(name))
+    }
+
+    /// The fixed addresses in use inside `pool`'s addresses, taken out of the fixed ones as its
+    /// used addresses (a pool added or replaced over them).
+    fn take_fixed_inside(&mut self, pool: &Pool) -> Used {
         let mut used = Used::default();
         let inside: Vec<IpAddr> = self
             .fixed
@@ -284,8 +280,7 @@ impl PoolSet {
                 used.insert(unit, &owner);
             }
         }
-        let old = self.pools.insert(name.clone(), Entry { pool, used });
-        old.map(|e| e.pool).ok_or(PoolError::UnknownPool(name))
+        used
     }
 
     /// Changes a pool's `next-pool` (`/ip pool set NAME next-pool=...`), refusing unknown pools

@@ -194,29 +194,15 @@ fn main() -> ExitCode {
                 )
             };
             // The console's changes of earlier runs apply before the start.
-            match live.replay() {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(target: "system", "ovpn-client: {n} console changes of earlier runs applied")
-                }
-                Err(e) => {
-                    tracing::error!(target: "system", "ovpn-client: {e}");
-                    return ExitCode::from(EXIT_CONFIG);
-                }
+            if let Err(code) = cli::replayed("ovpn-client", live.replay()) {
+                return code;
             }
             // SIGINT/SIGTERM stop the program: every interface's loop (they end their sessions,
             // telling their servers), then the console.
-            let program = match Control::standalone() {
+            let program = match cli::program_control("ovpn-client") {
                 Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                    return ExitCode::from(EXIT_RUNTIME);
-                }
+                Err(code) => return code,
             };
-            if let Err(e) = program.stop_on_signals() {
-                tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                return ExitCode::from(EXIT_RUNTIME);
-            }
             // Each interface's loop on its own thread; a loop that fails says so.
             type Loops = std::sync::Mutex<Vec<std::thread::JoinHandle<Result<(), String>>>>;
             let loops: std::sync::Arc<Loops> = std::sync::Arc::default();

@@ -220,29 +220,15 @@ fn run(
     let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir))
         .with_servers(running, store.clone(), certificate_commands, listen)
         .with_script_dir(script_dir);
-    match live.replay() {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(target: "system", "ovpn-server: {n} console changes of earlier runs applied")
-        }
-        Err(e) => {
-            tracing::error!(target: "system", "ovpn-server: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+    if let Err(code) = cli::replayed("ovpn-server", live.replay()) {
+        return code;
     }
     // SIGINT/SIGTERM stop the program: every server's loop (each ends its sessions, telling
     // the clients), the CRL keeper and the console.
-    let program = match Control::standalone() {
+    let program = match cli::program_control("ovpn-server") {
         Ok(c) => c,
-        Err(e) => {
-            tracing::error!(target: "ovpn", "ovpn-server: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
-        }
+        Err(code) => return code,
     };
-    if let Err(e) = program.stop_on_signals() {
-        tracing::error!(target: "ovpn", "ovpn-server: {e}");
-        return ExitCode::from(EXIT_RUNTIME);
-    }
     // Each server's loop on its own thread: those of the script, and those the console adds
     // or enables later.
     type Loops = std::sync::Mutex<Vec<(String, std::thread::JoinHandle<Result<(), String>>)>>;

@@ -291,6 +291,24 @@ fn client_row(c: &ClientRow) -> Row {
     ]
 }
 
+/// The properties a `set`, `enable`, `disable` or `remove` applies: `set`'s own (one at
+/// least), `disabled=no` or `disabled=yes`, none; the other verbs take none.
+pub(super) fn verb_props(c: &crate::rsc::Command) -> Result<Vec<(String, String)>, String> {
+    let verb = c.verb.as_str();
+    if verb != "set" && !c.props.is_empty() {
+        return Err(format!(
+            "expected end of command ({verb} takes no properties)"
+        ));
+    }
+    Ok(match verb {
+        "enable" => vec![("disabled".into(), "no".into())],
+        "disable" => vec![("disabled".into(), "yes".into())],
+        "set" if c.props.is_empty() => return Err("set: no properties given".into()),
+        "set" => c.props.clone(),
+        _ => Vec::new(),
+    })
+}
+
 /// Keeps a change for the next start. A command that named its rows by number (or by
 /// `[find]`) is kept once per row it changed, by name (`[find name="bob"]`): numbers depend on
 /// a console's last print, which a replay does not have.
@@ -770,19 +788,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                     let all: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
                     let rows: Vec<Row> = secrets.iter().map(secret_row).collect();
                     let names = named_targets(c, &all, &rows)?;
-                    let props: Vec<(String, String)> = match verb {
-                        "enable" => vec![("disabled".into(), "no".into())],
-                        "disable" => vec![("disabled".into(), "yes".into())],
-                        _ => c.props.clone(),
-                    };
-                    if verb == "set" && props.is_empty() {
-                        return Err("set: no properties given".into());
-                    }
-                    if verb != "set" && !c.props.is_empty() {
-                        return Err(format!(
-                            "expected end of command ({verb} takes no properties)"
-                        ));
-                    }
+                    let props = verb_props(c)?;
                     live.change_ppp(&mut |ppp| {
                         for n in &names {
                             if verb == "remove" {

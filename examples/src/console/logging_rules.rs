@@ -9,7 +9,7 @@
 //! Only the `memory` action exists here: every line goes to stderr already (`echo`), and
 //! `disk` and `remote` are refused with their names.
 
-use super::exec::{Form, Row, named_targets};
+use super::exec::{Form, Row, named_targets, verb_props};
 use super::render::{print_rows, two_flags};
 use crate::log_memory::{self, Rule};
 use crate::table;
@@ -83,19 +83,7 @@ pub fn apply(
                 .iter()
                 .filter_map(|n| n.parse().ok())
                 .collect();
-            let props: Vec<(String, String)> = match verb {
-                "enable" => vec![("disabled".into(), "no".into())],
-                "disable" => vec![("disabled".into(), "yes".into())],
-                _ => c.props.clone(),
-            };
-            if verb == "set" && props.is_empty() {
-                return Err("set: no properties given".into());
-            }
-            if verb != "set" && !c.props.is_empty() {
-                return Err(format!(
-                    "expected end of command ({verb} takes no properties)"
-                ));
-            }
+            let props = verb_props(c)?;
             if verb == "remove" {
                 if targets
                     .iter()
