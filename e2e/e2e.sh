@@ -269,15 +269,19 @@ run_case() {
             # The running server's console: its tables, its log, a session removed, and another
             # user refused.
             local con=("$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c)
-            local ifs act logs other
+            local ifs act logs other mon
             ifs=$("${con[@]}" '/interface ovpn-server print' 2>&1)
             act=$("${con[@]}" '/ppp active print where name=client1' 2>&1)
+            mon=$("${con[@]}" '/interface ovpn-server monitor ovpn-incoming1 once' 2>&1)
             logs=$("${con[@]}" '/log print where topics~"ovpn"' 2>&1)
             other=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
                 "$BIN_DIR/ovpn-server" --state-dir "$dir/state-s" console -c '/ppp active print' 2>&1; echo "exit=$?")
-            printf '%s\n' "$ifs" "$act" "$logs" "$other" >"$dir/console.txt"
+            printf '%s\n' "$ifs" "$act" "$mon" "$logs" "$other" >"$dir/console.txt"
             if [[ "$ifs" != *ovpn-incoming1*client1* ]]; then
                 record FAIL "/interface ovpn-server print: $ifs"
+            elif [[ "$mon" != *"status: connected"* ]] || [[ "$mon" != *"user: client1"* ]] \
+                || [[ "$mon" != *"encoding: AES-256-GCM"* ]]; then
+                record FAIL "/interface ovpn-server monitor: $(echo "$mon" | tr '\n' ' ')"
             elif [[ "$act" != *client1*ovpn* ]]; then
                 record FAIL "/ppp active print: $act"
             elif [[ "$logs" != *"ovpn,info"*"ovpn-incoming1: connected"* ]]; then
@@ -293,7 +297,7 @@ run_case() {
             elif "${con[@]}" '/ppp active frobnicate' >/dev/null 2>&1; then
                 record FAIL "a bad command succeeded"
             else
-                record PASS "$detail; console: print, log, remove (client told), another user refused"
+                record PASS "$detail; console: print, monitor, log, remove (client told), another user refused"
             fi
             ;;
         console-secrets)
