@@ -248,7 +248,7 @@ fn client_set_makes_the_configuration_anew_and_is_kept() {
             "cannot change while the client runs",
         ),
         ("set ovpn-out1 tls-key-file=ta.key", "cannot change"),
-        ("set ovpn-out1 port=0", "port=0"),
+        ("set ovpn-out1 port=0", "value of port"),
         ("set ovpn-out1 bogus=1", "bogus"),
         ("set ovpn-out2 port=1", "no such item"),
         ("set ovpn-out1 certificate=nosuch", "nosuch"),

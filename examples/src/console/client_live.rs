@@ -236,7 +236,10 @@ impl ClientLive {
                     "{k}: cannot change while the client runs (enable/disable for disabled; change the script and restart for the rest)"
                 ));
             }
-            if let Some(n) = settings.set(k, v).map_err(|e| format!("{k}={v}: {e}"))? {
+            if let Some(n) = settings
+                .set(k, v)
+                .map_err(|e| super::exec::property_error(k, v, &e))?
+            {
                 notes.push_str(&n);
                 notes.push('\n');
             }

@@ -291,6 +291,19 @@ fn client_row(c: &ClientRow) -> Row {
     ]
 }
 
+/// A refused property in RouterOS's words: an unknown one is `expected end of command`, a value
+/// that is not one of the property's is `input does not match any value of KEY`, with what was
+/// expected; any other refusal names the property and its value.
+pub fn property_error(key: &str, value: &str, why: &str) -> String {
+    if why.starts_with("unknown property") {
+        format!("expected end of command (unknown property {key})")
+    } else if why.starts_with("expected") || why.starts_with("unknown ") {
+        format!("input does not match any value of {key} ({value}: {why})")
+    } else {
+        format!("{key}={value}: {why}")
+    }
+}
+
 /// The properties a `set`, `enable`, `disable` or `remove` applies: `set`'s own (one at
 /// least), `disabled=no` or `disabled=yes`, none; the other verbs take none.
 pub(super) fn verb_props(c: &crate::rsc::Command) -> Result<Vec<(String, String)>, String> {
@@ -1132,6 +1145,22 @@ mod tests {
         );
         assert!(run("/ppp active print \"", &f).is_err());
         assert!(f.removed.borrow().is_empty());
+    }
+
+    #[test]
+    fn refused_properties_in_routeros_words() {
+        assert_eq!(
+            property_error("colour", "red", "unknown property \"colour\""),
+            "expected end of command (unknown property colour)"
+        );
+        assert_eq!(
+            property_error("protocol", "sctp", "expected udp or tcp"),
+            "input does not match any value of protocol (sctp: expected udp or tcp)"
+        );
+        assert_eq!(
+            property_error("certificate", "x", "no such certificate"),
+            "certificate=x: no such certificate"
+        );
     }
 
     #[test]

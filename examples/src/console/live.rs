@@ -212,7 +212,10 @@ impl ServerLive {
                     "{k}: cannot change while the server runs (change the script and restart)"
                 ));
             }
-            if let Some(n) = settings.set(k, v, 0).map_err(|e| format!("{k}={v}: {e}"))? {
+            if let Some(n) = settings
+                .set(k, v, 0)
+                .map_err(|e| super::exec::property_error(k, v, &e))?
+            {
                 notes.push_str(&n);
                 notes.push('\n');
             }
