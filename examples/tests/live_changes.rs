@@ -362,6 +362,50 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
         "2\n"
     );
     assert_eq!(live.controls().len(), 2);
+    // An OpenVPN profile imported at run time is another interface, connecting at once.
+    let server_setup = interpret(
+        Program::Server,
+        &server_script(&DemoOptions::default()),
+        &env(dir.path(), &server_state),
+    )
+    .unwrap();
+    let mut settings = server_setup.servers[0].settings.clone();
+    settings.port = port;
+    let profile = ovpn_examples::export_profile::client_profile(
+        &settings,
+        &[
+            ("client-certificate".into(), "client1".into()),
+            ("server-address".into(), "127.0.0.1".into()),
+        ],
+        &server_setup.store,
+        &|f| Err(format!("{f}: not read here")),
+        0,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("client/office.ovpn"), &profile.contents).unwrap();
+    let out = run(
+        "/interface ovpn-client import-ovpn-configuration file-name=office.ovpn ovpn-user=client1 ovpn-password=StrongPassword1",
+        &live,
+    )
+    .unwrap();
+    assert!(out.contains("ovpn-out2"), "{out}");
+    let third = loop {
+        let (_, from) = server.recv_from(&mut buf).unwrap();
+        if from != first && from != second {
+            break from;
+        }
+    };
+    assert_ne!(third, first);
+    assert!(
+        run(
+            "/interface ovpn-client import-ovpn-configuration file-name=../etc/passwd",
+            &live
+        )
+        .unwrap_err()
+        .contains("no folders")
+    );
+    run("/interface ovpn-client remove ovpn-out2", &live).unwrap();
+    assert_eq!(live.controls().len(), 2);
     // The kept changes name the interfaces.
     let kept = std::fs::read_to_string(dir.path().join("client").join("console.rsc")).unwrap();
     assert!(

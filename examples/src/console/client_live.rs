@@ -67,6 +67,8 @@ pub struct ClientLive {
     spawner: Option<Spawner>,
     /// The script's `/certificate` commands (for `/export`).
     certificate_commands: Vec<String>,
+    /// Where profiles to import are read from.
+    state_dir: Option<std::path::PathBuf>,
 }
 
 impl core::fmt::Debug for ClientLive {
@@ -95,6 +97,7 @@ impl ClientLive {
             store: ovpn_pki::Store::default(),
             spawner: None,
             certificate_commands: Vec::new(),
+            state_dir: state_dir.map(std::path::Path::to_path_buf),
         }
     }
 
@@ -123,6 +126,7 @@ impl ClientLive {
             store,
             spawner: None,
             certificate_commands,
+            state_dir: state_dir.map(std::path::Path::to_path_buf),
         }
     }
 
@@ -375,6 +379,79 @@ impl super::exec::Live for ClientLive {
             (None, None) => {}
         }
         Ok(())
+    }
+
+    fn import_profile(&self, props: &[(String, String)]) -> Result<String, String> {
+        let get = |k: &str| props.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+        for (k, v) in props {
+            match k.as_str() {
+                "file-name" | "ovpn-user" | "ovpn-password" | "key-passphrase" => {}
+                "skip-cert-import" => {
+                    crate::settings::yes_no(v)
+                        .map_err(|e| super::exec::property_error(k, v, &e))?;
+                }
+                _ => {
+                    return Err(format!(
+                        "expected end of command (unknown property {k}: file-name, ovpn-user, ovpn-password, key-passphrase, skip-cert-import)"
+                    ));
+                }
+            }
+        }
+        let file = get("file-name").ok_or("file-name is required")?;
+        let dir = self
+            .state_dir
+            .clone()
+            .ok_or("this program keeps no state directory")?;
+        if file.is_empty() || file.contains('/') || file.starts_with('.') {
+            return Err(format!(
+                "file-name={file}: a file of the state directory {} (no folders)",
+                dir.display()
+            ));
+        }
+        let path = dir.join(file);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let creds = crate::ovpn_config::Credentials {
+            user_pass: get("ovpn-user").map(|u| {
+                (
+                    u.to_owned(),
+                    get("ovpn-password").unwrap_or_default().to_owned().into(),
+                )
+            }),
+            key_passphrase: get("key-passphrase").unwrap_or_default().to_owned().into(),
+        };
+        let shown = |p: &crate::script::Problem| match p.line {
+            Some(l) => format!("{file}:{l}: {}", p.message),
+            None => format!("{file}: {}", p.message),
+        };
+        let mut profile = crate::ovpn_config::read_profile(&text, &dir, &creds)
+            .map_err(|f| f.errors.iter().map(shown).collect::<Vec<_>>().join("; "))?;
+        let Ok(mut list) = self.interfaces.lock() else {
+            return Err("the interfaces are unusable".into());
+        };
+        let mut n = 1;
+        while list.iter().any(|i| i.name == format!("ovpn-out{n}")) {
+            n += 1;
+        }
+        profile.config.name = format!("ovpn-out{n}");
+        let control = match &self.spawner {
+            Some(spawn) => Some(spawn(profile.config.clone(), profile.routes.clone(), true)?),
+            None => None,
+        };
+        tracing::info!(target: "ovpn", "{}: added from the console, profile {file}", profile.config.name);
+        let mut out: String = profile.warnings.iter().map(|w| shown(w) + "\n").collect();
+        out.push_str(&format!(
+            "{}: {} (its certificates stay in the profile)\n",
+            profile.config.name, profile.config.server
+        ));
+        list.push(Interface {
+            name: profile.config.name.clone(),
+            control,
+            enabled: true,
+            settings: None,
+            profile: Some((profile.config, profile.routes)),
+        });
+        Ok(out)
     }
 
     fn remove_client(&self, name: &str) -> Result<(), String> {

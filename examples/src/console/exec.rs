@@ -716,6 +716,14 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             keep_change(live, c, line, None)?;
             Ok(out)
         }
+        ("interface ovpn-client", "import-ovpn-configuration") => {
+            if let Some(p) = c.positional.first() {
+                return Err(format!("expected end of command ({p})"));
+            }
+            let out = live.import_profile(&c.props)?;
+            keep_change(live, c, line, None)?;
+            Ok(out)
+        }
         ("interface ovpn-client", "remove") => {
             if let Some((k, _)) = c.props.first() {
                 return Err(format!(

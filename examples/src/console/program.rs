@@ -77,6 +77,13 @@ pub trait Live {
         let _ = props;
         Err("bad command name (this program has no client interfaces)".into())
     }
+    /// Adds a client interface from an OpenVPN profile in the state directory
+    /// (`/interface ovpn-client import-ovpn-configuration file-name= ovpn-user= ovpn-password=
+    /// [key-passphrase=]`), connecting at once.
+    fn import_profile(&self, props: &[(String, String)]) -> Result<String, String> {
+        let _ = props;
+        Err("bad command name (this program has no client interfaces)".into())
+    }
     /// Removes a client interface (`/interface ovpn-client remove`): its session ends, the
     /// server told.
     fn remove_client(&self, name: &str) -> Result<(), String> {
