@@ -365,6 +365,57 @@ struct Interpreter<'a> {
     logging: Option<(Vec<crate::log_memory::Rule>, usize)>,
 }
 
+/// The tables a server script is making, as the console's dispatcher sees a program
+/// ([`crate::console::exec::Live`]): the script runs the console's verbs on them.
+struct Tables<'a> {
+    ppp: std::cell::RefCell<&'a mut PppConfig>,
+    pools: std::cell::RefCell<&'a mut PoolSet>,
+    pools6: std::cell::RefCell<&'a mut PoolSet>,
+}
+
+impl crate::console::exec::Live for Tables<'_> {
+    fn secrets(&self) -> Vec<ovpn_ppp::Secret> {
+        self.ppp.borrow().secrets().cloned().collect()
+    }
+
+    fn profiles(&self) -> Vec<Profile> {
+        self.ppp.borrow().profiles().cloned().collect()
+    }
+
+    fn change_ppp(
+        &self,
+        change: &mut dyn FnMut(&mut PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        // All or nothing, as the running program's tables.
+        let mut copy = (**self.ppp.borrow()).clone();
+        change(&mut copy)?;
+        **self.ppp.borrow_mut() = copy;
+        Ok(())
+    }
+
+    fn view_pools(&self, family: Family, view: &mut dyn FnMut(&PoolSet)) {
+        match family {
+            Family::Ipv4 => view(&self.pools.borrow()),
+            Family::Ipv6 => view(&self.pools6.borrow()),
+        }
+    }
+
+    fn change_pools(
+        &self,
+        family: Family,
+        change: &mut dyn FnMut(&mut PoolSet, &PppConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let cell = match family {
+            Family::Ipv4 => &self.pools,
+            Family::Ipv6 => &self.pools6,
+        };
+        let mut copy = (**cell.borrow()).clone();
+        change(&mut copy, &self.ppp.borrow())?;
+        **cell.borrow_mut() = copy;
+        Ok(())
+    }
+}
+
 /// Parses and interprets `script` for `program`. Every problem is reported, each with its line.
 pub fn interpret(program: Program, script: &str, env: &Env) -> Result<Setup, Failure> {
     let (commands, syntax) = rsc::parse_all(script);
@@ -544,6 +595,19 @@ impl Interpreter<'_> {
                     .map_err(|e| e.to_string())?;
                 self.note_ppp(c);
                 Ok(())
+            }
+            // The console's verbs on the PPP tables and the pools (remove, enable, disable, a
+            // pool's set): the console's dispatcher, on the tables the script is making.
+            (
+                "ppp secret" | "ppp profile" | "ip pool" | "ipv6 pool",
+                "remove" | "enable" | "disable" | "set",
+            ) if server => {
+                let adapter = Tables {
+                    ppp: std::cell::RefCell::new(&mut self.ppp),
+                    pools: std::cell::RefCell::new(&mut self.pools),
+                    pools6: std::cell::RefCell::new(&mut self.pools6),
+                };
+                crate::console::exec::run(&c.to_string(), &adapter).map(|_| ())
             }
             ("interface ovpn-server server", "set") if server => {
                 let which: Vec<usize> = if c.positional.is_empty() {

@@ -698,6 +698,37 @@ fn the_whole_page_pasted_runs_with_notes() {
     }
 }
 
+/// The console's verbs in a script: the PPP tables and pools the script makes can be changed
+/// further down with remove, enable, disable and a pool's set, through the console's
+/// dispatcher, with its refusals at their lines.
+#[test]
+fn the_consoles_verbs_work_in_a_script() {
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{PAGE_SERVER}\n/ppp secret add name=bob password=b profile=ovpn-profile service=ovpn\n\
+         /ppp secret disable bob\n/ip pool add name=spare ranges=10.9.0.2-10.9.0.9\n\
+         /ip pool set spare ranges=10.9.0.2-10.9.0.3\n/ppp profile add name=unused\n\
+         /ppp profile remove unused\n"
+    );
+    let s = server(&script, state.path()).unwrap();
+    let bob = s.ppp.secrets().find(|x| x.name == "bob").unwrap();
+    assert!(bob.disabled);
+    assert_eq!(
+        s.pools.get("spare").unwrap().ranges().unwrap().to_string(),
+        "10.9.0.2-10.9.0.3"
+    );
+    assert!(s.ppp.profile("unused").is_none());
+    let errs = errors(server(
+        &format!("{PAGE_SERVER}\n/ppp secret remove nobody\n/ip pool remove ovpn-pool\n"),
+        state.path(),
+    ));
+    let first = PAGE_SERVER.lines().count() + 2;
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert_eq!(errs[0].line, Some(first));
+    assert!(errs[0].message.contains("no such item"), "{errs:#?}");
+    assert!(errs[1].message.contains("ovpn-profile"), "{errs:#?}");
+}
+
 /// RouterOS 7.17's several servers: `add` makes each, `set NAME` changes one, and they share the
 /// pools and secrets.
 #[test]
