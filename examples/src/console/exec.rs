@@ -563,11 +563,17 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             let form = form()?;
             let sessions = live.sessions();
             let rows = select(&sessions, interface_row, &filter);
-            Ok(render(form, rows, "D - DYNAMIC; R - RUNNING", |rows| {
-                let chosen: Vec<SessionInfo> =
-                    rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
-                table::interface_print(&chosen)
-            }))
+            Ok(render(
+                form,
+                rows,
+                "D - DYNAMIC; R - RUNNING",
+                |_| "DR",
+                |rows| {
+                    let chosen: Vec<SessionInfo> =
+                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                    table::interface_print(&chosen)
+                },
+            ))
         }
         ("interface ovpn-server server", "print") => {
             let form = form()?;
@@ -603,7 +609,16 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                         format!("{n:>2} {}\n", kv.join(" "))
                     })
                     .collect(),
-                _ => detail(&rows, "X - DISABLED"),
+                _ => {
+                    let marks: Vec<&str> = rows
+                        .iter()
+                        .map(|(_, r)| {
+                            let off = r.iter().any(|(k, v)| k == "enabled" && v == "no");
+                            if off { "X" } else { "" }
+                        })
+                        .collect();
+                    detail(&rows, "X - DISABLED", &marks)
+                }
             })
         }
         ("interface ovpn-server server", "export-client-configuration") => {
@@ -681,11 +696,17 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
             let form = form()?;
             let sessions = live.sessions();
             let rows = select(&sessions, ppp_active_row, &filter);
-            Ok(render(form, rows, "", |rows| {
-                let chosen: Vec<SessionInfo> =
-                    rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
-                table::ppp_active_print(&chosen)
-            }))
+            Ok(render(
+                form,
+                rows,
+                "",
+                |_| "",
+                |rows| {
+                    let chosen: Vec<SessionInfo> =
+                        rows.iter().map(|(i, _)| sessions[*i].clone()).collect();
+                    table::ppp_active_print(&chosen)
+                },
+            ))
         }
         ("interface ovpn-client", "print") => {
             let form = form()?;
@@ -1014,7 +1035,7 @@ mod tests {
         assert_eq!(run("/ppp active print count-only", &f).unwrap(), "2\n");
         let out = run("/interface ovpn-server print detail where name~\"2$\"", &f).unwrap();
         assert!(
-            out.starts_with("Flags: D - DYNAMIC; R - RUNNING\n 0   name=ovpn-incoming2"),
+            out.starts_with("Flags: D - DYNAMIC; R - RUNNING\n 0 DR name=ovpn-incoming2"),
             "{out}"
         );
         let out = run("/ppp active print terse", &f).unwrap();

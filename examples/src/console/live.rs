@@ -860,6 +860,11 @@ mod tests {
         assert!(out.contains(" 0 X   alice"), "{out}");
         assert!(out.contains(" 1     bob"), "{out}");
         assert!(!out.contains("secret1"), "passwords are not printed: {out}");
+        let out = run("/ppp secret print detail where name=alice", &l).unwrap();
+        assert!(
+            out.starts_with("Flags: X - DISABLED\n 0 X  name=alice"),
+            "each row's flags after its number: {out}"
+        );
         let out = run("/ppp secret print detail where name=bob", &l).unwrap();
         assert!(
             out.contains("name=bob") && !out.contains("secret1"),

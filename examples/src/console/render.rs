@@ -19,14 +19,20 @@ pub(super) fn lookup<'a>(row: &'a Row) -> impl Fn(&str) -> Option<&'a str> {
     move |k| row.iter().find(|(x, _)| *x == k).map(|(_, v)| v.as_str())
 }
 
-/// RouterOS's `print detail`: a numbered block of `key=value` per row, wrapped at 80 columns.
-pub(super) fn detail<K: AsRef<str>>(rows: &[(usize, Vec<(K, String)>)], flags: &str) -> String {
+/// RouterOS's `print detail`: a numbered block of `key=value` per row, wrapped at 80 columns,
+/// each row's flags (`flags`, by position; none when it is shorter) after its number.
+pub(super) fn detail<K: AsRef<str>>(
+    rows: &[(usize, Vec<(K, String)>)],
+    legend: &str,
+    flags: &[&str],
+) -> String {
     let mut out = String::new();
-    if !flags.is_empty() {
-        out.push_str(&format!("Flags: {flags}\n"));
+    if !legend.is_empty() {
+        out.push_str(&format!("Flags: {legend}\n"));
     }
-    for (n, row) in rows {
-        let mut line = format!("{n:>2}   ");
+    for (i, (n, row)) in rows.iter().enumerate() {
+        let mark = flags.get(i).copied().unwrap_or_default();
+        let mut line = format!("{n:>2} {mark:<2} ");
         let indent = line.len();
         for (k, v) in row {
             let item = format!("{}={} ", k.as_ref(), crate::rsc::quote(v));
@@ -115,6 +121,7 @@ pub(super) fn render(
     form: Form,
     rows: Vec<(usize, Row)>,
     legend: &str,
+    flags: impl Fn(&Row) -> &'static str,
     table: impl FnOnce(&[(usize, Row)]) -> String,
 ) -> String {
     if form != Form::Count {
@@ -129,7 +136,10 @@ pub(super) fn render(
     }
     match form {
         Form::Table => table(&rows),
-        Form::Detail => detail(&number(rows), legend),
+        Form::Detail => {
+            let marks: Vec<&str> = rows.iter().map(|(_, r)| flags(r)).collect();
+            detail(&number(rows), legend, &marks)
+        }
         Form::Terse => terse(&number(rows)),
         Form::Count => format!("{}\n", rows.len()),
     }
@@ -158,7 +168,7 @@ pub(super) fn print_rows(
         .filter(|r| filter.matches(&lookup(r)))
         .enumerate()
         .collect();
-    render(form, rows, legend, |rows| {
+    render(form, rows, legend, &flags, |rows| {
         let cells: Vec<(&str, Vec<String>)> = rows
             .iter()
             .map(|(_, r)| {
