@@ -102,6 +102,8 @@ mod tests {
             b"/interface ovpn-client set [find] name=ovpn-out1 ncp=no max-mtu=63 =x \"#\" \\\\",
             b"\xff\xfe",
             b"/ppp secret add name=a \\",
+            // Found by the campaign: a verb with an escape printed back as another command.
+            include_bytes!("../../fuzz/corpus/rsc_script/regression-bad-verb"),
         ] {
             rsc_script(input);
         }

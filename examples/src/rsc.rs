@@ -261,6 +261,11 @@ fn parse_line(text: &str, context: &[String]) -> Result<Line, String> {
     let Token::Word(verb) = first else {
         return Err(format!("expected a command after /{}", menu.join(" ")));
     };
+    // A command's name is a word of letters, digits and dashes (`export-client-configuration`):
+    // anything else (an escape, a bracket) is no command of any menu.
+    if !verb.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("bad command name {verb} (/{})", menu.join(" ")));
+    }
     let mut cmd = Command {
         line: 0,
         menu: menu.join(" "),
@@ -303,6 +308,15 @@ fn unknown_menu(words: &[String]) -> String {
 mod tests {
     /// A command over 64 KiB is refused with its line and skipped whole (continuations too);
     /// the commands around it still parse.
+    #[test]
+    fn a_command_name_is_a_plain_word() {
+        // Found by the rsc_script fuzz target: `/interface ovpn-client\\dd ...` made a verb with
+        // a backslash, which printed back as something else.
+        let e = parse("/interface ovpn-client\\\\dd name=x\n").unwrap_err();
+        assert!(e[0].what.contains("bad command name"), "{e:?}");
+        assert!(parse("/ppp secret add name=x\n").is_ok());
+    }
+
     #[test]
     fn an_overlong_command_is_refused_and_skipped() {
         let long = "x".repeat(super::MAX_LINE + 1);
