@@ -275,6 +275,37 @@ pub fn certificate_setting(store: &mut Store, k: &str, v: &str) -> Result<Option
     Ok(None)
 }
 
+/// The PPP properties (of `/ppp profile` and `/ppp secret`) that are accepted but change
+/// nothing here, or change it otherwise than on RouterOS: a note for each (the script warns
+/// with them at their line, the console prints them).
+pub fn ppp_notes(props: &[(String, String)]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (k, v) in props {
+        let why = match (k.as_str(), v.as_str()) {
+            ("address-list", v) if !v.is_empty() => {
+                "ovpn-server adds no host firewall address list; the name is in the session table for a firewall to use"
+            }
+            ("use-compression", "yes") => "RouterOS's OpenVPN never compresses",
+            ("use-encryption", "yes" | "no") => {
+                "OpenVPN always encrypts with the negotiated cipher; only use-encryption=required changes anything (it refuses the null cipher)"
+            }
+            ("bridge-port-trusted", "yes") => {
+                "Linux bridges have no DHCP snooping; the host's firewall decides"
+            }
+            ("bridge-port-vid", v) if !v.is_empty() => {
+                "the port joins the bridge untagged; VLAN filtering is the host bridge's"
+            }
+            ("bridge-horizon", v) if !v.is_empty() && v != "none" => {
+                notes.push(format!("bridge-horizon={}: applied as a Linux isolated port: isolated ports of any horizon do not forward to each other, so use one horizon value", rsc::quote(v)));
+                continue;
+            }
+            _ => continue,
+        };
+        notes.push(format!("{k}={}: has no effect here: {why}", rsc::quote(v)));
+    }
+    notes
+}
+
 /// Creates `dir` (and its parents) if missing and makes it 0700: the state directory holds
 /// private keys.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -489,34 +520,8 @@ impl Interpreter<'_> {
     /// this host (the rest take effect in the server: addresses, DNS, routes, the timeouts, the
     /// limits, only-one, use-encryption=required, change-tcp-mss).
     fn note_ppp(&mut self, c: &Command) {
-        for (k, v) in &c.props {
-            let why = match (k.as_str(), v.as_str()) {
-                ("address-list", v) if !v.is_empty() => {
-                    "ovpn-server adds no host firewall address list; the name is in the session table for a firewall to use"
-                }
-                ("use-compression", "yes") => "RouterOS's OpenVPN never compresses",
-                ("use-encryption", "yes" | "no") => {
-                    "OpenVPN always encrypts with the negotiated cipher; only use-encryption=required changes anything (it refuses the null cipher)"
-                }
-                ("bridge-port-trusted", "yes") => {
-                    "Linux bridges have no DHCP snooping; the host's firewall decides"
-                }
-                ("bridge-port-vid", v) if !v.is_empty() => {
-                    "the port joins the bridge untagged; VLAN filtering is the host bridge's"
-                }
-                ("bridge-horizon", v) if !v.is_empty() && v != "none" => {
-                    self.warn(
-                        c.line,
-                        format!("bridge-horizon={}: applied as a Linux isolated port: isolated ports of any horizon do not forward to each other, so use one horizon value", rsc::quote(v)),
-                    );
-                    continue;
-                }
-                _ => continue,
-            };
-            self.warn(
-                c.line,
-                format!("{k}={}: has no effect here: {why}", rsc::quote(v)),
-            );
+        for note in ppp_notes(&c.props) {
+            self.warn(c.line, note);
         }
     }
 

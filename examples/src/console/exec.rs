@@ -304,6 +304,15 @@ pub fn property_error(key: &str, value: &str, why: &str) -> String {
     }
 }
 
+/// The notes on a PPP command's properties that change nothing here, one per line (as the
+/// script warns with them).
+fn notes_of(c: &crate::rsc::Command) -> String {
+    crate::script::ppp_notes(&c.props)
+        .into_iter()
+        .map(|n| n + "\n")
+        .collect()
+}
+
 /// The properties a `set`, `enable`, `disable` or `remove` applies: `set`'s own (one at
 /// least), `disabled=no` or `disabled=yes`, none; the other verbs take none.
 pub(super) fn verb_props(c: &crate::rsc::Command) -> Result<Vec<(String, String)>, String> {
@@ -849,7 +858,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 }
             };
             keep_change(live, c, line, targets.as_deref())?;
-            Ok(String::new())
+            Ok(notes_of(c))
         }
         ("ppp profile", "print") => {
             let form = form()?;
@@ -904,7 +913,7 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
                 Some(targets)
             };
             keep_change(live, c, line, kept.as_deref())?;
-            Ok(String::new())
+            Ok(notes_of(c))
         }
         ("ppp active", "remove") => {
             if let Some((k, _)) = c.props.first() {

@@ -914,6 +914,17 @@ mod tests {
             "{e}"
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+        // A property accepted without effect here is said so, as the script warns.
+        let out = run(
+            "/ppp profile set p2 address-list=vpn use-compression=yes",
+            &l,
+        )
+        .unwrap();
+        assert!(
+            out.contains("address-list=vpn: has no effect here")
+                && out.contains("use-compression=yes: has no effect here"),
+            "{out}"
+        );
     }
 
     /// A server made by the script interpreter (keys: P-256, quick to make).
