@@ -548,7 +548,11 @@ impl Interpreter<'_> {
                     crate::log_memory::DEFAULT_LINES,
                 )
             });
-            return crate::console::logging_rules::apply(rules, lines, c);
+            crate::console::logging_rules::apply(rules, lines, c)?;
+            for note in crate::console::logging_rules::notes(c) {
+                self.warn(c.line, note);
+            }
+            return Ok(());
         }
         if menu.starts_with("ip firewall") || menu.starts_with("interface list") {
             self.warn(

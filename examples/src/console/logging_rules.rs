@@ -54,6 +54,15 @@ fn set(rule: &mut Rule, key: &str, v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The properties of a `/system logging` command accepted without effect here.
+pub fn notes(c: &crate::rsc::Command) -> Vec<String> {
+    c.props
+        .iter()
+        .filter(|(k, _)| k == "comment")
+        .map(|(k, _)| format!("{k}: has no effect here (rules keep no comments)"))
+        .collect()
+}
+
 /// Applies a `/system logging` change (`add`, `set`, `remove`, `enable`, `disable`) or
 /// `/system logging action set memory memory-lines=N` to `rules` and `memory_lines`: the console
 /// on the running program's, the script on those the program starts with. On an error nothing
@@ -224,7 +233,7 @@ pub(super) fn run(
             let mut lines = log_memory::max_lines();
             log_memory::change_rules(|rules| apply(rules, &mut lines, c))?;
             log_memory::set_max_lines(lines);
-            Ok(Some(String::new()))
+            Ok(Some(notes(c).into_iter().map(|n| n + "\n").collect()))
         }
         _ => Ok(None),
     }
@@ -248,6 +257,8 @@ mod tests {
             &l,
         )
         .unwrap();
+        let out = run("/system logging set 3 comment=mine", &l).unwrap();
+        assert!(out.contains("comment: has no effect here"), "{out}");
         run("/system logging disable 0", &l).unwrap();
         let out = run("/system logging print", &l).unwrap();
         assert!(out.contains(" 0 X*  info"), "{out}");
@@ -294,7 +305,7 @@ mod tests {
             kept.lines()
                 .filter(|l| l.starts_with("/system logging"))
                 .count(),
-            7,
+            8,
             "{kept}"
         );
     }
