@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use ovpn_pki::rustls_pki_types::UnixTime;
 use ovpn_pki::{ExportedFile, ImportOptions, Store};
-use ovpn_pool::{Family, Pool, PoolSet};
-use ovpn_ppp::{AddressSpec, PppConfig, Profile, Secret};
+use ovpn_pool::{Family, PoolSet};
+use ovpn_ppp::{AddressSpec, PppConfig, Profile};
 use ovpn_session::{ClientConfig, ServerConfig};
 
 use crate::rsc::{self, Command};
@@ -516,15 +516,6 @@ impl Interpreter<'_> {
         self.warnings.push(Problem::at(line, message));
     }
 
-    /// Warns about the PPP properties of `c` that this program accepts but that change nothing on
-    /// this host (the rest take effect in the server: addresses, DNS, routes, the timeouts, the
-    /// limits, only-one, use-encryption=required, change-tcp-mss).
-    fn note_ppp(&mut self, c: &Command) {
-        for note in ppp_notes(&c.props) {
-            self.warn(c.line, note);
-        }
-    }
-
     fn command(&mut self, c: &Command) -> Result<(), String> {
         let menu = c.menu.as_str();
         // The page's read-only commands: nothing runs yet when a script is read.
@@ -565,58 +556,31 @@ impl Interpreter<'_> {
         match (menu, c.verb.as_str()) {
             ("certificate", verb) => self.certificate(c, verb),
             ("certificate settings", "set") => self.certificate_settings(c),
-            ("ip pool", "add") if server => {
-                let pool = Pool::from_properties(Family::Ipv4, c.prop_pairs())
-                    .map_err(|e| e.to_string())?;
-                self.pools.add(pool).map_err(|e| e.to_string())
-            }
-            ("ipv6 pool", "add") if server => {
-                let pool = Pool::from_properties(Family::Ipv6, c.prop_pairs())
-                    .map_err(|e| e.to_string())?;
-                self.pools6.add(pool).map_err(|e| e.to_string())
-            }
-            ("ppp profile", "add") if server => {
-                let p = Profile::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
-                self.note_ppp(c);
-                let name = p.name.clone();
-                self.ppp.add_profile(p).map_err(|e| e.to_string())?;
-                self.profile_lines.insert(name, c.line);
-                Ok(())
-            }
-            ("ppp profile", "set") if server => {
-                let name = target(c)?.ok_or("name the profile to set")?;
-                self.ppp
-                    .set_profile(&name, c.prop_pairs())
-                    .map_err(|e| e.to_string())?;
-                self.note_ppp(c);
-                self.profile_lines.entry(name).or_insert(c.line);
-                Ok(())
-            }
-            ("ppp secret", "add") if server => {
-                let s = Secret::from_properties(c.prop_pairs()).map_err(|e| e.to_string())?;
-                self.note_ppp(c);
-                self.ppp.add_secret(s).map_err(|e| e.to_string())
-            }
-            ("ppp secret", "set") if server => {
-                let name = target(c)?.ok_or("name the secret to set")?;
-                self.ppp
-                    .set_secret(&name, c.prop_pairs())
-                    .map_err(|e| e.to_string())?;
-                self.note_ppp(c);
-                Ok(())
-            }
-            // The console's verbs on the PPP tables and the pools (remove, enable, disable, a
-            // pool's set): the console's dispatcher, on the tables the script is making.
-            (
-                "ppp secret" | "ppp profile" | "ip pool" | "ipv6 pool",
-                "remove" | "enable" | "disable" | "set",
-            ) if server => {
+            // The PPP tables and the pools: the console's dispatcher, on the tables the script
+            // is making (one implementation, one set of refusals and notes for both).
+            ("ppp secret" | "ppp profile" | "ip pool" | "ipv6 pool", verb) if server => {
                 let adapter = Tables {
                     ppp: std::cell::RefCell::new(&mut self.ppp),
                     pools: std::cell::RefCell::new(&mut self.pools),
                     pools6: std::cell::RefCell::new(&mut self.pools6),
                 };
-                crate::console::exec::run(&c.to_string(), &adapter).map(|_| ())
+                let out = crate::console::exec::run(&c.to_string(), &adapter)?;
+                // What it says of properties without effect is a warning at the line.
+                for note in out.lines().filter(|l| !l.trim().is_empty()) {
+                    self.warn(c.line, note.to_owned());
+                }
+                // Where each profile was made, for the checks at the end.
+                if menu == "ppp profile" {
+                    let name = match verb {
+                        "add" => c.prop("name").map(str::to_owned),
+                        "set" => target(c).ok().flatten(),
+                        _ => None,
+                    };
+                    if let Some(name) = name {
+                        self.profile_lines.entry(name).or_insert(c.line);
+                    }
+                }
+                Ok(())
             }
             ("interface ovpn-server server", "set") if server => {
                 let which: Vec<usize> = if c.positional.is_empty() {
