@@ -217,6 +217,20 @@ impl ClientLive {
             .unwrap_or_default()
     }
 
+    /// The interfaces, locked.
+    fn list(&self) -> Result<std::sync::MutexGuard<'_, Vec<Interface>>, String> {
+        self.interfaces
+            .lock()
+            .map_err(|_| "the interfaces are unusable".to_owned())
+    }
+
+    /// The interface called `name`.
+    fn find<'a>(list: &'a mut [Interface], name: &str) -> Result<&'a mut Interface, String> {
+        list.iter_mut()
+            .find(|i| i.name == name)
+            .ok_or_else(|| format!("no such item ({name})"))
+    }
+
     /// A change to one interface's loop, waiting for its answer.
     fn ask(control: &Control, change: ClientChange) -> Result<String, String> {
         control
@@ -475,13 +489,8 @@ impl super::exec::Live for ClientLive {
         if props.is_empty() {
             return Err("set: no properties given".into());
         }
-        let Ok(mut list) = self.interfaces.lock() else {
-            return Err("the interfaces are unusable".into());
-        };
-        let iface = list
-            .iter_mut()
-            .find(|i| i.name == name)
-            .ok_or_else(|| format!("no such item ({name})"))?;
+        let mut list = self.list()?;
+        let iface = Self::find(&mut list, name)?;
         let Some((old, old_config)) = iface.settings.as_ref() else {
             return Err(format!(
                 "{name} runs an OpenVPN profile: change the profile and restart"
@@ -501,13 +510,8 @@ impl super::exec::Live for ClientLive {
     }
 
     fn enable_client(&self, name: &str, enable: bool) -> Result<(), String> {
-        let Ok(mut list) = self.interfaces.lock() else {
-            return Err("the interfaces are unusable".into());
-        };
-        let iface = list
-            .iter_mut()
-            .find(|i| i.name == name)
-            .ok_or_else(|| format!("no such item ({name})"))?;
+        let mut list = self.list()?;
+        let iface = Self::find(&mut list, name)?;
         if let Some(c) = &iface.control {
             let change = if enable {
                 ClientChange::Enable

@@ -51,38 +51,23 @@ pub(super) fn detail<K: AsRef<str>>(
 
 /// RouterOS's `monitor`: `key: value` lines, keys aligned right.
 pub(super) fn monitor(row: &Row, server: bool) -> String {
-    let keys: &[&str] = if server {
-        &[
-            "name",
-            "user",
-            "caller-id",
-            "encoding",
-            "local-address",
-            "remote-address",
-            "mtu",
-            "uptime",
-            "rx-byte",
-            "tx-byte",
-            "rx-packet",
-            "tx-packet",
-        ]
+    // Who and where, then the same figures for both.
+    let head: &[&str] = if server {
+        &["name", "user", "caller-id", "encoding"]
     } else {
-        &[
-            "name",
-            "status",
-            "reason",
-            "connect-to",
-            "encoding",
-            "local-address",
-            "remote-address",
-            "mtu",
-            "uptime",
-            "rx-byte",
-            "tx-byte",
-            "rx-packet",
-            "tx-packet",
-        ]
+        &["name", "status", "reason", "connect-to", "encoding"]
     };
+    let figures = [
+        "local-address",
+        "remote-address",
+        "mtu",
+        "uptime",
+        "rx-byte",
+        "tx-byte",
+        "rx-packet",
+        "tx-packet",
+    ];
+    let keys: Vec<&str> = head.iter().copied().chain(figures).collect();
     let get = lookup(row);
     let mut lines: Vec<(&str, String)> = Vec::new();
     if server {
@@ -90,7 +75,7 @@ pub(super) fn monitor(row: &Row, server: bool) -> String {
     }
     for k in keys {
         let v = get(k).unwrap_or_default();
-        if *k == "reason" && v.is_empty() {
+        if k == "reason" && v.is_empty() {
             continue;
         }
         lines.push((k, v.to_owned()));
