@@ -34,24 +34,30 @@ fn seal_and_open_do_not_allocate() {
         let n = tx.seal(&mut buf, 4, 1400).unwrap();
         rx.open(now, &mut buf[..n], 4).unwrap();
 
-        let region = Region::new(GLOBAL);
-        for size in [0usize, 1, 64, 512, 1400] {
-            buf[head..head + size].fill(0xA5);
-            let n = tx.seal(&mut buf, 4, size).unwrap();
-            let range = rx.open(now, &mut buf[..n], 4).unwrap();
-            assert_eq!(range.len(), size);
-            // A refused packet does not allocate either (replay).
-            let n = tx.seal(&mut buf, 1, size).unwrap();
-            let mut copy = [0u8; 2048];
-            copy[..n].copy_from_slice(&buf[..n]);
-            rx.open(now, &mut buf[..n], 1).unwrap();
-            assert!(rx.open(now, &mut copy[..n], 1).is_err());
+        // The counter is the whole process's: the test harness's own threads may allocate
+        // meanwhile (seen once on a loaded machine). A per-packet allocation shows in every
+        // attempt, a stray one of another thread does not: one clean attempt of three passes.
+        let mut change = (0, 0);
+        for _attempt in 0..3 {
+            let region = Region::new(GLOBAL);
+            for size in [0usize, 1, 64, 512, 1400] {
+                buf[head..head + size].fill(0xA5);
+                let n = tx.seal(&mut buf, 4, size).unwrap();
+                let range = rx.open(now, &mut buf[..n], 4).unwrap();
+                assert_eq!(range.len(), size);
+                // A refused packet does not allocate either (replay).
+                let n = tx.seal(&mut buf, 1, size).unwrap();
+                let mut copy = [0u8; 2048];
+                copy[..n].copy_from_slice(&buf[..n]);
+                rx.open(now, &mut buf[..n], 1).unwrap();
+                assert!(rx.open(now, &mut copy[..n], 1).is_err());
+            }
+            let c = region.change();
+            change = (c.allocations, c.reallocations);
+            if change == (0, 0) {
+                break;
+            }
         }
-        let change = region.change();
-        assert_eq!(
-            (change.allocations, change.reallocations),
-            (0, 0),
-            "{cipher}/{digest} allocated"
-        );
+        assert_eq!(change, (0, 0), "{cipher}/{digest} allocated");
     }
 }
