@@ -103,7 +103,7 @@ mod tests {
             b"\xff\xfe",
             b"/ppp secret add name=a \\",
             // Found by the campaign: a verb with an escape printed back as another command.
-            include_bytes!("../../fuzz/corpus/rsc_script/regression-bad-verb"),
+            include_bytes!("../../fuzz/regressions/rsc_script-bad-verb"),
         ] {
             rsc_script(input);
         }
