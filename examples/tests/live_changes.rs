@@ -440,7 +440,7 @@ fn servers_are_added_disabled_enabled_and_removed_at_run_time() {
         })
         .collect();
     let shared = ovpn_session::Shared::new(setup.ppp, setup.pools);
-    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(dir.path())).with_servers(
+    let mut live = ServerLive::new(shared.clone(), Some(dir.path())).with_servers(
         running,
         Arc::new(Mutex::new(setup.store)),
         Vec::new(),

@@ -217,7 +217,7 @@ fn run(
     // One certificate store for the CRL keeper and the console's /certificate.
     let store: ovpn_examples::crl_keeper::SharedStore =
         std::sync::Arc::new(std::sync::Mutex::new(store));
-    let mut live = ServerLive::new(Vec::new(), shared.clone(), Some(state_dir))
+    let mut live = ServerLive::new(shared.clone(), Some(state_dir))
         .with_servers(running, store.clone(), certificate_commands, listen)
         .with_script_dir(script_dir);
     if let Err(code) = cli::replayed("ovpn-server", live.replay()) {

@@ -173,24 +173,6 @@ impl ClientLive {
         Some((c.clone(), s.routes.clone()))
     }
 
-    /// Whether the console left the first interface enabled.
-    pub fn enabled(&self) -> bool {
-        self.interfaces
-            .lock()
-            .ok()
-            .and_then(|l| l.first().map(|i| i.enabled))
-            .unwrap_or(true)
-    }
-
-    /// Connects the console to the first interface's running loop.
-    pub fn set_control(&mut self, control: Control) {
-        if let Ok(list) = self.interfaces.get_mut()
-            && let Some(first) = list.first_mut()
-        {
-            first.control = Some(control);
-        }
-    }
-
     /// Starts a loop for every interface (after [`Self::replay`]) with `spawner`, which also
     /// starts the loops of interfaces the console adds later. Fails on the first loop that
     /// cannot start.

@@ -542,15 +542,14 @@ pub fn run(line: &str, live: &dyn Live) -> Result<String, String> {
     }
     match (c.menu.as_str(), c.verb.as_str()) {
         (menu @ ("interface ovpn-server" | "interface ovpn-client"), "monitor") => {
-            let (mut which, mut once) = (None, false);
-            for p in &c.positional {
-                match p.as_str() {
-                    "once" => once = true,
-                    w if which.is_none() => which = Some(w),
-                    other => return Err(format!("expected end of command ({other})")),
+            // `once` or not, one look: the console's end repeats it every second without `once`.
+            let mut which = None;
+            for p in c.positional.iter().filter(|p| *p != "once") {
+                match which {
+                    None => which = Some(p.as_str()),
+                    Some(_) => return Err(format!("expected end of command ({p})")),
                 }
             }
-            let _ = once; // the console's end repeats the command every second without it
             if let Some((k, _)) = c.props.first() {
                 return Err(format!("expected end of command ({k}=)"));
             }

@@ -107,7 +107,7 @@ mod tests {
             ovpn_ppp::PppConfig::new(),
             ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4),
         );
-        let l = ServerLive::new(Vec::new(), shared, Some(dir.path()));
+        let l = ServerLive::new(shared, Some(dir.path()));
         let m = "/interface ovpn-server server";
         run(&format!("{m} generate-tls-key file-name=ta.key"), &l).unwrap();
         run(

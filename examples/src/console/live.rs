@@ -77,15 +77,11 @@ const FIXED: &[&str] = &[
 ];
 
 impl ServerLive {
-    /// The servers behind `controls` over `shared`, keeping the console's changes in
-    /// `state_dir` (None: not kept).
-    pub fn new(
-        controls: Vec<Control>,
-        shared: Shared,
-        state_dir: Option<&std::path::Path>,
-    ) -> Self {
+    /// The servers over `shared` (given with [`Self::with_servers`], started with
+    /// [`Self::start`]), keeping the console's changes in `state_dir` (None: not kept).
+    pub fn new(shared: Shared, state_dir: Option<&std::path::Path>) -> Self {
         Self {
-            controls: Mutex::new(controls.into_iter().map(Some).collect()),
+            controls: Mutex::default(),
             spawner: None,
             servers: Mutex::default(),
             store: crate::crl_keeper::SharedStore::default(),
@@ -125,13 +121,6 @@ impl ServerLive {
     /// The servers as they are now (after a replay: what to start).
     pub fn running(&self) -> Vec<RunningServer> {
         self.servers.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Connects the console to the servers' loops, one control per server in the order of
-    /// [`Self::running`] (before that, changes apply to the settings alone: the journal's
-    /// replay before the loops start).
-    pub fn set_controls(&mut self, controls: Vec<Control>) {
-        self.controls = Mutex::new(controls.into_iter().map(Some).collect());
     }
 
     /// Starts a loop for every enabled server (after [`Self::replay`]) with `spawner`, which
@@ -372,20 +361,16 @@ impl super::exec::Live for ServerLive {
             if !servers.is_empty() {
                 out.push_str("/interface ovpn-server server\n");
                 for r in &servers {
+                    // (A server's properties hold no secrets: key files are named, not shown.)
                     let words = r.settings.export_words();
-                    let sets: Vec<_> = words
-                        .split(' ')
-                        .filter(|w| !w.is_empty())
-                        .map(|w| hide_sensitive(w, show_sensitive))
-                        .collect();
                     if servers.len() == 1 && r.settings.name == "ovpn-server1" {
-                        let _ = writeln!(out, "set {}", sets.join(" "));
+                        let _ = writeln!(out, "set {words}");
                     } else {
                         let _ = writeln!(
                             out,
                             "add name={} {}",
                             crate::rsc::quote(&r.settings.name),
-                            sets.join(" ")
+                            words
                         );
                     }
                 }
@@ -698,7 +683,7 @@ impl super::exec::Live for ServerLive {
 }
 
 /// The `/certificate` commands of a configuration as `/export` shows them (passphrases only
-/// with `show_sensitive`).
+/// with `show_sensitive`, as RouterOS's export leaves them out).
 pub(super) fn certificate_section(commands: &[String], show_sensitive: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
@@ -706,45 +691,33 @@ pub(super) fn certificate_section(commands: &[String], show_sensitive: bool) -> 
         return out;
     }
     out.push_str("/certificate\n");
-    for c in commands {
-        let line = c.strip_prefix("/certificate ").unwrap_or(c);
-        if let Some(settings) = line.strip_prefix("settings ") {
-            let _ = writeln!(
-                out,
-                "# settings\n/certificate settings\n{settings}\n/certificate"
-            );
+    for line in commands {
+        // Each was a command's printed form: it parses back to the same command (the
+        // rsc_script fuzz target holds that).
+        let Ok(mut parsed) = crate::rsc::parse(line) else {
             continue;
+        };
+        let Some(c) = parsed.first_mut() else {
+            continue;
+        };
+        if !show_sensitive {
+            c.props.retain(|(k, _)| !k.ends_with("passphrase"));
         }
-        let _ = writeln!(out, "{}", hide_sensitive(line, show_sensitive));
+        let text = c.to_string();
+        let rest = text.strip_prefix("/certificate ").unwrap_or(&text);
+        match rest.strip_prefix("settings ") {
+            Some(settings) => {
+                let _ = writeln!(
+                    out,
+                    "# settings\n/certificate settings\n{settings}\n/certificate"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{rest}");
+            }
+        }
     }
     out
-}
-
-/// `line` without the values of its sensitive properties (passphrases), unless `show`.
-fn hide_sensitive(line: &str, show: bool) -> String {
-    if show {
-        return line.to_owned();
-    }
-    // A sensitive property is dropped whole, as RouterOS's export leaves it out.
-    let sensitive = ["passphrase=", "key-passphrase=", "export-passphrase="];
-    let mut out = Vec::new();
-    let mut words = line.split(' ').peekable();
-    while let Some(w) = words.next() {
-        if sensitive.iter().any(|s| w.starts_with(s)) {
-            // A quoted value may hold spaces: skip to its closing quote.
-            let v = w.split_once('=').map_or("", |(_, v)| v);
-            if v.starts_with('"') && !(v.len() > 1 && v.ends_with('"')) {
-                for rest in words.by_ref() {
-                    if rest.ends_with('"') {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        out.push(w);
-    }
-    out.join(" ")
 }
 
 #[cfg(test)]
@@ -761,7 +734,7 @@ mod tests {
     }
 
     fn live(dir: &std::path::Path, shared: Shared) -> ServerLive {
-        ServerLive::new(Vec::new(), shared, Some(dir))
+        ServerLive::new(shared, Some(dir))
     }
 
     #[test]
@@ -971,7 +944,7 @@ mod tests {
         let shared = Shared::new(setup.ppp, setup.pools);
         let mut commands = setup.certificate_commands;
         commands.push("/certificate import file-name=none.crt passphrase=\"two words\"".into());
-        ServerLive::new(Vec::new(), shared, Some(dir)).with_servers(
+        ServerLive::new(shared, Some(dir)).with_servers(
             running,
             std::sync::Arc::new(std::sync::Mutex::new(setup.store)),
             commands,

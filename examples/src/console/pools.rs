@@ -260,10 +260,7 @@ mod tests {
             .add(ovpn_pool::Pool::ipv4("pool1", "10.8.0.2-10.8.0.9".parse().unwrap()).unwrap())
             .unwrap();
         let shared = Shared::new(ppp, pools);
-        (
-            ServerLive::new(Vec::new(), shared.clone(), Some(dir)),
-            shared,
-        )
+        (ServerLive::new(shared.clone(), Some(dir)), shared)
     }
 
     #[test]
@@ -355,7 +352,7 @@ mod v6_tests {
             .unwrap();
         let shared = Shared::new(ppp, ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4))
             .with_ipv6_pools(pools6);
-        let l = ServerLive::new(Vec::new(), shared.clone(), None);
+        let l = ServerLive::new(shared.clone(), None);
         let out = run("/ipv6 pool print", &l).unwrap();
         assert!(
             out.contains("Columns: NAME, PREFIX, PREFIX-LENGTH"),

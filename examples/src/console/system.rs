@@ -127,7 +127,7 @@ mod tests {
             ovpn_ppp::PppConfig::new(),
             ovpn_pool::PoolSet::new(ovpn_pool::Family::Ipv4),
         );
-        let l = ServerLive::new(Vec::new(), shared, None);
+        let l = ServerLive::new(shared, None);
         let out = run("/system resource print", &l).unwrap();
         for key in ["uptime: 0s", "version: ", "total-memory: ", "cpu-count: "] {
             assert!(
