@@ -170,10 +170,7 @@ pub fn keep(
 ) {
     let step = std::time::Duration::from_millis(100);
     loop {
-        let unix = crate::runtime::unix_now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        if let Some(check) = keeper.tick(UnixTime::since_unix_epoch(unix)) {
+        if let Some(check) = keeper.tick(crate::runtime::unix_time()) {
             let check: crate::runtime::ClientCheck = std::sync::Arc::new(check);
             for (control, checks_clients) in servers() {
                 if checks_clients {

@@ -306,6 +306,17 @@ pub fn ppp_notes(props: &[(String, String)]) -> Vec<String> {
     notes
 }
 
+/// Checks that `file` (property `key`) names a file of the state directory: no folders, not
+/// `.`, `..` or another name starting with a dot.
+pub(crate) fn plain_file(key: &str, file: &str) -> Result<(), String> {
+    if file.is_empty() || file.contains('/') || file.starts_with('.') {
+        return Err(format!(
+            "{key}={file}: a plain file name of the state directory (no folders)"
+        ));
+    }
+    Ok(())
+}
+
 /// Creates `dir` (and its parents) if missing and makes it 0700: the state directory holds
 /// private keys.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -336,7 +347,7 @@ fn kept_file(name: &str) -> Option<String> {
 }
 
 /// A `[find name=X]` or plain positional name; `None` for `[find]` (every entry).
-fn target(cmd: &Command) -> Result<Option<String>, String> {
+pub(crate) fn target(cmd: &Command) -> Result<Option<String>, String> {
     let Some(p) = cmd.positional.first() else {
         return Err(format!(
             "/{} {} needs the name of an entry",
@@ -359,7 +370,10 @@ fn target(cmd: &Command) -> Result<Option<String>, String> {
 }
 
 /// `PREFIXn` with the lowest `n` from 1 that no name in `taken` has (RouterOS's default names).
-fn lowest_free<'a>(prefix: &str, taken: impl Iterator<Item = &'a String> + Clone) -> String {
+pub(crate) fn lowest_free<'a>(
+    prefix: &str,
+    taken: impl Iterator<Item = &'a String> + Clone,
+) -> String {
     (1u32..)
         .map(|n| format!("{prefix}{n}"))
         .find(|name| !taken.clone().any(|t| t == name))
@@ -1553,13 +1567,9 @@ impl Interpreter<'_> {
 
 /// The plain file name of property `key` of a generating command (it goes into the state
 /// directory), after checking that the command has no property but `allowed`.
-fn plain_file_name(c: &Command, key: &str, allowed: &[&str]) -> Result<String, String> {
+pub(crate) fn plain_file_name(c: &Command, key: &str, allowed: &[&str]) -> Result<String, String> {
     let file = c.prop(key).ok_or(format!("{key} is required"))?;
-    if file.is_empty() || file.contains('/') {
-        return Err(format!(
-            "{key}={file}: a plain file name (it goes into the state directory)"
-        ));
-    }
+    plain_file(key, file)?;
     for (k, _) in &c.props {
         if !allowed.contains(&k.as_str()) {
             return Err(format!("unknown property {k:?} ({})", allowed.join(", ")));

@@ -431,14 +431,7 @@ fn servers_are_added_disabled_enabled_and_removed_at_run_time() {
         &env(dir.path(), dir.path()),
     )
     .unwrap();
-    let running = setup
-        .servers
-        .into_iter()
-        .map(|s| RunningServer {
-            settings: s.settings,
-            config: s.config,
-        })
-        .collect();
+    let running = setup.servers.into_iter().map(RunningServer::from).collect();
     let shared = ovpn_session::Shared::new(setup.ppp, setup.pools);
     let mut live = ServerLive::new(shared.clone(), Some(dir.path())).with_servers(
         running,

@@ -207,13 +207,7 @@ fn run(
     let shared = Shared::new(ppp, pools).with_ipv6_pools(pools6);
     // The console's view of the servers; the changes it made in earlier runs apply after the
     // script, before anything starts.
-    let running = servers
-        .into_iter()
-        .map(|s| RunningServer {
-            settings: s.settings,
-            config: s.config,
-        })
-        .collect();
+    let running = servers.into_iter().map(RunningServer::from).collect();
     // One certificate store for the CRL keeper and the console's /certificate.
     let store: ovpn_examples::crl_keeper::SharedStore =
         std::sync::Arc::new(std::sync::Mutex::new(store));

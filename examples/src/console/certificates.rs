@@ -15,45 +15,16 @@
 use super::exec::{Form, Live, keep_change};
 
 fn now() -> ovpn_pki::rustls_pki_types::UnixTime {
-    let t = crate::runtime::unix_now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    ovpn_pki::rustls_pki_types::UnixTime::since_unix_epoch(t)
+    crate::runtime::unix_time()
 }
 
-/// The one name a command targets: a name, or `[find name=X]`.
+/// The one certificate a command names: a name, or `[find name=X]`.
 fn target(c: &crate::rsc::Command) -> Result<String, String> {
-    let Some(p) = c.positional.first() else {
-        return Err(format!(
-            "/certificate {} needs the name of a certificate",
-            c.verb
-        ));
-    };
-    if c.positional.len() > 1 {
-        return Err(format!("expected end of command ({})", c.positional[1]));
+    if let Some(p) = c.positional.get(1) {
+        return Err(format!("expected end of command ({p})"));
     }
-    if let Some(inner) = p.strip_prefix("[find").and_then(|s| s.strip_suffix(']')) {
-        let inner = inner.trim().trim_start_matches("where").trim();
-        return inner
-            .strip_prefix("name=")
-            .map(|n| n.trim_matches('"').to_owned())
-            .ok_or_else(|| format!("only [find name=X] names a certificate, not {p}"));
-    }
-    Ok(p.clone())
-}
-
-/// A plain file name in the state directory (no folders, no `..`).
-fn state_file(live: &dyn Live, name: &str) -> Result<std::path::PathBuf, String> {
-    let dir = live
-        .state_dir()
-        .ok_or("this program keeps no state directory")?;
-    if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(format!(
-            "file-name={name}: a file of the state directory {} (no folders)",
-            dir.display()
-        ));
-    }
-    Ok(dir.join(name))
+    crate::script::target(c)?
+        .ok_or_else(|| format!("/certificate {} names one certificate", c.verb))
 }
 
 /// `/certificate settings print|set`: how CRLs are kept (`crl-days-valid`,
@@ -212,7 +183,7 @@ pub(super) fn run(
                 return Err("expected end of command (import takes properties only)".into());
             }
             let file = c.prop("file-name").ok_or("file-name is required")?;
-            let path = state_file(live, file)?;
+            let path = live.state_file("file-name", file)?;
             let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let summary = live.with_store(&mut |s| {
                 s.import_from_properties(&props, &data)

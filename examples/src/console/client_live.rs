@@ -283,17 +283,17 @@ impl super::exec::Live for ClientLive {
         Some(self.started)
     }
 
+    fn state_dir(&self) -> Option<std::path::PathBuf> {
+        self.state_dir.clone()
+    }
+
     fn add_client(&self, props: &[(String, String)]) -> Result<String, String> {
         let Ok(mut list) = self.interfaces.lock() else {
             return Err("the interfaces are unusable".into());
         };
         let mut settings = ClientSettings::new(0);
-        // ovpn-outN: the lowest N not taken, or the name given.
-        let mut n = 1;
-        while list.iter().any(|i| i.name == format!("ovpn-out{n}")) {
-            n += 1;
-        }
-        settings.name = format!("ovpn-out{n}");
+        // ovpn-outN: the lowest N not taken (as the script names them), or the name given.
+        settings.name = crate::script::lowest_free("ovpn-out", list.iter().map(|i| &i.name));
         if let Some((_, v)) = props.iter().find(|(k, _)| k == "name") {
             settings
                 .set("name", v)
@@ -394,17 +394,11 @@ impl super::exec::Live for ClientLive {
             }
         }
         let file = get("file-name").ok_or("file-name is required")?;
-        let dir = self
-            .state_dir
-            .clone()
-            .ok_or("this program keeps no state directory")?;
-        if file.is_empty() || file.contains('/') || file.starts_with('.') {
-            return Err(format!(
-                "file-name={file}: a file of the state directory {} (no folders)",
-                dir.display()
-            ));
-        }
-        let path = dir.join(file);
+        let path = self.state_file("file-name", file)?;
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let creds = crate::ovpn_config::Credentials {
@@ -425,11 +419,7 @@ impl super::exec::Live for ClientLive {
         let Ok(mut list) = self.interfaces.lock() else {
             return Err("the interfaces are unusable".into());
         };
-        let mut n = 1;
-        while list.iter().any(|i| i.name == format!("ovpn-out{n}")) {
-            n += 1;
-        }
-        profile.config.name = format!("ovpn-out{n}");
+        profile.config.name = crate::script::lowest_free("ovpn-out", list.iter().map(|i| &i.name));
         let control = match &self.spawner {
             Some(spawn) => Some(spawn(profile.config.clone(), profile.routes.clone(), true)?),
             None => None,

@@ -16,19 +16,8 @@ fn new_file(
     if let Some(p) = c.positional.first() {
         return Err(format!("expected end of command ({p})"));
     }
-    if let Some((k, _)) = c.props.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        return Err(format!("unknown property {k:?} ({})", allowed.join(", ")));
-    }
-    let file = c.prop(key).ok_or(format!("{key} is required"))?;
-    if file.is_empty() || file.contains('/') || file.starts_with('.') {
-        return Err(format!(
-            "{key}={file}: a plain file name (it goes into the state directory)"
-        ));
-    }
-    let dir = live
-        .state_dir()
-        .ok_or("this program keeps no state directory")?;
-    let path = dir.join(file);
+    let file = crate::script::plain_file_name(c, key, allowed)?;
+    let path = live.state_file(key, &file)?;
     if path.exists() {
         return Err(format!(
             "{key}={file}: {} exists; a key clients may hold is not replaced (remove the file first)",
@@ -82,10 +71,7 @@ pub(super) fn run(c: &crate::rsc::Command, live: &dyn Live) -> Result<Option<Str
                 .map_err(|_| format!("{server_file}: not a tls-crypt-v2 server key"))?;
             let key = ovpn_crypto::TlsCryptV2ServerKey::parse(&text)
                 .map_err(|e| format!("server-key-file={server_file}: {e}"))?;
-            let unix = crate::runtime::unix_now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
+            let unix = crate::runtime::unix_seconds();
             let meta = c.prop("metadata").map(str::as_bytes);
             let pem = crate::protection::generate_v2_client_key(&key, meta, unix)
                 .map_err(|e| format!("metadata: {e}"))?;

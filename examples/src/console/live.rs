@@ -43,6 +43,15 @@ pub struct ServerLive {
     journal: Journal,
 }
 
+impl From<crate::script::ServerSetup> for RunningServer {
+    fn from(s: crate::script::ServerSetup) -> Self {
+        Self {
+            settings: s.settings,
+            config: s.config,
+        }
+    }
+}
+
 impl core::fmt::Debug for ServerLive {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ServerLive")
@@ -497,10 +506,7 @@ impl super::exec::Live for ServerLive {
             .clone()
             .ok_or("this program keeps no state directory")?;
         let read = |f: &str| super::exec::Live::read_file(self, f);
-        let now = crate::runtime::unix_now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = crate::runtime::unix_seconds();
         let file = {
             let store = self
                 .store
@@ -600,15 +606,11 @@ impl super::exec::Live for ServerLive {
         };
         // ovpn-serverN: the lowest N not taken; an added server starts enabled (its disabled
         // defaults to no), as on RouterOS 7.17.
-        let mut n = 1;
-        while servers
-            .iter()
-            .any(|s| s.settings.name == format!("ovpn-server{n}"))
-        {
-            n += 1;
-        }
         let mut settings = ServerSettings {
-            name: format!("ovpn-server{n}"),
+            name: crate::script::lowest_free(
+                "ovpn-server",
+                servers.iter().map(|s| &s.settings.name),
+            ),
             enabled: true,
             ..ServerSettings::default()
         };
@@ -933,14 +935,7 @@ mod tests {
         let setup = interpret(&script, dir).unwrap();
         // The certificates made are kept, as the program does: the next start reuses them.
         setup.write_files(dir).unwrap();
-        let running = setup
-            .servers
-            .into_iter()
-            .map(|s| RunningServer {
-                settings: s.settings,
-                config: s.config,
-            })
-            .collect();
+        let running = setup.servers.into_iter().map(RunningServer::from).collect();
         let shared = Shared::new(setup.ppp, setup.pools);
         let mut commands = setup.certificate_commands;
         commands.push("/certificate import file-name=none.crt passphrase=\"two words\"".into());

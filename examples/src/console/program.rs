@@ -122,6 +122,14 @@ pub trait Live {
     fn state_dir(&self) -> Option<std::path::PathBuf> {
         None
     }
+    /// The file `name` (property `key`) of the state directory: a plain name, no folders.
+    fn state_file(&self, key: &str, name: &str) -> Result<std::path::PathBuf, String> {
+        crate::script::plain_file(key, name)?;
+        let dir = self
+            .state_dir()
+            .ok_or("this program keeps no state directory")?;
+        Ok(dir.join(name))
+    }
     /// The server whose certificate `name` is, if one is.
     fn certificate_user(&self, name: &str) -> Option<String> {
         let _ = name;

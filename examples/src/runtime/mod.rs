@@ -103,6 +103,21 @@ pub fn unix_now() -> SystemTime {
     SystemTime::now()
 }
 
+/// The wall clock in seconds since the Unix epoch (certificates, tls-crypt-v2 metadata).
+pub fn unix_seconds() -> u64 {
+    unix_now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// The wall clock as certificate checks take it.
+pub fn unix_time() -> ovpn_pki::rustls_pki_types::UnixTime {
+    ovpn_pki::rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        unix_seconds(),
+    ))
+}
+
 /// Why a loop could not start or went on.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
