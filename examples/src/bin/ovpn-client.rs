@@ -9,6 +9,7 @@ use ovpn_examples::console::client_live::ClientLive;
 use ovpn_examples::logging;
 use ovpn_examples::ovpn_config::{Credentials, read_profile};
 use ovpn_examples::runtime::client::ClientRuntime;
+use ovpn_examples::runtime::loops::Loops;
 use ovpn_examples::runtime::{ClientChange, Control, SystemTuns};
 use ovpn_examples::script::Program;
 
@@ -203,9 +204,8 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            // Each interface's loop on its own thread; a loop that fails says so.
-            type Loops = std::sync::Mutex<Vec<std::thread::JoinHandle<Result<(), String>>>>;
-            let loops: std::sync::Arc<Loops> = std::sync::Arc::default();
+            // Each interface's loop on its own thread.
+            let loops = std::sync::Arc::new(Loops::default());
             let spawner = {
                 let loops = loops.clone();
                 Box::new(
@@ -220,14 +220,7 @@ fn main() -> ExitCode {
                             rt.change(ClientChange::Disable)?;
                         }
                         let control = rt.control();
-                        let thread_name = name.clone();
-                        let handle = std::thread::Builder::new()
-                            .name(name.clone())
-                            .spawn(move || rt.run().map_err(|e| format!("{thread_name}: {e}")))
-                            .map_err(|e| format!("starting {name}: {e}"))?;
-                        if let Ok(mut l) = loops.lock() {
-                            l.push(handle);
-                        }
+                        loops.spawn(&name, move || rt.run().map_err(|e| e.to_string()))?;
                         Ok(control)
                     },
                 ) as ovpn_examples::console::client_live::Spawner
@@ -258,41 +251,12 @@ fn main() -> ExitCode {
                 }
                 // Until a signal, or until every loop has ended and one of them failed (the
                 // one interface of most clients failing ends the program, as it always has).
-                let mut failed = Vec::new();
-                loop {
-                    if let Ok(mut l) = loops.lock() {
-                        let (done, running): (Vec<_>, Vec<_>) =
-                            l.drain(..).partition(std::thread::JoinHandle::is_finished);
-                        *l = running;
-                        for h in done {
-                            if let Err(e) =
-                                h.join().unwrap_or_else(|_| Err("a loop panicked".into()))
-                            {
-                                tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                                failed.push(e);
-                            }
-                        }
-                        if program.is_stopped() || (l.is_empty() && !failed.is_empty()) {
-                            break;
-                        }
-                    }
-                    // SIGUSR1: every interface logs its status.
-                    if program.take_status_request() {
-                        live.controls().iter().for_each(Control::request_status);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                live.controls().iter().for_each(Control::stop);
-                program.stop();
-                if let Ok(mut l) = loops.lock() {
-                    for h in l.drain(..) {
-                        if let Err(e) = h.join().unwrap_or_else(|_| Err("a loop panicked".into())) {
-                            tracing::error!(target: "ovpn", "ovpn-client: {e}");
-                            failed.push(e);
-                        }
-                    }
-                }
-                !failed.is_empty()
+                loops.watch(
+                    "ovpn-client",
+                    &program,
+                    &|| live.controls(),
+                    |running, failed| running == 0 && failed > 0,
+                )
             });
             if console.is_some() {
                 let _ = std::fs::remove_file(ovpn_examples::console::socket::path(&cli.state_dir));

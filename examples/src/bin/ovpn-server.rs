@@ -8,6 +8,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use ovpn_examples::cli::{self, EXIT_CONFIG, EXIT_RUNTIME};
 use ovpn_examples::console::live::{RunningServer, ServerLive, ServerSpawner};
 use ovpn_examples::logging;
+use ovpn_examples::runtime::loops::Loops;
 use ovpn_examples::runtime::server::{ServerOptions, ServerRuntime};
 use ovpn_examples::runtime::{Control, SystemTuns};
 use ovpn_examples::script::{Program, Setup};
@@ -225,8 +226,7 @@ fn run(
     };
     // Each server's loop on its own thread: those of the script, and those the console adds
     // or enables later.
-    type Loops = std::sync::Mutex<Vec<(String, std::thread::JoinHandle<Result<(), String>>)>>;
-    let loops: std::sync::Arc<Loops> = std::sync::Arc::default();
+    let loops = std::sync::Arc::new(Loops::default());
     let spawner: ServerSpawner = {
         let (loops, shared, shared_tun) = (loops.clone(), shared.clone(), shared_tun.clone());
         let started = std::sync::atomic::AtomicUsize::new(0);
@@ -243,14 +243,9 @@ fn run(
                 .map_err(|e| e.to_string())?;
             started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let control = rt.control();
-            let name = format!("ovpn-server on {at}");
-            let handle = std::thread::Builder::new()
-                .name(name.clone())
-                .spawn(move || rt.run().map_err(|e| e.to_string()))
-                .map_err(|e| format!("starting {name}: {e}"))?;
-            if let Ok(mut l) = loops.lock() {
-                l.push((name, handle));
-            }
+            loops.spawn(&format!("ovpn-server on {at}"), move || {
+                rt.run().map_err(|e| e.to_string())
+            })?;
             Ok(control)
         })
     };
@@ -287,37 +282,9 @@ fn run(
             });
         }
         // Until a signal, or a server fails (which stops the others, as it always has).
-        let failed = std::cell::Cell::new(false);
-        let join = |(name, h): (String, std::thread::JoinHandle<Result<(), String>>)| {
-            if let Err(e) = h.join().unwrap_or_else(|_| Err("it panicked".into())) {
-                tracing::error!(target: "ovpn", "ovpn-server: {name}: {e}");
-                failed.set(true);
-            }
-        };
-        loop {
-            if let Ok(mut l) = loops.lock() {
-                let (done, running): (Vec<_>, Vec<_>) =
-                    l.drain(..).partition(|(_, h)| h.is_finished());
-                *l = running;
-                done.into_iter().for_each(join);
-            }
-            if program.is_stopped() || failed.get() {
-                break;
-            }
-            // SIGUSR1: every server logs its table.
-            if program.take_status_request() {
-                live.controls().iter().for_each(Control::request_status);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        live.controls().iter().for_each(Control::stop);
-        program.stop();
-        let rest: Vec<_> = loops
-            .lock()
-            .map(|mut l| l.drain(..).collect())
-            .unwrap_or_default();
-        rest.into_iter().for_each(join);
-        failed.get()
+        loops.watch("ovpn-server", program, &|| live.controls(), |_, failed| {
+            failed > 0
+        })
     });
     if console.is_some() {
         let _ = std::fs::remove_file(ovpn_examples::console::socket::path(state_dir));

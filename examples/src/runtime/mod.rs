@@ -8,6 +8,7 @@
 //! the tests use them).
 
 pub mod client;
+pub mod loops;
 pub mod server;
 
 use std::io::{self, Read as _, Write as _};
