@@ -767,6 +767,9 @@ impl Interpreter<'_> {
                         return Err(format!("unknown property {k:?} (dst-address, gateway)"));
                     }
                 }
+                if c.prop("comment").is_some() {
+                    self.warn(c.line, crate::console::routes::COMMENT);
+                }
                 self.routes.push((c.line, net.trunc(), gw.to_owned()));
                 Ok(())
             }

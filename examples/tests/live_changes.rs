@@ -412,6 +412,91 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
         kept.contains("/interface ovpn-client remove [find name=office]"),
         "{kept}"
     );
+    // Routes through the interfaces: added and removed while they run, kept by destination.
+    run(
+        "/ip route add dst-address=10.9.0.0/16 gateway=ovpn-out1",
+        &live,
+    )
+    .unwrap();
+    let out = run(
+        "/ip route add dst-address=10.7.1.1 gateway=spare comment=lab",
+        &live,
+    )
+    .unwrap();
+    assert!(out.contains("comment: has no effect here"), "{out}");
+    let out = run("/ip route print", &live).unwrap();
+    assert!(
+        out.contains("10.9.0.0/16  ovpn-out1") && out.contains("10.7.1.1/32  spare"),
+        "{out}"
+    );
+    for (line, says) in [
+        (
+            "/ip route add dst-address=10.9.0.0/16 gateway=ovpn-out1",
+            "exists already",
+        ),
+        (
+            "/ip route add dst-address=10.8.0.0/16 gateway=ether1",
+            "gateway=ether1",
+        ),
+        (
+            "/ip route add dst-address=nonsense gateway=spare",
+            "dst-address=nonsense",
+        ),
+    ] {
+        let e = run(line, &live).unwrap_err();
+        assert!(e.contains(says), "{line}: {e}");
+    }
+    run("/ip route remove [find gateway=spare]", &live).unwrap();
+    assert_eq!(run("/ip route print count-only", &live).unwrap(), "1\n");
+    // `/export`: the script's imports (passphrase hidden), the interfaces (spare disabled) and
+    // the route; with the secrets shown it makes the same interfaces again.
+    let export = run("/export", &live).unwrap();
+    assert!(
+        !export.contains("export-password") && !export.contains("StrongPassword1"),
+        "{export}"
+    );
+    let full = run("/export show-sensitive", &live).unwrap();
+    assert!(
+        full.contains("name=spare") && full.contains("disabled=yes"),
+        "{full}"
+    );
+    let again = interpret(
+        Program::Client,
+        &full,
+        &env(&server_state, &dir.path().join("client")),
+    )
+    .unwrap();
+    let names: Vec<(&str, bool, usize)> = again
+        .clients
+        .iter()
+        .map(|c| {
+            (
+                c.settings.name.as_str(),
+                c.settings.disabled,
+                c.settings.routes.len(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("ovpn-out1", false, 1), ("spare", true, 0)]);
+    // A restart replays the changes: the same interfaces and routes.
+    let next = ClientLive::scripted(
+        interpret(
+            Program::Client,
+            &client_script(&DemoOptions::default(), port),
+            &env(&server_state, &dir.path().join("client")),
+        )
+        .unwrap()
+        .clients,
+        again.store,
+        Vec::new(),
+        Some(&dir.path().join("client")),
+    );
+    next.replay().unwrap();
+    assert_eq!(run("/ip route print count-only", &next).unwrap(), "1\n");
+    assert_eq!(
+        run("/interface ovpn-client print count-only", &next).unwrap(),
+        "2\n"
+    );
     live.controls().iter().for_each(Control::stop);
     for h in loops.lock().unwrap().drain(..) {
         h.join().unwrap();

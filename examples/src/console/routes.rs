@@ -6,6 +6,10 @@ use super::exec::{Form, Live, Row, named_targets};
 use super::filter::Filter;
 use super::render::print_rows;
 
+/// What `comment=` of a route does here (the script warns with the same words).
+pub const COMMENT: &str =
+    "comment: has no effect here (routes through the tunnel keep no comments)";
+
 fn route_row(net: &ipnet::Ipv4Net, gw: &str) -> Row {
     vec![
         ("dst-address", net.to_string()),
@@ -70,7 +74,11 @@ pub(super) fn run(
                 "/ip route add dst-address={net} gateway={}",
                 crate::rsc::quote(gw)
             ))?;
-            Ok(Some(String::new()))
+            Ok(Some(if c.prop("comment").is_some() {
+                COMMENT.to_owned() + "\n"
+            } else {
+                String::new()
+            }))
         }
         "remove" => {
             if let Some((k, _)) = c.props.first() {
