@@ -118,6 +118,31 @@ fn exported(dir: &std::path::Path) -> std::path::PathBuf {
     server_state
 }
 
+/// A stand-in server: a UDP socket on loopback that only receives (reads fail after 30 s
+/// rather than hang), and its port.
+fn stand_in() -> (std::net::UdpSocket, u16) {
+    let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    (server, port)
+}
+
+/// The demo client's script made with the server's exported files, towards `port`.
+fn client_setup(
+    server_state: &std::path::Path,
+    client_dir: &std::path::Path,
+    port: u16,
+) -> ovpn_examples::script::Setup {
+    interpret(
+        Program::Client,
+        &client_script(&DemoOptions::default(), port),
+        &env(server_state, client_dir),
+    )
+    .unwrap()
+}
+
 /// The opcode of a control-channel packet (the first byte's high five bits).
 fn opcode(datagram: &[u8]) -> u8 {
     datagram[0] >> 3
@@ -127,18 +152,8 @@ fn opcode(datagram: &[u8]) -> u8 {
 fn a_disabled_client_sends_nothing_and_enable_starts_a_new_session() {
     let dir = tempfile::tempdir().unwrap();
     let server_state = exported(dir.path());
-    // A stand-in server: a UDP socket that only receives.
-    let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    server
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
-    let port = server.local_addr().unwrap().port();
-    let csetup = interpret(
-        Program::Client,
-        &client_script(&DemoOptions::default(), port),
-        &env(&server_state, &dir.path().join("client")),
-    )
-    .unwrap();
+    let (server, port) = stand_in();
+    let csetup = client_setup(&server_state, &dir.path().join("client"), port);
     let (tx, _rx) = mpsc::channel();
     let mut rt =
         ClientRuntime::new(csetup.client_config.unwrap(), Vec::new(), PipeTuns::new(tx)).unwrap();
@@ -221,12 +236,7 @@ fn client_set_makes_the_configuration_anew_and_is_kept() {
     let server_state = exported(dir.path());
     let client_state = dir.path().join("client");
     let live = || {
-        let c = interpret(
-            Program::Client,
-            &client_script(&DemoOptions::default(), 1194),
-            &env(&server_state, &client_state),
-        )
-        .unwrap();
+        let c = client_setup(&server_state, &client_state, 1194);
         ClientLive::new("ovpn-out1", Some(&client_state)).with_settings(
             c.client.unwrap(),
             c.client_config.unwrap(),
@@ -275,17 +285,8 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
     use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().unwrap();
     let server_state = exported(dir.path());
-    let server = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    server
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
-    let port = server.local_addr().unwrap().port();
-    let csetup = interpret(
-        Program::Client,
-        &client_script(&DemoOptions::default(), port),
-        &env(&server_state, &dir.path().join("client")),
-    )
-    .unwrap();
+    let (server, port) = stand_in();
+    let csetup = client_setup(&server_state, &dir.path().join("client"), port);
     let mut live = ClientLive::scripted(
         csetup.clients,
         csetup.store,
@@ -480,13 +481,7 @@ fn client_interfaces_are_added_and_removed_at_run_time() {
     assert_eq!(names, [("ovpn-out1", false, 1), ("spare", true, 0)]);
     // A restart replays the changes: the same interfaces and routes.
     let next = ClientLive::scripted(
-        interpret(
-            Program::Client,
-            &client_script(&DemoOptions::default(), port),
-            &env(&server_state, &dir.path().join("client")),
-        )
-        .unwrap()
-        .clients,
+        client_setup(&server_state, &dir.path().join("client"), port).clients,
         again.store,
         Vec::new(),
         Some(&dir.path().join("client")),
