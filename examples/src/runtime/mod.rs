@@ -165,14 +165,43 @@ pub struct Control {
     /// A new client certificate check for the loop to take (new CRLs).
     client_check: Arc<std::sync::Mutex<Option<ClientCheck>>>,
     /// Who waits for the loop's session table (the console).
-    table_requests: Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>>>>,
+    table_requests: Arc<Asks<(), Vec<SessionInfo>>>,
     /// Server changes for the loop to make, each with who waits for the outcome (the console).
-    server_changes: Arc<std::sync::Mutex<Vec<(ServerChange, ChangeReply)>>>,
+    server_changes: Arc<Asks<ServerChange, Result<String, String>>>,
     /// Client changes for the loop to make, each with who waits for the outcome.
-    client_changes: Arc<std::sync::Mutex<Vec<(ClientChange, ChangeReply)>>>,
+    client_changes: Arc<Asks<ClientChange, Result<String, String>>>,
     /// Who waits for a client loop's interface row (the console).
-    client_requests:
-        Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<crate::console::exec::ClientRow>>>>,
+    client_requests: Arc<Asks<(), crate::console::exec::ClientRow>>,
+}
+
+/// Requests to a loop from other threads, each with where its answer goes; the loop takes
+/// them between turns.
+#[derive(Debug)]
+struct Asks<Q, A>(std::sync::Mutex<Vec<(Q, mpsc::Sender<A>)>>);
+
+impl<Q, A> Default for Asks<Q, A> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::default())
+    }
+}
+
+impl<Q, A> Asks<Q, A> {
+    /// Queues `q`; the answer comes on the returned channel.
+    fn push(&self, q: Q) -> mpsc::Receiver<A> {
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut v) = self.0.lock() {
+            v.push((q, tx));
+        }
+        rx
+    }
+
+    /// The requests queued since the last call.
+    fn take(&self) -> Vec<(Q, mpsc::Sender<A>)> {
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
 }
 
 /// A change of a running server's configuration (`/interface ovpn-server server set`).
@@ -288,10 +317,7 @@ impl Control {
     /// Asks the loop for its session table (the logged-in sessions): the answer comes on the
     /// returned channel after the loop's current turn.
     pub fn request_sessions(&self) -> std::sync::mpsc::Receiver<Vec<SessionInfo>> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        if let Ok(mut q) = self.table_requests.lock() {
-            q.push(tx);
-        }
+        let rx = self.table_requests.push(());
         self.wake();
         rx
     }
@@ -299,28 +325,23 @@ impl Control {
     /// The session-table requests since the last call (the loop answers each).
     pub fn take_session_requests(&self) -> Vec<std::sync::mpsc::Sender<Vec<SessionInfo>>> {
         self.table_requests
-            .lock()
-            .map(|mut q| std::mem::take(&mut *q))
-            .unwrap_or_default()
+            .take()
+            .into_iter()
+            .map(|(_, tx)| tx)
+            .collect()
     }
 
     /// Asks a server loop to change its configuration: the outcome comes on the returned
     /// channel after the loop's current turn.
     pub fn request_change(&self, change: ServerChange) -> mpsc::Receiver<Result<String, String>> {
-        let (tx, rx) = mpsc::channel();
-        if let Ok(mut q) = self.server_changes.lock() {
-            q.push((change, tx));
-        }
+        let rx = self.server_changes.push(change);
         self.wake();
         rx
     }
 
     /// The server changes asked for since the last call (the loop makes and answers each).
     pub fn take_changes(&self) -> Vec<(ServerChange, ChangeReply)> {
-        self.server_changes
-            .lock()
-            .map(|mut q| std::mem::take(&mut *q))
-            .unwrap_or_default()
+        self.server_changes.take()
     }
 
     /// Asks a client loop to enable or disable its interface: the outcome comes on the
@@ -329,29 +350,20 @@ impl Control {
         &self,
         change: ClientChange,
     ) -> mpsc::Receiver<Result<String, String>> {
-        let (tx, rx) = mpsc::channel();
-        if let Ok(mut q) = self.client_changes.lock() {
-            q.push((change, tx));
-        }
+        let rx = self.client_changes.push(change);
         self.wake();
         rx
     }
 
     /// The client changes asked for since the last call (the loop makes and answers each).
     pub fn take_client_changes(&self) -> Vec<(ClientChange, ChangeReply)> {
-        self.client_changes
-            .lock()
-            .map(|mut q| std::mem::take(&mut *q))
-            .unwrap_or_default()
+        self.client_changes.take()
     }
 
     /// Asks a client loop for its interface's row: the answer comes on the returned channel
     /// after the loop's current turn.
     pub fn request_client_row(&self) -> mpsc::Receiver<crate::console::exec::ClientRow> {
-        let (tx, rx) = mpsc::channel();
-        if let Ok(mut q) = self.client_requests.lock() {
-            q.push(tx);
-        }
+        let rx = self.client_requests.push(());
         self.wake();
         rx
     }
@@ -359,9 +371,10 @@ impl Control {
     /// The client-row requests since the last call (the loop answers each).
     pub fn take_client_requests(&self) -> Vec<mpsc::Sender<crate::console::exec::ClientRow>> {
         self.client_requests
-            .lock()
-            .map(|mut q| std::mem::take(&mut *q))
-            .unwrap_or_default()
+            .take()
+            .into_iter()
+            .map(|(_, tx)| tx)
+            .collect()
     }
 
     /// Whether a status was asked for since the last call.
